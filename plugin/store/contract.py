@@ -1,0 +1,132 @@
+"""The store contract: what the OAuth domain needs from a database, and nothing about OAuth policy.
+
+SQLite (the embedded default) and PostgreSQL implement it. Every method is one transaction. Methods that
+enforce single use (`consume_code`, `rotate_refresh_token`) must do so with one conditional statement in the
+database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never read-then-write, so that two processes
+racing on the same value get exactly one winner.
+"""
+from __future__ import annotations
+
+import abc
+
+from .records import (
+    AccessTokenRecord,
+    AppRecord,
+    CodeRecord,
+    ConsentRecord,
+    GrantRecord,
+    RefreshTokenRecord,
+)
+
+
+class StoreError(Exception):
+    """The database failed (unreachable, locked too long, constraint broken unexpectedly)."""
+
+
+class AlreadyExists(StoreError):
+    """An insert hit an existing primary key."""
+
+
+class Store(abc.ABC):
+    # --- lifecycle -----------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def migrate(self) -> int:
+        """Apply pending numbered migrations; return the schema version now in force."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    # --- apps ----------------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_app(self, app: AppRecord) -> None:
+        """Insert; AlreadyExists when the id is taken."""
+
+    @abc.abstractmethod
+    def get_app(self, app_id: str) -> AppRecord | None: ...
+
+    @abc.abstractmethod
+    def list_apps(self, offset: int, limit: int, creator_id: str | None = None) -> list[AppRecord]:
+        """Apps ordered by (create_at, id); only `creator_id`'s when given."""
+
+    @abc.abstractmethod
+    def update_app(self, app: AppRecord) -> bool:
+        """Overwrite every column of an existing app; False when it does not exist."""
+
+    @abc.abstractmethod
+    def delete_app(self, app_id: str) -> bool:
+        """Delete the app with every consent, code, grant and token of it; False when it did not exist."""
+
+    # --- consent -------------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_consent(self, consent: ConsentRecord) -> None:
+        """Insert or replace the (user, client) consent."""
+
+    @abc.abstractmethod
+    def get_consent(self, user_id: str, client_id: str) -> ConsentRecord | None: ...
+
+    @abc.abstractmethod
+    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[AppRecord]:
+        """Apps the user has a consent for, ordered by (create_at, id)."""
+
+    # --- authorization codes -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_code(self, code: CodeRecord) -> None: ...
+
+    @abc.abstractmethod
+    def get_code(self, code_hash: str) -> CodeRecord | None: ...
+
+    @abc.abstractmethod
+    def consume_code(self, code_hash: str, now: int) -> CodeRecord | None:
+        """Atomically mark an unused code used; the row as it was, or None when missing or already used."""
+
+    # --- grants and tokens ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def issue_tokens(
+        self,
+        grant: GrantRecord | None,
+        access: AccessTokenRecord,
+        refresh: RefreshTokenRecord | None,
+        code_hash: str = "",
+    ) -> None:
+        """In one transaction: insert the grant (when new), the access and refresh tokens, and link the code
+        (when given) to the grant."""
+
+    @abc.abstractmethod
+    def get_grant(self, grant_id: str) -> GrantRecord | None: ...
+
+    @abc.abstractmethod
+    def get_access_token(self, token_hash: str) -> AccessTokenRecord | None: ...
+
+    @abc.abstractmethod
+    def get_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None: ...
+
+    @abc.abstractmethod
+    def rotate_refresh_token(
+        self,
+        old_hash: str,
+        now: int,
+        access: AccessTokenRecord,
+        refresh: RefreshTokenRecord | None,
+    ) -> bool:
+        """Atomically: mark the unrotated refresh token `old_hash` rotated (successor = `refresh`), delete the
+        access token issued with it, insert the new tokens. False (and no change) when `old_hash` is missing
+        or already rotated."""
+
+    @abc.abstractmethod
+    def revoke_access_token(self, token_hash: str) -> bool: ...
+
+    @abc.abstractmethod
+    def revoke_grant(self, grant_id: str) -> int:
+        """Delete every access and refresh token of the grant; the number of tokens removed."""
+
+    @abc.abstractmethod
+    def revoke_user_app(self, user_id: str, client_id: str) -> int:
+        """Deauthorize: delete the user's tokens, grants and pending codes for the app, and the consent."""
+
+    @abc.abstractmethod
+    def revoke_user(self, user_id: str) -> int:
+        """Delete every token, grant, pending code and consent of the user (deactivation)."""
+
+    @abc.abstractmethod
+    def delete_expired(self, now: int) -> int:
+        """Remove expired codes and tokens; the number of rows removed."""

@@ -1,0 +1,98 @@
+"""Rows the store keeps. Plain data: the OAuth rules that produce them live in plugin.oauth.
+
+Secrets, codes and tokens never appear here in clear: every `*_hash` field is the hex SHA-256 of the value
+that was handed out once. Timestamps are Unix milliseconds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class AppRecord:
+    id: str
+    creator_id: str
+    create_at: int
+    update_at: int
+    name: str
+    description: str = ""
+    icon_url: str = ""
+    homepage: str = ""
+    callback_urls: list[str] = field(default_factory=list)
+    is_trusted: bool = False
+    mattermost_app_id: str = ""
+    is_dynamically_registered: bool = False
+    # "" for a public client (no secret); otherwise the SHA-256 of the secret.
+    client_secret_hash: str = ""
+
+
+@dataclass
+class ConsentRecord:
+    """A user's remembered consent for an app (Mattermost keeps it as an `oauth_app` preference)."""
+    user_id: str
+    client_id: str
+    scope: str
+    create_at: int
+
+
+@dataclass
+class CodeRecord:
+    code_hash: str
+    client_id: str
+    user_id: str
+    redirect_uri: str
+    state: str
+    scope: str
+    create_at: int
+    expires_in: int  # seconds
+    code_challenge: str = ""
+    code_challenge_method: str = ""
+    resource: str = ""
+    # Set once, atomically, when the code is consumed (successfully or burnt by a failed exchange).
+    used_at: int | None = None
+    # The grant its exchange created, so that a replay can revoke what it issued.
+    grant_id: str = ""
+
+
+@dataclass
+class GrantRecord:
+    """One authorization of one app by one user: the family every token descends from."""
+    id: str
+    client_id: str
+    user_id: str
+    scope: str
+    audience: str
+    redirect_uri: str
+    create_at: int
+    # The code this grant was created from ("" for implicit grants).
+    code_hash: str = ""
+
+
+@dataclass
+class AccessTokenRecord:
+    token_hash: str
+    grant_id: str
+    client_id: str
+    user_id: str
+    scope: str
+    audience: str
+    create_at: int
+    expires_at: int
+
+
+@dataclass
+class RefreshTokenRecord:
+    token_hash: str
+    grant_id: str
+    client_id: str
+    user_id: str
+    scope: str
+    audience: str
+    create_at: int
+    expires_at: int  # absolute lifetime; 0 means no absolute limit
+    last_used_at: int
+    # The access token issued together with this refresh token (revoked when this one is rotated).
+    access_token_hash: str = ""
+    # Set once, atomically, when this refresh token is exchanged for a successor.
+    rotated_at: int | None = None
+    successor_hash: str = ""
