@@ -1,0 +1,22 @@
+"""The plugin process: `python -m plugin`, launched by a go-plugin host with no arguments."""
+from __future__ import annotations
+
+from plugin.edge import goplugin, logs
+from plugin.edge.hooks import HooksServicer
+from plugin.edge.runtime import PluginRuntime
+
+from oauthplugin.v1 import hooks_pb2_grpc
+
+
+def main() -> None:
+    logs.setup()
+    runtime = PluginRuntime()
+
+    def register(server) -> None:
+        hooks_pb2_grpc.add_PluginHooksServicer_to_server(HooksServicer(runtime), server)
+
+    goplugin.run(register, on_stop=runtime.deactivate)
+
+
+if __name__ == "__main__":
+    main()

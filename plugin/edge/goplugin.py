@@ -1,0 +1,169 @@
+"""Serving the plugin over hashicorp go-plugin's gRPC protocol for non-Go plugins.
+
+Order matters: check the magic cookie, listen, print the handshake line as the first and only stdout line,
+then serve health ("plugin" SERVING), the controller (Shutdown) and stdio beside the app's services.
+With PLUGIN_CLIENT_CERT set (AutoMTLS) the plugin serves TLS that requires the host's certificate; without
+it, a unix socket in a directory only this user can open. Either way nothing else on the machine can call
+the RPCs, which trust the caller's RequestContext.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import signal
+import sys
+import tempfile
+from typing import Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from goplugin import grpc_controller_pb2, grpc_controller_pb2_grpc, grpc_stdio_pb2_grpc, protocol
+
+log = logging.getLogger("plugin.goplugin")
+
+# Leave this long between answering Shutdown and stopping, so the reply reaches the host.
+SHUTDOWN_GRACE_SECONDS = 0.2
+SERVER_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+]
+
+
+class ControllerServicer(grpc_controller_pb2_grpc.GRPCControllerServicer):
+    def __init__(self, stopping: asyncio.Event) -> None:
+        self._stopping = stopping
+
+    async def Shutdown(self, request, context):
+        log.info("shutdown requested by the host")
+        self._stopping.set()
+        return grpc_controller_pb2.Empty()
+
+
+class StdioServicer(grpc_stdio_pb2_grpc.GRPCStdioServicer):
+    """The host opens this stream at once; we log to stderr instead, so it stays open and silent."""
+
+    def __init__(self, stopping: asyncio.Event) -> None:
+        self._stopping = stopping
+
+    async def StreamStdio(self, request, context):
+        await self._stopping.wait()
+        return
+        yield  # an async generator that ends when the plugin stops
+
+
+def check_cookie() -> None:
+    if os.environ.get(protocol.COOKIE_KEY) != protocol.COOKIE_VALUE:
+        sys.stderr.write(protocol.NOT_A_PROGRAM_MESSAGE)
+        sys.stderr.flush()
+        raise SystemExit(1)
+
+
+def negotiate_app_version(supported: tuple[int, ...] = (protocol.APP_PROTOCOL_VERSION,)) -> int:
+    """The highest version both sides speak, else our lowest (go-plugin's rule)."""
+    offered = set()
+    for item in os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").split(","):
+        try:
+            offered.add(int(item))
+        except ValueError:
+            if item:
+                log.warning("ignoring invalid protocol version from host", extra={"version": item})
+    common = offered.intersection(supported)
+    return max(common) if common else min(supported)
+
+
+def _bind_tcp(server: grpc.aio.Server, credentials: grpc.ServerCredentials) -> int:
+    low = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
+    high = int(os.environ.get("PLUGIN_MAX_PORT") or 25000)
+    ports = list(range(low, high + 1))
+    random.shuffle(ports)
+    for port in ports[:200]:
+        try:
+            if server.add_secure_port(f"127.0.0.1:{port}", credentials):
+                return port
+        except RuntimeError:
+            continue
+    raise SystemExit(f"couldn't bind plugin TCP listener in {low}..{high}")
+
+
+def _bind_private_unix(server: grpc.aio.Server) -> str:
+    parent = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or None
+    directory = tempfile.mkdtemp(prefix="plugin", dir=parent)  # mode 0700: only our user can enter
+    path = os.path.join(directory, "plugin.sock")
+    server.add_insecure_port(f"unix:{path}")
+    return path
+
+
+async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[], object] | None = None) -> None:
+    """Listen, hand the host its handshake line, serve until Shutdown (or SIGTERM)."""
+    app_version = negotiate_app_version()
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    stopping = asyncio.Event()
+
+    health_servicer = health.aio.HealthServicer()
+    await health_servicer.set(protocol.HEALTH_SERVICE, health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(ControllerServicer(stopping), server)
+    grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(StdioServicer(stopping), server)
+    register(server)
+
+    client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").encode()
+    socket_dir = None
+    if client_cert:
+        own = protocol.generate_certificate()
+        credentials = grpc.ssl_server_credentials(
+            [(own.key_pem, own.cert_pem)], root_certificates=client_cert, require_client_auth=True
+        )
+        port = _bind_tcp(server, credentials)
+        handshake = protocol.Handshake(
+            protocol.CORE_PROTOCOL_VERSION, app_version, "tcp", f"127.0.0.1:{port}", "grpc", own.cert_der
+        )
+        log.info("serving gRPC over mutual TLS", extra={"address": handshake.address})
+    else:
+        path = _bind_private_unix(server)
+        socket_dir = os.path.dirname(path)
+        handshake = protocol.Handshake(protocol.CORE_PROTOCOL_VERSION, app_version, "unix", path, "grpc")
+        log.info("no PLUGIN_CLIENT_CERT from the host: serving on a unix socket only this user can open",
+                 extra={"address": path})
+
+    await server.start()
+    _announce(handshake.line())
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    try:
+        await stopping.wait()
+        await asyncio.sleep(SHUTDOWN_GRACE_SECONDS)
+        if on_stop is not None:
+            result = on_stop()
+            if asyncio.iscoroutine(result):
+                await result
+        await server.stop(grace=0.5)
+    finally:
+        if socket_dir:
+            for name in os.listdir(socket_dir):
+                os.unlink(os.path.join(socket_dir, name))
+            os.rmdir(socket_dir)
+    log.info("plugin stopped")
+
+
+def _announce(line: str) -> None:
+    """Write the handshake as the first stdout line, then point stdout at stderr so that nothing else can
+    ever reach the host's handshake pipe."""
+    out = os.fdopen(os.dup(1), "w")
+    out.write(line + "\n")
+    out.flush()
+    out.close()
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+
+def run(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[], object] | None = None) -> None:
+    """Entry point of the plugin process."""
+    check_cookie()
+    # A Ctrl-C in the host's terminal reaches the whole process group; the host manages our shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    asyncio.run(serve(register, on_stop))

@@ -1,0 +1,36 @@
+"""JSON log lines on stderr, in the shape go-plugin hosts parse (`@level`, `@message`, `@timestamp`)."""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import sys
+
+_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error", "CRITICAL": "error"}
+# Attributes every LogRecord has; anything else passed through `extra=` becomes a field of the line.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonLineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc)
+        line = {
+            "@level": _LEVELS.get(record.levelname, "info"),
+            "@message": record.getMessage(),
+            "@timestamp": stamp.isoformat(timespec="microseconds"),
+            "@module": record.name,
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                line[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def setup(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLineFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

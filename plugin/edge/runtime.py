@@ -1,0 +1,97 @@
+"""The plugin's state between hooks: configuration in force, the open store, the OAuth provider."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+
+log = logging.getLogger("plugin.runtime")
+
+PLUGIN_ID = "oauth-provider"
+
+
+class NotActive(Exception):
+    """An OAuth call arrived before OnActivate or after OnDeactivate."""
+
+
+class PluginRuntime:
+    def __init__(self) -> None:
+        self.server_config: dict = {}
+        self.plugin_config: dict = {}
+        self.store = None
+        self.provider = None
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> bool:
+        return self.provider is not None
+
+    def activate(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
+        server_config, plugin_config = _parse(server_config_json), _parse(plugin_config_json)
+        with self._lock:
+            from plugin.oauth.provider import OAuthProvider
+            from plugin.oauth.settings import Settings
+            from plugin.clock import SystemClock
+
+            store = open_store(server_config, plugin_config)
+            version = store.migrate()
+            self.store = store
+            self.provider = OAuthProvider(store, SystemClock(), Settings.from_config(server_config, plugin_config))
+            self.server_config, self.plugin_config = server_config, plugin_config
+        log.info("activated", extra={"schema_version": version, **_summary(server_config)})
+
+    def configure(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
+        server_config, plugin_config = _parse(server_config_json), _parse(plugin_config_json)
+        with self._lock:
+            from plugin.oauth.settings import Settings
+
+            self.server_config, self.plugin_config = server_config, plugin_config
+            if self.provider is not None:
+                self.provider.configure(Settings.from_config(server_config, plugin_config))
+        log.info("configuration changed", extra=_summary(server_config))
+
+    def deactivate(self) -> None:
+        with self._lock:
+            store, self.store, self.provider = self.store, None, None
+        if store is not None:
+            store.close()
+        log.info("deactivated")
+
+    def require_provider(self):
+        provider = self.provider
+        if provider is None:
+            raise NotActive()
+        return provider
+
+
+def open_store(server_config: dict, plugin_config: dict):
+    """The plugin's database: `datasource` from its settings, else a SQLite file under the host's data
+    directory (FileSettings.Directory/plugins/<id>/oauth.db)."""
+    driver = (plugin_config.get("drivername") or "sqlite").lower()
+    source = plugin_config.get("datasource") or ""
+    if driver != "sqlite":
+        raise ValueError(f"unsupported database driver {driver!r}")
+    if not source:
+        files = (server_config.get("FileSettings") or {}).get("Directory") or "./data"
+        source = os.path.join(files, "plugins", PLUGIN_ID, "oauth.db")
+    from plugin.store.sqlite import SqliteStore
+
+    return SqliteStore(source)
+
+
+def _parse(raw: bytes) -> dict:
+    if not raw:
+        return {}
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("configuration must be a JSON object")
+    return value
+
+
+def _summary(server_config: dict) -> dict:
+    service = server_config.get("ServiceSettings") or {}
+    return {
+        "site_url": service.get("SiteURL", ""),
+        "oauth_enabled": bool(service.get("EnableOAuthServiceProvider", True)),
+    }

@@ -1,0 +1,39 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable
+from typing import ClassVar as _ClassVar, Optional as _Optional
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RequestContext(_message.Message):
+    __slots__ = ("request_id", "user_id", "session_id", "permissions", "remote_addr", "is_oauth", "user_agent")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_ADDR_FIELD_NUMBER: _ClassVar[int]
+    IS_OAUTH_FIELD_NUMBER: _ClassVar[int]
+    USER_AGENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    user_id: str
+    session_id: str
+    permissions: _containers.RepeatedScalarFieldContainer[str]
+    remote_addr: str
+    is_oauth: bool
+    user_agent: str
+    def __init__(self, request_id: _Optional[str] = ..., user_id: _Optional[str] = ..., session_id: _Optional[str] = ..., permissions: _Optional[_Iterable[str]] = ..., remote_addr: _Optional[str] = ..., is_oauth: _Optional[bool] = ..., user_agent: _Optional[str] = ...) -> None: ...
+
+class AppError(_message.Message):
+    __slots__ = ("id", "message", "detailed_error", "status_code", "oauth_error")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DETAILED_ERROR_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    OAUTH_ERROR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    message: str
+    detailed_error: str
+    status_code: int
+    oauth_error: str
+    def __init__(self, id: _Optional[str] = ..., message: _Optional[str] = ..., detailed_error: _Optional[str] = ..., status_code: _Optional[int] = ..., oauth_error: _Optional[str] = ...) -> None: ...

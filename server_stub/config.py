@@ -1,0 +1,145 @@
+"""The host's configuration: `config.json` in its data directory, with Mattermost's keys where they exist.
+
+Created with defaults on first start. Like Mattermost's file store, it is watched: a save through the API
+or an edit by the command line reaches the listeners (plugins get OnConfigurationChange).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import tempfile
+from typing import Callable
+
+log = logging.getLogger("server_stub.config")
+
+Listener = Callable[[dict, dict], None]
+
+
+def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
+    return {
+        "ServiceSettings": {
+            "SiteURL": "",
+            "ListenAddress": listen,
+            "EnableOAuthServiceProvider": True,
+            "EnableDynamicClientRegistration": False,
+            "DCRRedirectURIAllowlist": [],
+            "SessionLengthSSOInHours": 720,
+            "SessionLengthWebInHours": 720,
+            "EnableDeveloper": False,
+            "ExperimentalStrictCSRFEnforcement": False,
+            "EnableIntegrationsToOverrideUsernames": False,
+            "EnableIntegrationsToOverrideProfilePictureIcons": False,
+            "EnableLocalMode": True,
+            "LocalModeSocketLocation": os.path.join(data_dir, "local.socket"),
+        },
+        "TeamSettings": {"EnableOpenServer": False},
+        "SqlSettings": {"DriverName": "sqlite", "DataSource": os.path.join(data_dir, "host.db")},
+        "FileSettings": {"Directory": os.path.join(data_dir, "files")},
+        "PluginSettings": {
+            "Enable": True,
+            "EnableHealthCheck": True,
+            # Not a Mattermost key: Mattermost's health job runs every 30 s, fixed.
+            "HealthCheckIntervalSeconds": 30,
+            "Directory": os.path.join(data_dir, "plugins"),
+            "AutomaticPrepackagedPlugins": True,
+            "Plugins": {},
+            "PluginStates": {},
+        },
+    }
+
+
+def merge_defaults(config: dict, defaults: dict) -> dict:
+    """Fill keys missing from `config` with `defaults`, recursively (a config from an older version)."""
+    merged = copy.deepcopy(defaults)
+    for key, value in config.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_defaults(value, merged[key])
+        else:
+            merged[key] = value
+    return merged
+
+
+def site_url(config: dict) -> str:
+    service = config["ServiceSettings"]
+    return (service.get("SiteURL") or f"http://{service['ListenAddress']}").rstrip("/")
+
+
+class ConfigStore:
+    def __init__(self, data_dir: str, listen: str | None = None) -> None:
+        self.data_dir = os.path.abspath(data_dir)
+        self.path = os.path.join(self.data_dir, "config.json")
+        self._listeners: list[Listener] = []
+        defaults = default_config(self.data_dir, listen or "127.0.0.1:8065")
+        os.makedirs(self.data_dir, exist_ok=True)
+        if os.path.exists(self.path):
+            self.config = merge_defaults(self._read(), defaults)
+        else:
+            self.config = defaults
+        if listen:
+            self.config["ServiceSettings"]["ListenAddress"] = listen
+        self._write(self.config)
+        self._mtime = os.stat(self.path).st_mtime_ns
+
+    def get(self) -> dict:
+        return copy.deepcopy(self.config)
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def save(self, new: dict) -> None:
+        old, self.config = self.config, copy.deepcopy(new)
+        self._write(self.config)
+        self._mtime = os.stat(self.path).st_mtime_ns
+        self._notify(old)
+
+    def reload_if_changed(self) -> bool:
+        """Pick up an edit made by another process (the command line)."""
+        try:
+            mtime = os.stat(self.path).st_mtime_ns
+        except FileNotFoundError:
+            return False
+        if mtime == self._mtime:
+            return False
+        self._mtime = mtime
+        try:
+            new = self._read()
+        except (OSError, ValueError) as exc:
+            log.error("config.json changed but cannot be read; keeping the configuration in force", exc_info=exc)
+            return False
+        old, self.config = self.config, merge_defaults(new, self.config)
+        self._notify(old)
+        return True
+
+    def _notify(self, old: dict) -> None:
+        for listener in self._listeners:
+            try:
+                listener(old, self.get())
+            except Exception:
+                log.exception("configuration listener failed")
+
+    def _read(self) -> dict:
+        with open(self.path, encoding="utf-8") as f:
+            value = json.load(f)
+        if not isinstance(value, dict):
+            raise ValueError("config.json must hold a JSON object")
+        return value
+
+    def _write(self, config: dict) -> None:
+        # Write-then-rename: a reader never sees half a file, a crash never leaves one.
+        fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".config-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(config, f, indent=2, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+
+def edit_config_file(data_dir: str, change: Callable[[dict], None]) -> dict:
+    """Change config.json from another process (the command line); a running host picks it up."""
+    store = ConfigStore(data_dir)
+    config = store.get()
+    change(config)
+    store._write(config)
+    return config

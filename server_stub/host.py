@@ -1,0 +1,84 @@
+"""The host process: configuration, accounts, the plugin environment and the HTTP listeners."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+
+from aiohttp import web
+
+from .accounts import Accounts
+from .config import ConfigStore, site_url
+from .plugins import PluginEnvironment
+from .web.app import create_app
+
+log = logging.getLogger("server_stub.host")
+
+
+class Host:
+    def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None) -> None:
+        fresh = not os.path.exists(os.path.join(data_dir, "config.json"))
+        self.config = ConfigStore(data_dir, listen)
+        if fresh:
+            self._enable_prepackaged()
+        self.accounts = Accounts(self.config.config["SqlSettings"]["DataSource"])
+        self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout)
+        self._runners: list[web.AppRunner] = []
+
+    def _enable_prepackaged(self) -> None:
+        # A new server enables the plugins it ships with, as Mattermost does for its prepackaged ones.
+        from . import manifest
+        from .plugins import PROJECT_DIR
+
+        config = self.config.get()
+        plugin_id = manifest.load(PROJECT_DIR).id
+        config["PluginSettings"]["PluginStates"].setdefault(plugin_id, {"Enable": True})
+        self.config.save(config)
+
+    async def start(self) -> None:
+        listen = self.config.config["ServiceSettings"]["ListenAddress"]
+        host, _, port = listen.rpartition(":")
+        runner = web.AppRunner(create_app(self), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+        self._runners.append(runner)
+        await self._start_local_mode()
+        await self.plugins.start()
+        log.info("server started", extra={"listen": listen, "site_url": site_url(self.config.config)})
+
+    async def _start_local_mode(self) -> None:
+        """mmctl's local mode: the API without authentication on a unix socket only our user can open."""
+        service = self.config.config["ServiceSettings"]
+        if not service.get("EnableLocalMode", True):
+            return
+        path = service["LocalModeSocketLocation"]
+        if os.path.exists(path):
+            os.unlink(path)
+        runner = web.AppRunner(create_app(self, local_mode=True), access_log=None)
+        await runner.setup()
+        old_umask = os.umask(0o177)
+        try:
+            await web.UnixSite(runner, path).start()
+        finally:
+            os.umask(old_umask)
+        self._runners.append(runner)
+
+    async def stop(self) -> None:
+        await self.plugins.stop()
+        for runner in self._runners:
+            await runner.cleanup()
+
+
+async def serve(data_dir: str, listen: str | None) -> None:
+    host = Host(data_dir, listen)
+    await host.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"Mattermost host stand-in listening on {site_url(host.config.config)} "
+          f"(data in {host.config.data_dir}); Ctrl-C stops it.", flush=True)
+    await stop.wait()
+    log.info("shutting down")
+    await host.stop()

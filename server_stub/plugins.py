@@ -1,0 +1,145 @@
+"""The plugin environment: which plugins exist, which are enabled, and keeping the running set in line with
+the configuration (Mattermost's syncPluginsActiveState), plus the periodic health job."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+
+from . import manifest as manifests
+from .config import ConfigStore
+from .supervisor import PluginState, PluginSupervisor
+
+log = logging.getLogger("server_stub.plugins")
+
+SERVER_VERSION = "11.6.0"
+# This project is itself a plugin bundle: the host installs it like a prepackaged plugin.
+PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class PluginEnvironment:
+    def __init__(self, config: ConfigStore, prepackaged: tuple[str, ...] = (PROJECT_DIR,),
+                 start_timeout: float | None = None) -> None:
+        self.config = config
+        self.prepackaged = prepackaged
+        self.start_timeout = start_timeout
+        self.supervisors: dict[str, PluginSupervisor] = {}
+        self.load_errors: dict[str, str] = {}
+        self._sync_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+        self._stopped = False
+
+    @property
+    def plugins_dir(self) -> str:
+        return self.config.config["PluginSettings"]["Directory"]
+
+    async def start(self) -> None:
+        self.install_prepackaged()
+        self.config.add_listener(lambda old, new: self._schedule(self.sync(config_changed=True)))
+        await self.sync()
+        self._tasks.append(asyncio.create_task(self._health_job()))
+        self._tasks.append(asyncio.create_task(self._watch_config_file()))
+
+    async def stop(self) -> None:
+        """Server shutdown: deactivate every plugin in parallel."""
+        self._stopped = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*(s.deactivate() for s in self.supervisors.values()), return_exceptions=True)
+
+    def _schedule(self, coro) -> None:
+        if not self._stopped:
+            self._tasks.append(asyncio.create_task(coro))
+
+    def install_prepackaged(self) -> None:
+        """Link each prepackaged bundle into the plugin directory, like AutomaticPrepackagedPlugins."""
+        settings = self.config.config["PluginSettings"]
+        if not settings.get("AutomaticPrepackagedPlugins", True):
+            return
+        os.makedirs(self.plugins_dir, exist_ok=True)
+        for bundle in self.prepackaged:
+            try:
+                manifest = manifests.load(bundle)
+            except manifests.ManifestError as exc:
+                log.error("invalid prepackaged plugin", extra={"path": bundle, "error": str(exc)})
+                continue
+            target = os.path.join(self.plugins_dir, manifest.id)
+            if not os.path.lexists(target):
+                os.symlink(bundle, target)
+                log.info("installed prepackaged plugin", extra={"plugin_id": manifest.id})
+
+    def _rescan(self) -> None:
+        found, self.load_errors = manifests.scan(self.plugins_dir)
+        for directory, error in self.load_errors.items():
+            log.error("invalid plugin manifest", extra={"directory": directory, "error": error})
+        for plugin_id, manifest in found.items():
+            if plugin_id not in self.supervisors:
+                self.supervisors[plugin_id] = PluginSupervisor(
+                    manifest, lambda pid=plugin_id: self.configuration_for(pid), **self._supervisor_options())
+            else:
+                self.supervisors[plugin_id].manifest = manifest
+
+    def _supervisor_options(self) -> dict:
+        return {"start_timeout": self.start_timeout} if self.start_timeout else {}
+
+    def is_enabled(self, plugin_id: str) -> bool:
+        settings = self.config.config["PluginSettings"]
+        state = (settings.get("PluginStates") or {}).get(plugin_id) or {}
+        return bool(settings.get("Enable", True)) and bool(state.get("Enable", False))
+
+    async def sync(self, config_changed: bool = False) -> None:
+        async with self._sync_lock:
+            self._rescan()
+            for plugin_id, supervisor in self.supervisors.items():
+                active = supervisor.state in (PluginState.RUNNING, PluginState.STARTING)
+                if self.is_enabled(plugin_id):
+                    if active:
+                        if config_changed:
+                            await supervisor.configuration_changed()
+                    elif supervisor.state != PluginState.FAILED_TO_STAY_RUNNING or config_changed:
+                        await self._activate(supervisor)
+                elif supervisor.process is not None or active:
+                    await supervisor.deactivate()
+
+    async def _activate(self, supervisor: PluginSupervisor) -> None:
+        try:
+            manifests.check_min_server_version(supervisor.manifest, SERVER_VERSION)
+        except (manifests.ManifestError, ValueError) as exc:
+            supervisor._set_state(PluginState.FAILED_TO_START, str(exc))
+            return
+        supervisor.failures.clear()
+        await supervisor.activate()
+
+    def configuration_for(self, plugin_id: str) -> tuple[bytes, bytes]:
+        config = self.config.get()
+        overrides = (config["PluginSettings"].get("Plugins") or {}).get(plugin_id) or {}
+        plugin_config = self.supervisors[plugin_id].manifest.plugin_config(overrides)
+        return json.dumps(config).encode(), json.dumps(plugin_config).encode()
+
+    async def set_enabled(self, plugin_id: str, enabled: bool) -> None:
+        if plugin_id not in self.supervisors:
+            raise KeyError(plugin_id)
+        config = self.config.get()
+        config["PluginSettings"].setdefault("PluginStates", {})[plugin_id] = {"Enable": enabled}
+        self.config.save(config)  # the listener syncs
+        await self.sync()
+
+    def statuses(self) -> list[dict]:
+        return [s.status() for s in self.supervisors.values()]
+
+    def manifests(self) -> list[manifests.Manifest]:
+        return [s.manifest for s in self.supervisors.values()]
+
+    async def _health_job(self) -> None:
+        while True:
+            settings = self.config.config["PluginSettings"]
+            await asyncio.sleep(max(0.1, float(settings.get("HealthCheckIntervalSeconds", 30))))
+            if settings.get("EnableHealthCheck", True):
+                await asyncio.gather(*(s.health_check() for s in list(self.supervisors.values())),
+                                     return_exceptions=True)
+
+    async def _watch_config_file(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            self.config.reload_if_changed()
