@@ -89,7 +89,8 @@ class Store(abc.ABC):
         code_hash: str = "",
     ) -> None:
         """In one transaction: insert the grant (when new), the access and refresh tokens, and link the code
-        (when given) to the grant."""
+        (when given) to the grant. StoreError, and nothing inserted, when the given code no longer exists (it was
+        revoked after being consumed)."""
 
     @abc.abstractmethod
     def get_grant(self, grant_id: str) -> GrantRecord | None: ...
@@ -121,12 +122,15 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def revoke_user_app(self, user_id: str, client_id: str) -> int:
-        """Deauthorize: delete the user's tokens, grants and pending codes for the app, and the consent."""
+        """Deauthorize: delete the user's tokens, grants and pending codes for the app, and the consent; the
+        number of tokens removed."""
 
     @abc.abstractmethod
     def revoke_user(self, user_id: str) -> int:
-        """Delete every token, grant, pending code and consent of the user (deactivation)."""
+        """Delete every token, grant, pending code and consent of the user (deactivation); the number of tokens
+        removed."""
 
     @abc.abstractmethod
     def delete_expired(self, now: int) -> int:
-        """Remove expired codes and tokens; the number of rows removed."""
+        """Remove expired codes and tokens, and the grants this leaves with no token and no code; the number of
+        rows removed."""

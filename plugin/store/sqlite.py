@@ -1,0 +1,482 @@
+"""SQLite implementation of the store contract (the embedded default).
+
+    store = SqliteStore("data/oauth.db")
+    store.migrate()            # creates the directory and file, applies pending migrations
+    store.save_app(app)
+    ...
+    store.close()
+
+Connections: one per concurrent caller, taken from a lock-protected idle list and put back after each call, so a
+gRPC thread pool of any size can call the store; connections are reused (the statement cache of the sqlite3
+module prepares each SQL string once per connection) and closed by `close()`.
+
+Settings of every connection: WAL journal (readers never block the writer), `synchronous=FULL` by default (each
+commit is fsynced, so an acknowledged write survives a process kill and also a power loss; `NORMAL` would still
+survive a process kill in WAL mode but may lose the last commits on power loss), foreign keys on, and a busy
+timeout so that writers wait for each other instead of failing.
+
+Transactions: reads are one SELECT each (atomic on its own); writes run in `BEGIN IMMEDIATE`, which takes the
+write lock up front, so two writers serialise through the busy timeout instead of one failing halfway with
+"database is locked". Single use of codes and refresh tokens is one conditional `UPDATE ... RETURNING`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ..clock import SystemClock
+from . import migrations
+from .contract import AlreadyExists, Store, StoreError
+from .records import (
+    AccessTokenRecord,
+    AppRecord,
+    CodeRecord,
+    ConsentRecord,
+    GrantRecord,
+    RefreshTokenRecord,
+)
+
+if sqlite3.sqlite_version_info < (3, 35, 0):  # RETURNING, on which single use relies
+    raise ImportError(f"SqliteStore needs SQLite >= 3.35 (RETURNING); this Python has {sqlite3.sqlite_version}")
+
+T = TypeVar("T")
+
+# Column lists in the field order of the record dataclasses, so a row converts with Record(*row).
+_APP_COLS = (
+    "id, creator_id, create_at, update_at, name, description, icon_url, homepage, callback_urls, is_trusted,"
+    " mattermost_app_id, is_dynamically_registered, client_secret_hash"
+)
+_APP_COLS_A = ", ".join("a." + c.strip() for c in _APP_COLS.split(","))
+_CONSENT_COLS = "user_id, client_id, scope, create_at"
+_CODE_COLS = (
+    "code_hash, client_id, user_id, redirect_uri, state, scope, create_at, expires_in, code_challenge,"
+    " code_challenge_method, resource, used_at, grant_id"
+)
+_GRANT_COLS = "id, client_id, user_id, scope, audience, redirect_uri, create_at, code_hash"
+_ACCESS_COLS = "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at"
+_REFRESH_COLS = (
+    "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at, last_used_at,"
+    " access_token_hash, rotated_at, successor_hash"
+)
+
+_INSERT_APP = f"INSERT INTO oauth_apps ({_APP_COLS}) VALUES ({', '.join('?' * 13)})"
+_SELECT_APP = f"SELECT {_APP_COLS} FROM oauth_apps WHERE id = ?"
+_LIST_APPS = f"SELECT {_APP_COLS} FROM oauth_apps ORDER BY create_at, id LIMIT ? OFFSET ?"
+_LIST_APPS_BY_CREATOR = (
+    f"SELECT {_APP_COLS} FROM oauth_apps WHERE creator_id = ? ORDER BY create_at, id LIMIT ? OFFSET ?"
+)
+_UPDATE_APP = (
+    "UPDATE oauth_apps SET creator_id = ?, create_at = ?, update_at = ?, name = ?, description = ?, icon_url = ?,"
+    " homepage = ?, callback_urls = ?, is_trusted = ?, mattermost_app_id = ?, is_dynamically_registered = ?,"
+    " client_secret_hash = ? WHERE id = ?"
+)
+_UPSERT_CONSENT = (
+    f"INSERT INTO oauth_consents ({_CONSENT_COLS}) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, create_at = excluded.create_at"
+)
+_SELECT_CONSENT = f"SELECT {_CONSENT_COLS} FROM oauth_consents WHERE user_id = ? AND client_id = ?"
+_LIST_AUTHORIZED = (
+    f"SELECT {_APP_COLS_A} FROM oauth_consents c JOIN oauth_apps a ON a.id = c.client_id"
+    " WHERE c.user_id = ? ORDER BY a.create_at, a.id LIMIT ? OFFSET ?"
+)
+_INSERT_CODE = f"INSERT INTO oauth_codes ({_CODE_COLS}, expires_at) VALUES ({', '.join('?' * 14)})"
+_SELECT_CODE = f"SELECT {_CODE_COLS} FROM oauth_codes WHERE code_hash = ?"
+_CONSUME_CODE = (
+    f"UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL RETURNING {_CODE_COLS}"
+)
+_LINK_CODE = "UPDATE oauth_codes SET grant_id = ? WHERE code_hash = ?"
+_INSERT_GRANT = f"INSERT INTO oauth_grants ({_GRANT_COLS}) VALUES ({', '.join('?' * 8)})"
+_SELECT_GRANT = f"SELECT {_GRANT_COLS} FROM oauth_grants WHERE id = ?"
+_INSERT_ACCESS = f"INSERT INTO oauth_access_tokens ({_ACCESS_COLS}) VALUES ({', '.join('?' * 8)})"
+_SELECT_ACCESS = f"SELECT {_ACCESS_COLS} FROM oauth_access_tokens WHERE token_hash = ?"
+_INSERT_REFRESH = f"INSERT INTO oauth_refresh_tokens ({_REFRESH_COLS}) VALUES ({', '.join('?' * 12)})"
+_SELECT_REFRESH = f"SELECT {_REFRESH_COLS} FROM oauth_refresh_tokens WHERE token_hash = ?"
+_ROTATE_REFRESH = (
+    "UPDATE oauth_refresh_tokens SET rotated_at = ?, successor_hash = ?"
+    " WHERE token_hash = ? AND rotated_at IS NULL RETURNING access_token_hash"
+)
+_DELETE_ACCESS = "DELETE FROM oauth_access_tokens WHERE token_hash = ?"
+
+# Tokens are reached through their grant (see 0001_initial.sql): {where} selects the grants.
+_TOKENS_OF_GRANTS = (
+    "DELETE FROM oauth_access_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE {where})",
+    "DELETE FROM oauth_refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE {where})",
+)
+
+
+def _revocation(where: str, *tables: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(token deletes, other deletes) for the rows matching `where`, children before parents."""
+    tokens = tuple(sql.format(where=where) for sql in _TOKENS_OF_GRANTS)
+    return tokens, tuple(f"DELETE FROM {table} WHERE {where}" for table in tables)
+
+
+_REVOKE_USER_APP = _revocation("user_id = ? AND client_id = ?", "oauth_grants", "oauth_codes", "oauth_consents")
+_REVOKE_USER = _revocation("user_id = ?", "oauth_grants", "oauth_codes", "oauth_consents")
+_DELETE_APP = _revocation("client_id = ?", "oauth_grants", "oauth_codes", "oauth_consents")
+
+# Expired: now > expires_at (Mattermost's IsExpired); for tokens 0 means no expiry.
+_EXPIRE = (
+    "DELETE FROM oauth_codes WHERE expires_at < ? RETURNING grant_id",
+    "DELETE FROM oauth_access_tokens WHERE expires_at > 0 AND expires_at < ? RETURNING grant_id",
+    "DELETE FROM oauth_refresh_tokens WHERE expires_at > 0 AND expires_at < ? RETURNING grant_id",
+)
+# A grant that lost its last token and whose code is gone can never be used again.
+_DELETE_ORPHAN_GRANT = (
+    "DELETE FROM oauth_grants WHERE id = ?"
+    " AND NOT EXISTS (SELECT 1 FROM oauth_access_tokens t WHERE t.grant_id = oauth_grants.id)"
+    " AND NOT EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.grant_id = oauth_grants.id)"
+    " AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.code_hash = oauth_grants.code_hash)"
+)
+
+_PK_CONFLICTS = {sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE}
+
+
+def _wrap(error: sqlite3.Error) -> StoreError:
+    if getattr(error, "sqlite_errorcode", None) in _PK_CONFLICTS:
+        return AlreadyExists(str(error))
+    return StoreError(f"sqlite: {error}")
+
+
+def _app(row: Sequence[Any]) -> AppRecord:
+    return AppRecord(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+        json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12],
+    )
+
+
+def _app_values(app: AppRecord) -> tuple[Any, ...]:
+    """Every column but the id, in _UPDATE_APP order."""
+    return (
+        app.creator_id, app.create_at, app.update_at, app.name, app.description, app.icon_url, app.homepage,
+        json.dumps(list(app.callback_urls)), bool(app.is_trusted), app.mattermost_app_id,
+        bool(app.is_dynamically_registered), app.client_secret_hash,
+    )
+
+
+def _access_values(t: AccessTokenRecord) -> tuple[Any, ...]:
+    return (t.token_hash, t.grant_id, t.client_id, t.user_id, t.scope, t.audience, t.create_at, t.expires_at)
+
+
+def _refresh_values(t: RefreshTokenRecord) -> tuple[Any, ...]:
+    return (
+        t.token_hash, t.grant_id, t.client_id, t.user_id, t.scope, t.audience, t.create_at, t.expires_at,
+        t.last_used_at, t.access_token_hash, t.rotated_at, t.successor_hash,
+    )
+
+
+class SqliteStore(Store):
+    """The store on one SQLite file. Thread-safe; call `migrate()` before anything else."""
+
+    def __init__(self, path: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
+        if not path or path == ":memory:" or path.startswith("file:"):
+            # Each pooled connection would get its own private in-memory database.
+            raise ValueError("SqliteStore needs a file path")
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("synchronous must be FULL, EXTRA or NORMAL")
+        self._path = path
+        self._synchronous = synchronous.upper()
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+
+    # --- connections and transactions ----------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._path,
+                timeout=self._busy_timeout_ms / 1000,
+                isolation_level=None,  # autocommit: transactions are explicit BEGIN IMMEDIATE / COMMIT
+                check_same_thread=False,  # the pool hands a connection to one thread at a time
+                cached_statements=256,
+            )
+        except sqlite3.Error as e:
+            raise _wrap(e) from e
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        except sqlite3.Error as e:
+            conn.close()
+            raise _wrap(e) from e
+        return conn
+
+    def _acquire(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._closed:
+                raise StoreError("store is closed")
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:  # a failed COMMIT or ROLLBACK left it open; never hand that to the next caller
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                conn.close()
+                return
+        with self._lock:
+            if not self._closed:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _one(self, sql: str, params: Sequence[Any]) -> Any:
+        conn = self._acquire()
+        try:
+            return conn.execute(sql, params).fetchone()
+        except sqlite3.Error as e:
+            raise _wrap(e) from e
+        finally:
+            self._release(conn)
+
+    def _all(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        conn = self._acquire()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise _wrap(e) from e
+        finally:
+            self._release(conn)
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one BEGIN IMMEDIATE transaction; roll back on any exception."""
+        conn = self._acquire()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+        except sqlite3.Error as e:
+            raise _wrap(e) from e
+        finally:
+            self._release(conn)
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+    def migrate(self) -> int:
+        parent = os.path.dirname(os.path.abspath(self._path))
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"cannot create {parent}: {e}") from e
+        pending = migrations.load("sqlite")
+        conn = self._acquire()
+        try:
+            # Persistent in the file; must run outside a transaction.
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"cannot switch {self._path} to WAL (journal_mode is {mode})")
+            conn.execute(migrations.SCHEMA_VERSION_DDL)
+            for migration in pending:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # Re-read under the write lock: another process may have applied it meanwhile.
+                    current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+                    if current < migration.version:
+                        for statement in migration.statements():
+                            conn.execute(statement)
+                        conn.execute(
+                            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                            (migration.version, migration.name, SystemClock().now_ms()),
+                        )
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            return conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        except sqlite3.Error as e:
+            raise _wrap(e) from e
+        finally:
+            self._release(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    # --- apps ----------------------------------------------------------------------------------------------
+    def save_app(self, app: AppRecord) -> None:
+        values = (app.id, *_app_values(app))
+        self._write(lambda conn: conn.execute(_INSERT_APP, values))
+
+    def get_app(self, app_id: str) -> AppRecord | None:
+        row = self._one(_SELECT_APP, (app_id,))
+        return _app(row) if row else None
+
+    def list_apps(self, offset: int, limit: int, creator_id: str | None = None) -> list[AppRecord]:
+        if limit <= 0:
+            return []
+        offset = max(offset, 0)
+        if creator_id is None:
+            rows = self._all(_LIST_APPS, (limit, offset))
+        else:
+            rows = self._all(_LIST_APPS_BY_CREATOR, (creator_id, limit, offset))
+        return [_app(row) for row in rows]
+
+    def update_app(self, app: AppRecord) -> bool:
+        values = (*_app_values(app), app.id)
+        return self._write(lambda conn: conn.execute(_UPDATE_APP, values).rowcount > 0)
+
+    def delete_app(self, app_id: str) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            for sql in _DELETE_APP[0] + _DELETE_APP[1]:
+                conn.execute(sql, (app_id,))
+            return conn.execute("DELETE FROM oauth_apps WHERE id = ?", (app_id,)).rowcount > 0
+
+        return self._write(work)
+
+    # --- consent -------------------------------------------------------------------------------------------
+    def save_consent(self, consent: ConsentRecord) -> None:
+        values = (consent.user_id, consent.client_id, consent.scope, consent.create_at)
+        self._write(lambda conn: conn.execute(_UPSERT_CONSENT, values))
+
+    def get_consent(self, user_id: str, client_id: str) -> ConsentRecord | None:
+        row = self._one(_SELECT_CONSENT, (user_id, client_id))
+        return ConsentRecord(*row) if row else None
+
+    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[AppRecord]:
+        if limit <= 0:
+            return []
+        return [_app(row) for row in self._all(_LIST_AUTHORIZED, (user_id, limit, max(offset, 0)))]
+
+    # --- authorization codes -------------------------------------------------------------------------------
+    def save_code(self, code: CodeRecord) -> None:
+        values = (
+            code.code_hash, code.client_id, code.user_id, code.redirect_uri, code.state, code.scope,
+            code.create_at, code.expires_in, code.code_challenge, code.code_challenge_method, code.resource,
+            code.used_at, code.grant_id, code.create_at + code.expires_in * 1000,
+        )
+        self._write(lambda conn: conn.execute(_INSERT_CODE, values))
+
+    def get_code(self, code_hash: str) -> CodeRecord | None:
+        row = self._one(_SELECT_CODE, (code_hash,))
+        return CodeRecord(*row) if row else None
+
+    def consume_code(self, code_hash: str, now: int) -> CodeRecord | None:
+        # One conditional UPDATE: of any number of racing callers, only one sees the row come back.
+        rows = self._write(lambda conn: conn.execute(_CONSUME_CODE, (now, code_hash)).fetchall())
+        if not rows:
+            return None
+        code = CodeRecord(*rows[0])
+        code.used_at = None  # RETURNING gives the new value; the contract returns the row as it was
+        return code
+
+    # --- grants and tokens ---------------------------------------------------------------------------------
+    def issue_tokens(
+        self,
+        grant: GrantRecord | None,
+        access: AccessTokenRecord,
+        refresh: RefreshTokenRecord | None,
+        code_hash: str = "",
+    ) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            if grant is not None:
+                conn.execute(
+                    _INSERT_GRANT,
+                    (grant.id, grant.client_id, grant.user_id, grant.scope, grant.audience, grant.redirect_uri,
+                     grant.create_at, grant.code_hash),
+                )
+            conn.execute(_INSERT_ACCESS, _access_values(access))
+            if refresh is not None:
+                conn.execute(_INSERT_REFRESH, _refresh_values(refresh))
+            if code_hash:
+                grant_id = grant.id if grant is not None else access.grant_id
+                if conn.execute(_LINK_CODE, (grant_id, code_hash)).rowcount == 0:
+                    # The code was deleted since it was consumed (deauthorization, deactivation, app deletion):
+                    # issuing now would hand out tokens that revocation has already missed.
+                    raise StoreError("the authorization code no longer exists; tokens not issued")
+
+        self._write(work)
+
+    def get_grant(self, grant_id: str) -> GrantRecord | None:
+        row = self._one(_SELECT_GRANT, (grant_id,))
+        return GrantRecord(*row) if row else None
+
+    def get_access_token(self, token_hash: str) -> AccessTokenRecord | None:
+        row = self._one(_SELECT_ACCESS, (token_hash,))
+        return AccessTokenRecord(*row) if row else None
+
+    def get_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None:
+        row = self._one(_SELECT_REFRESH, (token_hash,))
+        return RefreshTokenRecord(*row) if row else None
+
+    def rotate_refresh_token(
+        self,
+        old_hash: str,
+        now: int,
+        access: AccessTokenRecord,
+        refresh: RefreshTokenRecord | None,
+    ) -> bool:
+        successor = refresh.token_hash if refresh is not None else ""
+
+        def work(conn: sqlite3.Connection) -> bool:
+            # The conditional UPDATE is the single-use check; nothing else is written when it matches no row.
+            rows = conn.execute(_ROTATE_REFRESH, (now, successor, old_hash)).fetchall()
+            if not rows:
+                return False
+            if rows[0][0]:
+                conn.execute(_DELETE_ACCESS, (rows[0][0],))
+            conn.execute(_INSERT_ACCESS, _access_values(access))
+            if refresh is not None:
+                conn.execute(_INSERT_REFRESH, _refresh_values(refresh))
+            return True
+
+        return self._write(work)
+
+    def revoke_access_token(self, token_hash: str) -> bool:
+        return self._write(lambda conn: conn.execute(_DELETE_ACCESS, (token_hash,)).rowcount > 0)
+
+    def revoke_grant(self, grant_id: str) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            removed = conn.execute("DELETE FROM oauth_access_tokens WHERE grant_id = ?", (grant_id,)).rowcount
+            removed += conn.execute("DELETE FROM oauth_refresh_tokens WHERE grant_id = ?", (grant_id,)).rowcount
+            return removed
+
+        return self._write(work)
+
+    def _revoke(self, statements: tuple[tuple[str, ...], tuple[str, ...]], params: tuple[str, ...]) -> int:
+        token_deletes, other_deletes = statements
+
+        def work(conn: sqlite3.Connection) -> int:
+            removed = sum(conn.execute(sql, params).rowcount for sql in token_deletes)
+            for sql in other_deletes:
+                conn.execute(sql, params)
+            return removed
+
+        return self._write(work)
+
+    def revoke_user_app(self, user_id: str, client_id: str) -> int:
+        """Returns the number of tokens (access and refresh) removed."""
+        return self._revoke(_REVOKE_USER_APP, (user_id, client_id))
+
+    def revoke_user(self, user_id: str) -> int:
+        """Returns the number of tokens (access and refresh) removed."""
+        return self._revoke(_REVOKE_USER, (user_id,))
+
+    def delete_expired(self, now: int) -> int:
+        """Also removes the grants left with no token and no code by this sweep (they count as rows removed)."""
+
+        def work(conn: sqlite3.Connection) -> int:
+            removed = 0
+            candidates: set[str] = set()
+            for sql in _EXPIRE:
+                rows = conn.execute(sql, (now,)).fetchall()
+                removed += len(rows)
+                candidates.update(row[0] for row in rows if row[0])
+            if candidates:
+                cursor = conn.executemany(_DELETE_ORPHAN_GRANT, [(grant_id,) for grant_id in candidates])
+                removed += cursor.rowcount
+            return removed
+
+        return self._write(work)

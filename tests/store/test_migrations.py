@@ -1,0 +1,66 @@
+"""The numbered migration set and its loader (plugin/store/migrations)."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from plugin.store import migrations
+
+
+def test_every_dialect_gets_the_same_numbered_versions():
+    versions = {d: [(m.version, m.name) for m in migrations.load(d)] for d in migrations.DIALECTS}
+    assert versions["sqlite"] == versions["postgres"]
+    assert [v for v, _ in versions["sqlite"]] == list(range(1, len(versions["sqlite"]) + 1))
+
+
+def test_the_sqlite_migrations_create_every_table():
+    conn = sqlite3.connect(":memory:")
+    for migration in migrations.load("sqlite"):
+        for statement in migration.statements():
+            conn.execute(statement)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables >= {
+        "oauth_apps", "oauth_consents", "oauth_codes", "oauth_grants", "oauth_access_tokens", "oauth_refresh_tokens",
+    }
+
+
+def test_a_dialect_variant_replaces_the_shared_file_for_that_dialect_only(tmp_path):
+    (tmp_path / "0001_initial.sql").write_text("CREATE TABLE a (x INTEGER)")
+    (tmp_path / "0002_more.sql").write_text("shared")
+    (tmp_path / "0002_more.sqlite.sql").write_text("sqlite only")
+    (tmp_path / "README.md").write_text("not a migration")
+    assert [m.sql for m in migrations.load("sqlite", tmp_path)] == ["CREATE TABLE a (x INTEGER)", "sqlite only"]
+    assert [m.sql for m in migrations.load("postgres", tmp_path)] == ["CREATE TABLE a (x INTEGER)", "shared"]
+
+
+def test_a_version_with_only_another_dialects_file_is_rejected(tmp_path):
+    (tmp_path / "0001_initial.sql").write_text("x")
+    (tmp_path / "0002_more.postgres.sql").write_text("y")
+    assert len(migrations.load("postgres", tmp_path)) == 2
+    with pytest.raises(ValueError, match="no file for dialect 'sqlite'"):
+        migrations.load("sqlite", tmp_path)
+
+
+def test_a_gap_in_the_numbers_is_rejected(tmp_path):
+    (tmp_path / "0001_initial.sql").write_text("x")
+    (tmp_path / "0003_later.sql").write_text("y")
+    with pytest.raises(ValueError, match="missing 0002"):
+        migrations.load("sqlite", tmp_path)
+
+
+def test_one_number_with_two_names_is_rejected(tmp_path):
+    (tmp_path / "0001_initial.sql").write_text("x")
+    (tmp_path / "0001_other.sqlite.sql").write_text("y")
+    with pytest.raises(ValueError, match="two names"):
+        migrations.load("sqlite", tmp_path)
+
+
+def test_unknown_dialect_is_rejected():
+    with pytest.raises(ValueError):
+        migrations.load("mysql")
+
+
+def test_split_statements_drops_comments_and_empty_pieces():
+    sql = "-- header; with a semicolon\nCREATE TABLE a (x INTEGER); -- trailing\n\n;CREATE INDEX i ON a (x)\n"
+    assert migrations.split_statements(sql) == ["CREATE TABLE a (x INTEGER)", "CREATE INDEX i ON a (x)"]

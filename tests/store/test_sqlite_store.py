@@ -1,0 +1,161 @@
+"""What is specific to SqliteStore beyond the contract: file handling, connection settings, schema_version, and
+that single use is one conditional statement."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from plugin.store import migrations
+from plugin.store.contract import StoreError
+from plugin.store.migrations import Migration
+from plugin.store.sqlite import SqliteStore
+
+from . import builders as b
+from .builders import NOW
+
+
+@pytest.fixture
+def path(tmp_path):
+    return str(tmp_path / "nested" / "dir" / "oauth.db")
+
+
+@pytest.fixture
+def store(path):
+    s = SqliteStore(path)
+    s.migrate()
+    yield s
+    s.close()
+
+
+def statements_of(store: SqliteStore, call) -> list[str]:
+    """The SQL one store call sends, traced on the pooled connection it will reuse."""
+    conn = store._acquire()
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    store._release(conn)
+    call()
+    conn.set_trace_callback(None)
+    return seen
+
+
+def test_migrate_creates_the_missing_parent_directory(tmp_path):
+    path = tmp_path / "a" / "b" / "oauth.db"
+    s = SqliteStore(str(path))
+    try:
+        s.migrate()
+    finally:
+        s.close()
+    assert path.is_file()
+
+
+def test_schema_version_records_each_applied_migration_once(store, path):
+    store.migrate()
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT version, name FROM schema_version ORDER BY version").fetchall()
+    assert rows == [(m.version, m.name) for m in migrations.load("sqlite")]
+
+
+def test_database_is_in_wal_mode(store, path):
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_connections_enforce_foreign_keys_full_sync_and_a_busy_timeout(store):
+    conn = store._acquire()
+    try:
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    finally:
+        store._release(conn)
+
+
+def test_synchronous_normal_can_be_chosen(path):
+    s = SqliteStore(path, synchronous="normal")
+    try:
+        s.migrate()
+        conn = s._acquire()
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        s._release(conn)
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("bad", ["", ":memory:", "file::memory:?cache=shared"])
+def test_in_memory_and_uri_paths_are_rejected(bad):
+    with pytest.raises(ValueError):
+        SqliteStore(bad)
+
+
+def test_a_path_that_is_a_directory_raises_store_error(tmp_path):
+    s = SqliteStore(str(tmp_path))
+    with pytest.raises(StoreError):
+        s.migrate()
+
+
+def test_a_failing_migration_is_rolled_back_and_not_recorded(path, monkeypatch):
+    real = migrations.load("sqlite")
+    broken = Migration(len(real) + 1, "broken", "CREATE TABLE half_done (x INTEGER); INSERT INTO nowhere VALUES (1)")
+    monkeypatch.setattr(migrations, "load", lambda dialect: [*real, broken])
+    s = SqliteStore(path)
+    try:
+        with pytest.raises(StoreError):
+            s.migrate()
+    finally:
+        s.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == len(real)
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
+
+
+def test_a_writer_waits_for_a_lock_held_by_another_connection(store, path):
+    """busy_timeout + BEGIN IMMEDIATE: a write that meets a held lock waits instead of failing at once."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        started = time.monotonic()
+        store.save_app(b.app())  # blocks until the other connection commits
+        assert time.monotonic() - started >= 0.2
+    finally:
+        release.join()
+        other.close()
+    assert len(store.list_apps(0, 10)) == 1
+
+
+def test_consume_code_is_one_conditional_update_and_no_read(store):
+    app = b.app()
+    store.save_app(app)
+    c = b.code(app.id, b.new_id())
+    store.save_code(c)
+    sent = statements_of(store, lambda: store.consume_code(c.code_hash, NOW))
+    work = [s for s in sent if s not in ("BEGIN IMMEDIATE", "COMMIT")]
+    assert len(work) == 1
+    assert work[0].startswith("UPDATE oauth_codes") and "used_at IS NULL" in work[0] and "RETURNING" in work[0]
+
+
+def test_rotate_refresh_token_starts_with_its_conditional_update(store):
+    app = b.app()
+    store.save_app(app)
+    auth = b.authorize(store, app.id, b.new_id())
+    sent = statements_of(
+        store,
+        lambda: store.rotate_refresh_token(auth.refresh.token_hash, NOW, b.access(auth.grant), b.refresh(auth.grant)),
+    )
+    assert sent[0] == "BEGIN IMMEDIATE"
+    assert sent[1].startswith("UPDATE oauth_refresh_tokens") and "rotated_at IS NULL" in sent[1]
+    assert not any(s.startswith("SELECT") for s in sent)
+
+
+def test_closing_returns_every_pooled_connection(store):
+    conns = [store._acquire() for _ in range(3)]
+    for conn in conns:
+        store._release(conn)
+    store.close()
+    for conn in conns:
+        with pytest.raises(sqlite3.ProgrammingError):  # closed
+            conn.execute("SELECT 1")

@@ -1,0 +1,737 @@
+"""The store contract (plugin/store/contract.py), run against every implementation in conftest.BACKENDS.
+
+Tests that port a Mattermost test name it ("Ports storetest X" refers to
+server/channels/store/storetest/oauth_store.go, "Ports app X" to server/channels/app/oauth_test.go, "Ports web X"
+to server/channels/web/oauth_test.go). Mattermost checks that belong to field validation (empty name, long
+MattermostAppID, token lengths) live in the domain here and are not ported to the store.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plugin.store import migrations
+from plugin.store.contract import AlreadyExists, Store, StoreError
+
+from . import builders as b
+from .builders import HOUR_MS, NOW
+
+THREADS = 16
+
+
+def race(n: int, attempt):
+    """Run attempt(i) for i in range(n) on n threads released at the same instant; the results in order."""
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        return attempt(i)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def saved_app(store: Store, **fields):
+    app = b.app(**fields)
+    store.save_app(app)
+    return app
+
+
+# --- lifecycle ---------------------------------------------------------------------------------------------
+
+
+def test_migrate_applies_every_migration_and_returns_the_latest_version(open_store):
+    store = open_store()
+    # Version numbers are shared by every dialect (test_migrations checks it), so any dialect's list will do.
+    assert store.migrate() == migrations.latest_version("sqlite")
+    # The schema is usable: a write and a read succeed.
+    app = saved_app(store)
+    assert store.get_app(app.id) == app
+
+
+def test_migrate_is_idempotent_and_keeps_data(open_store):
+    store = open_store()
+    version = store.migrate()
+    app = saved_app(store)
+    assert store.migrate() == version
+    assert open_store().migrate() == version  # a second handle finds the version recorded in the database
+    assert store.get_app(app.id) == app
+
+
+def test_concurrent_migrations_from_several_handles_agree_on_the_version(open_store):
+    stores = [open_store() for _ in range(4)]
+    versions = race(len(stores), lambda i: stores[i].migrate())
+    assert len(set(versions)) == 1 and versions[0] >= 1
+    saved_app(stores[0])  # the schema was created once and is usable
+
+
+def test_reopened_store_still_has_the_data(open_store):
+    first = open_store()
+    first.migrate()
+    app = saved_app(first)
+    auth = b.authorize(first, app.id, b.new_id())
+    first.close()
+
+    second = open_store()
+    second.migrate()
+    assert second.get_app(app.id) == app
+    b.assert_intact(second, auth)
+
+
+def test_methods_raise_store_error_before_migrate(open_store):
+    store = open_store()
+    with pytest.raises(StoreError):
+        store.get_app(b.new_id())
+    with pytest.raises(StoreError):
+        store.save_app(b.app())
+
+
+def test_methods_raise_store_error_after_close(store):
+    app = saved_app(store)
+    store.close()
+    with pytest.raises(StoreError):
+        store.get_app(app.id)
+    with pytest.raises(StoreError):
+        store.save_app(b.app())
+
+
+# --- apps --------------------------------------------------------------------------------------------------
+
+
+def test_save_app_then_get_app_returns_every_field(store):
+    app = b.app(
+        is_trusted=True, is_dynamically_registered=True, mattermost_app_id="com.example.app",
+        callback_urls=["https://a.example/cb?x=1", "cursor://anysphere.cursor-mcp/oauth/callback"],
+    )
+    store.save_app(app)
+    assert store.get_app(app.id) == app
+
+
+def test_public_client_app_keeps_an_empty_secret_hash(store):
+    app = saved_app(store, client_secret_hash="", creator_id="")
+    got = store.get_app(app.id)
+    assert got.client_secret_hash == "" and got.creator_id == ""
+
+
+def test_save_app_with_a_taken_id_raises_already_exists_and_keeps_the_first(store):
+    """Ports storetest SaveApp: saving over an existing id fails."""
+    first = saved_app(store, name="first")
+    with pytest.raises(AlreadyExists):
+        store.save_app(b.app(id=first.id, name="second"))
+    assert store.get_app(first.id).name == "first"
+
+
+def test_get_app_of_unknown_id_returns_none(store):
+    """Ports storetest GetApp: an unknown id is not found; a saved one is."""
+    assert store.get_app(b.new_id()) is None
+    app = saved_app(store)
+    assert store.get_app(app.id) == app
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    # NUL is excluded: PostgreSQL TEXT cannot hold it, and the domain's validation rejects it first.
+    text=st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=80),
+    urls=st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=40), max_size=5),
+)
+def test_app_text_fields_round_trip_unchanged(store, text, urls):
+    app = b.app(name=text, description=text, homepage=text, icon_url=text, callback_urls=urls,
+                mattermost_app_id=text)
+    store.save_app(app)
+    assert store.get_app(app.id) == app
+
+
+def test_list_apps_orders_by_create_at_then_id_and_pages(store):
+    """Ports storetest GetApp (GetApps) and api4 TestGetOAuthApps paging (page 1, per_page 1 returns 1)."""
+    apps = [saved_app(store, create_at=NOW + t) for t in (3, 1, 2)]
+    apps += [saved_app(store, id=i, create_at=NOW + 2) for i in ("z" * 26, "a" * 26)]  # ties broken by id
+    expected = sorted(apps, key=lambda a: (a.create_at, a.id))
+    assert store.list_apps(0, 100) == expected
+    assert store.list_apps(1, 1) == expected[1:2]
+    assert store.list_apps(2, 2) == expected[2:4]
+    assert store.list_apps(4, 10) == expected[4:]
+    assert store.list_apps(5, 10) == []
+
+
+def test_list_apps_with_a_non_positive_limit_returns_nothing(store):
+    saved_app(store)
+    assert store.list_apps(0, 0) == []
+    assert store.list_apps(0, -1) == []
+
+
+def test_list_apps_filters_by_creator(store):
+    """Ports storetest GetApp (GetAppByUser of an unknown user is empty) and api4 TestGetOAuthApps (own apps)."""
+    alice, bob = b.new_id(), b.new_id()
+    alices = [saved_app(store, creator_id=alice, create_at=NOW + i) for i in range(3)]
+    bobs = [saved_app(store, creator_id=bob)]
+    assert store.list_apps(0, 10, creator_id=alice) == alices
+    assert store.list_apps(1, 1, creator_id=alice) == alices[1:2]
+    assert store.list_apps(0, 10, creator_id=bob) == bobs
+    assert store.list_apps(0, 10, creator_id=b.new_id()) == []
+    assert len(store.list_apps(0, 10)) == 4
+
+
+def test_update_app_overwrites_every_column(store):
+    """Ports storetest UpdateApp (unknown id fails). Mattermost's store also keeps CreateAt and CreatorId; here
+    the contract overwrites every column and the domain decides which fields are immutable."""
+    app = saved_app(store)
+    changed = b.app(id=app.id, is_trusted=True, is_dynamically_registered=True, mattermost_app_id="x",
+                    create_at=NOW + 5, update_at=NOW + 9, callback_urls=["https://new.example/cb"])
+    assert store.update_app(changed) is True
+    assert store.get_app(app.id) == changed
+
+
+def test_update_app_of_unknown_id_returns_false_and_creates_nothing(store):
+    ghost = b.app()
+    assert store.update_app(ghost) is False
+    assert store.get_app(ghost.id) is None
+
+
+def test_update_app_revokes_nothing(store):
+    """Mattermost lifecycle (reference 3.8): updating an app, even its callbacks, keeps tokens, codes, consent."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    store.update_app(dataclasses.replace(app, callback_urls=["https://other.example/cb"], client_secret_hash=""))
+    b.assert_intact(store, auth)
+
+
+def test_delete_app_removes_the_app_and_all_its_consents_codes_grants_and_tokens(store):
+    """Ports storetest DeleteApp and app TestOAuthDeleteApp: the app's tokens no longer resolve."""
+    app = saved_app(store)
+    auths = [b.authorize(store, app.id, b.new_id()) for _ in range(2)]
+    assert store.delete_app(app.id) is True
+    assert store.get_app(app.id) is None
+    for auth in auths:
+        b.assert_gone(store, auth)
+    assert store.list_authorized_apps(auths[0].user_id, 0, 10) == []
+
+
+def test_delete_app_also_removes_rotated_refresh_tokens(store):
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    new_access = b.access(auth.grant)
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW, new_access, b.refresh(auth.grant))
+    store.delete_app(app.id)
+    assert store.get_refresh_token(auth.refresh.token_hash) is None
+    assert store.get_access_token(new_access.token_hash) is None
+
+
+def test_delete_app_leaves_other_apps_intact(store):
+    app, other = saved_app(store), saved_app(store)
+    user = b.new_id()
+    b.authorize(store, app.id, user)
+    kept = b.authorize(store, other.id, user)
+    store.delete_app(app.id)
+    assert store.get_app(other.id) == other
+    b.assert_intact(store, kept)
+    assert store.list_authorized_apps(user, 0, 10) == [other]
+
+
+def test_delete_app_of_unknown_id_returns_false(store):
+    """Ports storetest DeleteApp: deleting a fake id is not an error."""
+    saved_app(store)
+    assert store.delete_app(b.new_id()) is False
+    assert len(store.list_apps(0, 10)) == 1
+
+
+# --- consent -----------------------------------------------------------------------------------------------
+
+
+def test_save_consent_then_get_consent(store):
+    app = saved_app(store)
+    c = b.consent(b.new_id(), app.id, scope="user")
+    store.save_consent(c)
+    assert store.get_consent(c.user_id, app.id) == c
+
+
+def test_save_consent_replaces_the_previous_one(store):
+    app = saved_app(store)
+    user = b.new_id()
+    store.save_consent(b.consent(user, app.id, scope="user", create_at=NOW))
+    newer = b.consent(user, app.id, scope="user read", create_at=NOW + 10)
+    store.save_consent(newer)
+    assert store.get_consent(user, app.id) == newer
+    assert store.list_authorized_apps(user, 0, 10) == [app]  # still one consent
+
+
+def test_get_consent_is_per_user_and_per_app(store):
+    app, other = saved_app(store), saved_app(store)
+    user = b.new_id()
+    store.save_consent(b.consent(user, app.id))
+    assert store.get_consent(user, other.id) is None
+    assert store.get_consent(b.new_id(), app.id) is None
+
+
+def test_list_authorized_apps_lists_only_apps_the_user_consented_to(store):
+    """Ports storetest OAuthGetAuthorizedApps: empty for an unknown user, non-empty after consent."""
+    user, someone_else = b.new_id(), b.new_id()
+    consented = [saved_app(store, create_at=NOW + i) for i in (2, 1)]
+    not_consented = saved_app(store)
+    for app in consented:
+        store.save_consent(b.consent(user, app.id))
+    store.save_consent(b.consent(someone_else, not_consented.id))
+    assert store.list_authorized_apps(b.new_id(), 0, 10) == []
+    assert store.list_authorized_apps(user, 0, 10) == sorted(consented, key=lambda a: (a.create_at, a.id))
+    assert store.list_authorized_apps(someone_else, 0, 10) == [not_consented]
+
+
+def test_list_authorized_apps_pages(store):
+    user = b.new_id()
+    apps = [saved_app(store, create_at=NOW + i) for i in range(5)]
+    for app in apps:
+        store.save_consent(b.consent(user, app.id))
+    assert store.list_authorized_apps(user, 0, 2) == apps[0:2]
+    assert store.list_authorized_apps(user, 2, 2) == apps[2:4]
+    assert store.list_authorized_apps(user, 4, 2) == apps[4:]
+    assert store.list_authorized_apps(user, 0, 0) == []
+
+
+# --- authorization codes -----------------------------------------------------------------------------------
+
+
+def test_save_code_then_get_code_returns_every_field(store):
+    """Ports storetest SaveAuthData / GetAuthData."""
+    app = saved_app(store)
+    c = b.code(app.id, b.new_id(), code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+               code_challenge_method="S256", resource="https://api.example.com", state="s" * 1024)
+    store.save_code(c)
+    assert store.get_code(c.code_hash) == c
+    assert store.get_code(b.new_hash()) is None
+
+
+def test_save_code_with_a_taken_hash_raises_already_exists(store):
+    app = saved_app(store)
+    c = b.code(app.id, b.new_id())
+    store.save_code(c)
+    with pytest.raises(AlreadyExists):
+        store.save_code(dataclasses.replace(c, user_id=b.new_id()))
+    assert store.get_code(c.code_hash) == c
+
+
+def test_save_code_for_an_unknown_app_raises_store_error(store):
+    c = b.code(b.new_id(), b.new_id())
+    with pytest.raises(StoreError):
+        store.save_code(c)
+    assert store.get_code(c.code_hash) is None
+
+
+def test_consume_code_returns_the_unused_row_and_marks_it_used(store):
+    app = saved_app(store)
+    c = b.code(app.id, b.new_id())
+    store.save_code(c)
+    assert store.consume_code(c.code_hash, NOW + 5) == c  # as it was: used_at None
+    assert store.get_code(c.code_hash).used_at == NOW + 5
+
+
+def test_consume_code_a_second_time_returns_none(store):
+    """Ports web TestOAuthAccessToken ("re-using the code → error"): a code is single-use."""
+    app = saved_app(store)
+    c = b.code(app.id, b.new_id())
+    store.save_code(c)
+    assert store.consume_code(c.code_hash, NOW + 5) is not None
+    assert store.consume_code(c.code_hash, NOW + 6) is None
+    assert store.get_code(c.code_hash).used_at == NOW + 5  # the loser does not overwrite the first use
+
+
+def test_consume_code_of_unknown_hash_returns_none(store):
+    assert store.consume_code(b.new_hash(), NOW) is None
+
+
+def test_consume_code_has_exactly_one_winner_across_threads(store):
+    app = saved_app(store)
+    for _ in range(10):
+        c = b.code(app.id, b.new_id())
+        store.save_code(c)
+        results = race(THREADS, lambda i: store.consume_code(c.code_hash, NOW + i))
+        winners = [i for i, r in enumerate(results) if r is not None]
+        assert len(winners) == 1
+        assert store.get_code(c.code_hash).used_at == NOW + winners[0]
+
+
+def test_consume_code_has_exactly_one_winner_across_store_handles(open_store):
+    """Two handles stand for two processes (or two nodes) on one database."""
+    stores = [open_store() for _ in range(4)]
+    stores[0].migrate()
+    app = saved_app(stores[0])
+    for _ in range(5):
+        c = b.code(app.id, b.new_id())
+        stores[0].save_code(c)
+        results = race(THREADS, lambda i: stores[i % len(stores)].consume_code(c.code_hash, NOW))
+        assert sum(r is not None for r in results) == 1
+
+
+# --- grants and tokens -------------------------------------------------------------------------------------
+
+
+def test_issue_tokens_stores_grant_access_and_refresh_and_links_the_code(store):
+    """Ports storetest SaveAccessData and GetAccessData (by token, by refresh token)."""
+    app = saved_app(store)
+    user = b.new_id()
+    c = b.code(app.id, user)
+    store.save_code(c)
+    store.consume_code(c.code_hash, NOW)
+    g = b.grant(app.id, user, code_hash=c.code_hash, audience="https://api.example.com")
+    a = b.access(g)
+    r = b.refresh(g, a.token_hash, expires_at=NOW + 90 * 24 * HOUR_MS)
+    store.issue_tokens(g, a, r, code_hash=c.code_hash)
+    assert store.get_grant(g.id) == g
+    assert store.get_access_token(a.token_hash) == a
+    assert store.get_refresh_token(r.token_hash) == r
+    assert store.get_code(c.code_hash).grant_id == g.id
+
+
+def test_issue_tokens_without_refresh_token_stores_only_the_access_token(store):
+    """Public and implicit clients get no refresh token."""
+    app = saved_app(store)
+    g = b.grant(app.id, b.new_id())
+    a = b.access(g)
+    store.issue_tokens(g, a, None)
+    assert store.get_access_token(a.token_hash) == a
+    assert store.get_grant(g.id) == g
+
+
+def test_issue_tokens_under_an_existing_grant(store):
+    app = saved_app(store)
+    g = b.grant(app.id, b.new_id())
+    first = b.access(g)
+    store.issue_tokens(g, first, None)
+    second = b.access(g)
+    store.issue_tokens(None, second, b.refresh(g, second.token_hash))
+    assert store.get_access_token(first.token_hash) == first
+    assert store.get_access_token(second.token_hash) == second
+
+
+def test_issue_tokens_under_an_unknown_grant_raises_store_error(store):
+    saved_app(store)
+    a = b.access(b.grant(b.new_id(), b.new_id()))
+    with pytest.raises(StoreError):
+        store.issue_tokens(None, a, None)
+    assert store.get_access_token(a.token_hash) is None
+
+
+def test_issue_tokens_is_all_or_nothing(store):
+    app = saved_app(store)
+    g0 = b.grant(app.id, b.new_id())
+    taken = b.refresh(g0)
+    store.issue_tokens(g0, b.access(g0), taken)
+    c = b.code(app.id, g0.user_id)
+    store.save_code(c)
+    g = b.grant(app.id, g0.user_id, code_hash=c.code_hash)
+    a = b.access(g)
+    with pytest.raises(StoreError):  # the refresh hash collides: nothing of this issuance may remain
+        store.issue_tokens(g, a, b.refresh(g, a.token_hash, token_hash=taken.token_hash), code_hash=c.code_hash)
+    assert store.get_grant(g.id) is None
+    assert store.get_access_token(a.token_hash) is None
+    assert store.get_code(c.code_hash).grant_id == ""
+
+
+def test_issue_tokens_fails_and_issues_nothing_when_the_code_was_revoked_meanwhile(store):
+    """A deauthorization between consume_code and issue_tokens must not leave tokens revocation missed."""
+    app = saved_app(store)
+    user = b.new_id()
+    c = b.code(app.id, user)
+    store.save_code(c)
+    store.consume_code(c.code_hash, NOW)
+    store.revoke_user_app(user, app.id)
+    g = b.grant(app.id, user, code_hash=c.code_hash)
+    a = b.access(g)
+    with pytest.raises(StoreError):
+        store.issue_tokens(g, a, b.refresh(g, a.token_hash), code_hash=c.code_hash)
+    assert store.get_grant(g.id) is None
+    assert store.get_access_token(a.token_hash) is None
+
+
+def test_unknown_tokens_and_grants_are_none(store):
+    """Ports storetest GetAccessData: an invalid token is not found; GetPreviousAccessData of unknown ids is
+    empty without error; GetAccessDataByRefreshToken with an access token finds nothing."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    assert store.get_access_token(b.new_hash()) is None
+    assert store.get_refresh_token(b.new_hash()) is None
+    assert store.get_grant(b.new_id()) is None
+    assert store.get_refresh_token(auth.access.token_hash) is None
+    assert store.get_access_token(auth.refresh.token_hash) is None
+
+
+def test_rotate_refresh_token_marks_the_old_one_and_replaces_its_access_token(store):
+    """Ports storetest OAuthUpdateAccessData (the refresh token is changed) and web TestOAuthAccessToken
+    (refresh gives a new refresh token ≠ the old; a second refresh with the new one works)."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    a2 = b.access(auth.grant)
+    r2 = b.refresh(auth.grant, a2.token_hash)
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW + 7, a2, r2) is True
+    old = store.get_refresh_token(auth.refresh.token_hash)
+    assert old.rotated_at == NOW + 7 and old.successor_hash == r2.token_hash
+    assert store.get_access_token(auth.access.token_hash) is None  # issued with the old refresh token
+    assert store.get_access_token(a2.token_hash) == a2
+    assert store.get_refresh_token(r2.token_hash) == r2
+
+    a3 = b.access(auth.grant)
+    r3 = b.refresh(auth.grant, a3.token_hash)
+    assert store.rotate_refresh_token(r2.token_hash, NOW + 8, a3, r3) is True
+    assert store.get_access_token(a2.token_hash) is None
+    assert store.get_refresh_token(r3.token_hash) == r3
+
+
+def test_rotate_refresh_token_a_second_time_returns_false_and_changes_nothing(store):
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    a2, r2 = b.access(auth.grant), b.refresh(auth.grant)
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW + 1, a2, r2)
+    a3, r3 = b.access(auth.grant), b.refresh(auth.grant)
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW + 2, a3, r3) is False
+    assert store.get_access_token(a3.token_hash) is None
+    assert store.get_refresh_token(r3.token_hash) is None
+    assert store.get_access_token(a2.token_hash) == a2  # the first successor is untouched
+    old = store.get_refresh_token(auth.refresh.token_hash)
+    assert old.rotated_at == NOW + 1 and old.successor_hash == r2.token_hash
+
+
+def test_rotate_refresh_token_of_unknown_hash_returns_false_and_inserts_nothing(store):
+    app = saved_app(store)
+    g = b.grant(app.id, b.new_id())
+    store.issue_tokens(g, b.access(g), None)
+    a = b.access(g)
+    assert store.rotate_refresh_token(b.new_hash(), NOW, a, b.refresh(g)) is False
+    assert store.get_access_token(a.token_hash) is None
+
+
+def test_rotate_refresh_token_without_successor(store):
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    a2 = b.access(auth.grant)
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW, a2, None) is True
+    old = store.get_refresh_token(auth.refresh.token_hash)
+    assert old.rotated_at == NOW and old.successor_hash == ""
+    assert store.get_access_token(a2.token_hash) == a2
+
+
+def test_rotate_refresh_token_is_all_or_nothing(store):
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    new_access = b.access(auth.grant)
+    taken = b.refresh(auth.grant, token_hash=auth.refresh.token_hash)  # the successor's insert fails
+    with pytest.raises(StoreError):
+        store.rotate_refresh_token(auth.refresh.token_hash, NOW, new_access, taken)
+    # Neither the rotation mark, nor the deletion of the old access token, nor the new access token remain.
+    assert store.get_refresh_token(auth.refresh.token_hash).rotated_at is None
+    assert store.get_access_token(auth.access.token_hash) == auth.access
+    assert store.get_access_token(new_access.token_hash) is None
+
+
+def test_rotate_refresh_token_gives_exactly_one_true_across_threads(store):
+    app = saved_app(store)
+    for _ in range(5):
+        auth = b.authorize(store, app.id, b.new_id())
+        successors = [(b.access(auth.grant), b.refresh(auth.grant)) for _ in range(THREADS)]
+        results = race(
+            THREADS,
+            lambda i: store.rotate_refresh_token(auth.refresh.token_hash, NOW, *successors[i]),
+        )
+        assert results.count(True) == 1
+        winner = results.index(True)
+        assert store.get_refresh_token(auth.refresh.token_hash).successor_hash == successors[winner][1].token_hash
+        issued = [i for i, (a, r) in enumerate(successors)
+                  if store.get_access_token(a.token_hash) or store.get_refresh_token(r.token_hash)]
+        assert issued == [winner]
+
+
+def test_rotated_refresh_token_is_kept_for_reuse_detection(store):
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    store.rotate_refresh_token(auth.refresh.token_hash, NOW, b.access(auth.grant), b.refresh(auth.grant))
+    store.delete_expired(NOW + 24 * HOUR_MS)  # no absolute lifetime (expires_at 0): not expired
+    old = store.get_refresh_token(auth.refresh.token_hash)
+    assert old is not None and old.rotated_at == NOW
+
+
+def test_revoke_access_token_deletes_only_that_token(store):
+    """Ports storetest RemoveAccessData."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    assert store.revoke_access_token(auth.access.token_hash) is True
+    assert store.get_access_token(auth.access.token_hash) is None
+    assert store.get_refresh_token(auth.refresh.token_hash) is not None
+    assert store.revoke_access_token(auth.access.token_hash) is False
+
+
+def test_revoke_grant_deletes_every_token_of_the_grant_including_rotated_ones(store):
+    """Ports storetest RemoveAllAccessData (afterwards nothing is found)."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    a2, r2 = b.access(auth.grant), b.refresh(auth.grant)
+    store.rotate_refresh_token(auth.refresh.token_hash, NOW, a2, r2)
+    extra = b.access(auth.grant)
+    store.issue_tokens(None, extra, None)
+    # old refresh (rotated) + r2 + a2 + extra; the first access token went with the rotation.
+    assert store.revoke_grant(auth.grant.id) == 4
+    for h in (auth.refresh.token_hash, r2.token_hash):
+        assert store.get_refresh_token(h) is None
+    for h in (a2.token_hash, extra.token_hash):
+        assert store.get_access_token(h) is None
+    assert store.revoke_grant(auth.grant.id) == 0
+
+
+def test_revoke_grant_leaves_other_grants_intact(store):
+    app = saved_app(store)
+    user = b.new_id()
+    revoked = b.authorize(store, app.id, user)
+    kept = b.authorize(store, app.id, user)  # same user and app, another grant
+    store.revoke_grant(revoked.grant.id)
+    b.assert_intact(store, kept)
+
+
+def test_revoke_user_app_removes_tokens_grants_codes_and_consent(store):
+    """Ports app TestDeauthorizeOAuthApp: after deauthorization the code is not found."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    assert store.revoke_user_app(auth.user_id, app.id) == 2
+    b.assert_gone(store, auth)
+    assert store.consume_code(auth.pending_code.code_hash, NOW) is None
+    assert store.list_authorized_apps(auth.user_id, 0, 10) == []
+    assert store.get_app(app.id) == app
+
+
+def test_revoke_user_app_leaves_other_users_and_other_apps_intact(store):
+    app, other_app = saved_app(store), saved_app(store)
+    user, other_user = b.new_id(), b.new_id()
+    revoked = b.authorize(store, app.id, user)
+    kept = [
+        b.authorize(store, other_app.id, user),
+        b.authorize(store, app.id, other_user),
+        b.authorize(store, other_app.id, other_user),
+    ]
+    store.revoke_user_app(user, app.id)
+    b.assert_gone(store, revoked)
+    for auth in kept:
+        b.assert_intact(store, auth)
+    assert store.list_authorized_apps(user, 0, 10) == [other_app]
+
+
+def test_revoke_user_app_of_unknown_pair_is_not_an_error(store):
+    """Ports api4/web TestDeauthorizeOAuthApp: deauthorizing a random valid id is ok."""
+    app = saved_app(store)
+    kept = b.authorize(store, app.id, b.new_id())
+    assert store.revoke_user_app(b.new_id(), b.new_id()) == 0
+    b.assert_intact(store, kept)
+
+
+def test_revoke_user_removes_everything_of_the_user_for_all_apps(store):
+    """Ports app TestDeactivatedUserOAuthApp (the pending code can no longer be exchanged) and storetest
+    RemoveAuthDataByUser."""
+    apps = [saved_app(store) for _ in range(3)]
+    user, other_user = b.new_id(), b.new_id()
+    revoked = [b.authorize(store, app.id, user) for app in apps]
+    kept = [b.authorize(store, app.id, other_user) for app in apps]
+    assert store.revoke_user(user) == 2 * len(apps)
+    for auth in revoked:
+        b.assert_gone(store, auth)
+        assert store.consume_code(auth.pending_code.code_hash, NOW) is None
+    for auth in kept:
+        b.assert_intact(store, auth)
+    assert store.list_authorized_apps(user, 0, 10) == []
+
+
+# --- expiry ------------------------------------------------------------------------------------------------
+
+
+def test_delete_expired_removes_expired_codes_used_or_not_and_keeps_live_ones(store):
+    """Ports storetest RemoveAuthData (a removed code is not found) and web TestOAuthAccessToken (a code saved
+    with ExpiresIn -1 is already expired)."""
+    app = saved_app(store)
+    user = b.new_id()
+    expired = b.code(app.id, user, create_at=NOW - 601_000, expires_in=600)
+    used_expired = b.code(app.id, user, create_at=NOW - 601_000, expires_in=600)
+    negative = b.code(app.id, user, create_at=NOW, expires_in=-1)
+    at_boundary = b.code(app.id, user, create_at=NOW - 600_000, expires_in=600)  # expires at NOW: not yet
+    live = b.code(app.id, user, create_at=NOW, expires_in=600)
+    for c in (expired, used_expired, negative, at_boundary, live):
+        store.save_code(c)
+    store.consume_code(used_expired.code_hash, NOW - 600_500)
+    assert store.delete_expired(NOW) == 3
+    for c in (expired, used_expired, negative):
+        assert store.get_code(c.code_hash) is None
+    for c in (at_boundary, live):
+        assert store.get_code(c.code_hash) == c
+
+
+def test_delete_expired_removes_expired_tokens_and_keeps_unlimited_and_live_ones(store):
+    app = saved_app(store)
+    g = b.grant(app.id, b.new_id())
+    expired_access = b.access(g, expires_at=NOW - 1)
+    live_access = b.access(g, expires_at=NOW)  # expires at NOW: not yet
+    unlimited_access = b.access(g, expires_at=0)
+    expired_refresh = b.refresh(g, expires_at=NOW - 1)
+    unlimited_refresh = b.refresh(g, expires_at=0, create_at=0, last_used_at=0)
+    live_refresh = b.refresh(g, expires_at=NOW + 1)
+    store.issue_tokens(g, expired_access, expired_refresh)
+    store.issue_tokens(None, live_access, unlimited_refresh)
+    store.issue_tokens(None, unlimited_access, live_refresh)
+    assert store.delete_expired(NOW) == 2
+    assert store.get_access_token(expired_access.token_hash) is None
+    assert store.get_refresh_token(expired_refresh.token_hash) is None
+    for a in (live_access, unlimited_access):
+        assert store.get_access_token(a.token_hash) == a
+    for r in (unlimited_refresh, live_refresh):
+        assert store.get_refresh_token(r.token_hash) == r
+    assert store.get_grant(g.id) == g  # it still has tokens
+
+
+def test_delete_expired_removes_a_grant_left_without_tokens_or_code(store):
+    app = saved_app(store)
+    user = b.new_id()
+    c = b.code(app.id, user, create_at=NOW - HOUR_MS)
+    store.save_code(c)
+    store.consume_code(c.code_hash, NOW - HOUR_MS)
+    g = b.grant(app.id, user, code_hash=c.code_hash)
+    store.issue_tokens(g, b.access(g, expires_at=NOW - 1), None, code_hash=c.code_hash)
+    kept = b.grant(app.id, user)  # its access token expired but its refresh token lives on
+    store.issue_tokens(kept, b.access(kept, expires_at=NOW - 1), b.refresh(kept, expires_at=0))
+    assert store.delete_expired(NOW) == 4  # the code, two access tokens, the emptied grant
+    assert store.get_grant(g.id) is None
+    assert store.get_grant(kept.id) == kept
+
+
+def test_delete_expired_keeps_a_grant_whose_code_is_still_live(store):
+    app = saved_app(store)
+    user = b.new_id()
+    c = b.code(app.id, user)
+    store.save_code(c)
+    store.consume_code(c.code_hash, NOW)
+    g = b.grant(app.id, user, code_hash=c.code_hash)
+    store.issue_tokens(g, b.access(g, expires_at=NOW - 1), None, code_hash=c.code_hash)
+    # The code can still be replayed; its grant must remain findable for that.
+    assert store.delete_expired(NOW) == 1
+    assert store.get_grant(g.id) == g
+
+
+def test_delete_expired_with_nothing_expired_removes_nothing(store):
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    assert store.delete_expired(NOW) == 0
+    b.assert_intact(store, auth)
+
+
+# --- concurrency of ordinary writes ------------------------------------------------------------------------
+
+
+def test_concurrent_writers_serialise_without_errors(store):
+    app = saved_app(store)
+
+    def work(i):
+        user = b.new_id()
+        for _ in range(5):
+            b.authorize(store, app.id, user)
+        if i % 2:
+            store.revoke_user_app(user, app.id)
+        return user
+
+    users = race(THREADS, work)
+    for i, user in enumerate(users):
+        assert (store.get_consent(user, app.id) is None) == bool(i % 2)
