@@ -73,13 +73,12 @@ class ConfigStore:
         self._listeners: list[Listener] = []
         defaults = default_config(self.data_dir, listen or "127.0.0.1:8065")
         os.makedirs(self.data_dir, exist_ok=True)
-        if os.path.exists(self.path):
-            self.config = merge_defaults(self._read(), defaults)
-        else:
-            self.config = defaults
+        stored = self._read() if os.path.exists(self.path) else None
+        self.config = merge_defaults(stored or {}, defaults)
         if listen:
             self.config["ServiceSettings"]["ListenAddress"] = listen
-        self._write(self.config)
+        if self.config != stored:  # new, upgraded or overridden: otherwise leave the file (and watchers) alone
+            self._write(self.config)
         self._mtime = os.stat(self.path).st_mtime_ns
 
     def get(self) -> dict:

@@ -98,6 +98,7 @@ def _bind_private_unix(server: grpc.aio.Server) -> str:
 
 async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[], object] | None = None) -> None:
     """Listen, hand the host its handshake line, serve until Shutdown (or SIGTERM)."""
+    host_pid = os.getppid()
     app_version = negotiate_app_version()
     server = grpc.aio.server(options=SERVER_OPTIONS)
     stopping = asyncio.Event()
@@ -134,6 +135,7 @@ async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[
 
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    watcher = asyncio.create_task(_stop_when_orphaned(stopping, host_pid))
     try:
         await stopping.wait()
         await asyncio.sleep(SHUTDOWN_GRACE_SECONDS)
@@ -143,11 +145,21 @@ async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[
                 await result
         await server.stop(grace=0.5)
     finally:
+        watcher.cancel()
         if socket_dir:
             for name in os.listdir(socket_dir):
                 os.unlink(os.path.join(socket_dir, name))
             os.rmdir(socket_dir)
     log.info("plugin stopped")
+
+
+async def _stop_when_orphaned(stopping: asyncio.Event, host_pid: int) -> None:
+    """A host killed with SIGKILL cannot shut us down; leave when our parent changes."""
+    while not stopping.is_set():
+        if os.getppid() != host_pid:
+            log.warning("the host process is gone; stopping")
+            stopping.set()
+        await asyncio.sleep(0.5)
 
 
 def _announce(line: str) -> None:
