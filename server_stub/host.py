@@ -8,9 +8,10 @@ import signal
 
 from aiohttp import web
 
+from . import manifest
 from .accounts import Accounts
 from .config import ConfigStore, site_url
-from .plugins import PluginEnvironment
+from .plugins import PROJECT_DIR, PluginEnvironment
 from .web.app import create_app
 
 log = logging.getLogger("server_stub.host")
@@ -18,23 +19,20 @@ log = logging.getLogger("server_stub.host")
 
 class Host:
     def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None) -> None:
-        fresh = not os.path.exists(os.path.join(data_dir, "config.json"))
         self.config = ConfigStore(data_dir, listen)
-        if fresh:
-            self._enable_prepackaged()
+        self._enable_prepackaged()
         self.accounts = Accounts(self.config.config["SqlSettings"]["DataSource"])
         self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout)
         self._runners: list[web.AppRunner] = []
 
     def _enable_prepackaged(self) -> None:
-        # A new server enables the plugins it ships with, as Mattermost does for its prepackaged ones.
-        from . import manifest
-        from .plugins import PROJECT_DIR
-
+        """The plugin this server ships with is enabled unless the admin has decided otherwise."""
         config = self.config.get()
+        states = config["PluginSettings"]["PluginStates"]
         plugin_id = manifest.load(PROJECT_DIR).id
-        config["PluginSettings"]["PluginStates"].setdefault(plugin_id, {"Enable": True})
-        self.config.save(config)
+        if plugin_id not in states:
+            states[plugin_id] = {"Enable": True}
+            self.config.save(config)
 
     async def start(self) -> None:
         listen = self.config.config["ServiceSettings"]["ListenAddress"]

@@ -1,0 +1,25 @@
+# `make run` and `make test` do all the set-up on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+LISTEN ?= 127.0.0.1:8065
+DATA ?= ./data
+
+.PHONY: run test proto clean
+
+$(INSTALLED): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+run: $(INSTALLED)
+	$(PY) -m server_stub serve --listen $(LISTEN) --data-dir $(DATA)
+
+test: $(INSTALLED)
+	$(PY) -m pytest -q
+
+proto: $(INSTALLED)
+	$(PY) proto/generate.py
+
+clean:
+	rm -rf $(VENV) $(DATA) .pytest_cache
