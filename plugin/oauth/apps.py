@@ -1,0 +1,176 @@
+"""OAuth apps (clients): the JSON shape, Mattermost's OAuthApp.IsValid, and client authentication
+(OAuthApp.ValidateForGrantType).
+
+`App` has Mattermost's JSON field names. Its `client_secret` holds the secret in clear only in the results of
+create and regenerate-secret (the only moments it exists in clear: the store keeps its SHA-256); everywhere else
+it is "". Because of that, `is_public` is carried explicitly (Mattermost derives it from an empty secret) and is
+added to the JSON; clients that do not know the field ignore it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plugin.store.records import AppRecord
+
+from .errors import AppError, app_error
+from .ids import is_valid_id, secret_matches
+from .rfc7591 import is_valid_dcr_redirect_uri
+from .urls import go_len, is_valid_http_url
+
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_REFRESH_TOKEN = "refresh_token"
+
+NAME_MAX = 64  # bytes
+DESCRIPTION_MAX = 512  # characters (runes)
+CLIENT_SECRET_MAX = 128
+ICON_URL_MAX = 512
+HOMEPAGE_MAX = 256
+CALLBACKS_RENDERED_MAX = 1024
+MATTERMOST_APP_ID_MAX = 32
+
+
+@dataclass
+class AppRequest:
+    """The body of POST /api/v4/oauth/apps. Other fields (id, client_secret, mattermost_app_id) are ignored."""
+    name: str = ""
+    description: str = ""
+    icon_url: str = ""
+    callback_urls: list[str] = field(default_factory=list)
+    homepage: str = ""
+    is_trusted: bool = False
+    is_public: bool = False
+
+
+@dataclass
+class App:
+    id: str = ""
+    creator_id: str = ""
+    create_at: int = 0
+    update_at: int = 0
+    client_secret: str = ""
+    name: str = ""
+    description: str = ""
+    icon_url: str = ""
+    callback_urls: list[str] = field(default_factory=list)
+    homepage: str = ""
+    is_trusted: bool = False
+    mattermost_app_id: str = ""
+    is_dynamically_registered: bool = False
+    is_public: bool = False
+
+    @classmethod
+    def from_record(cls, record: AppRecord, client_secret: str = "") -> "App":
+        return cls(
+            id=record.id,
+            creator_id=record.creator_id,
+            create_at=record.create_at,
+            update_at=record.update_at,
+            client_secret=client_secret,
+            name=record.name,
+            description=record.description,
+            icon_url=record.icon_url,
+            callback_urls=list(record.callback_urls),
+            homepage=record.homepage,
+            is_trusted=record.is_trusted,
+            mattermost_app_id=record.mattermost_app_id,
+            is_dynamically_registered=record.is_dynamically_registered,
+            is_public=record.client_secret_hash == "",
+        )
+
+    @property
+    def token_endpoint_auth_method(self) -> str:
+        return "none" if self.is_public else "client_secret_post"
+
+    def is_valid_redirect_url(self, url: str) -> bool:
+        """Exact string equality with a registered callback (RFC 9700 §2.1): no normalisation, no prefix."""
+        return url in self.callback_urls
+
+    def to_json(self) -> dict:
+        body = {
+            "id": self.id,
+            "creator_id": self.creator_id,
+            "create_at": self.create_at,
+            "update_at": self.update_at,
+            "client_secret": self.client_secret,
+            "name": self.name,
+            "description": self.description,
+            "icon_url": self.icon_url,
+            "callback_urls": list(self.callback_urls),
+            "homepage": self.homepage,
+            "is_trusted": self.is_trusted,
+            "mattermost_app_id": self.mattermost_app_id,
+            "is_public": self.is_public,
+        }
+        if self.is_dynamically_registered:  # omitempty in Mattermost
+            body["is_dynamically_registered"] = True
+        return body
+
+
+def _go_slice_text_length(items: list[str]) -> int:
+    """len(fmt.Sprintf("%s", items)) in Go: "[" + items joined by spaces + "]"."""
+    return go_len("[" + " ".join(items) + "]")
+
+
+def _is_valid_callback(url: str, dynamically_registered: bool) -> bool:
+    if is_valid_http_url(url):
+        return True
+    # Since v11.9 apps made by dynamic client registration may use custom schemes (cursor://host/path).
+    return dynamically_registered and is_valid_dcr_redirect_uri(url)
+
+
+def validate_app(app: App) -> AppError | None:
+    """Mattermost's OAuthApp.IsValid: the first failing field, always 400, in Mattermost's order."""
+    def fail(name: str) -> AppError:
+        return app_error(f"model.oauth.is_valid.{name}.app_error", 400, detailed_error=f"app_id={app.id}")
+
+    if not is_valid_id(app.id):
+        return fail("app_id")
+    if app.create_at == 0:
+        return fail("create_at")
+    if app.update_at == 0:
+        return fail("update_at")
+    if not is_valid_id(app.creator_id) and not app.is_dynamically_registered:
+        return fail("creator_id")
+    if app.client_secret and go_len(app.client_secret) > CLIENT_SECRET_MAX:
+        return fail("client_secret")
+    if not app.name or go_len(app.name) > NAME_MAX:
+        return fail("name")
+    # The length rule measures Go's "%s" rendering of the list ("[a b]"), not the JSON the database stores
+    # (["a","b"]); we keep Mattermost's rule so the same apps are accepted.
+    if not app.callback_urls or _go_slice_text_length(app.callback_urls) > CALLBACKS_RENDERED_MAX:
+        return fail("callback")
+    for callback in app.callback_urls:
+        if not _is_valid_callback(callback, app.is_dynamically_registered):
+            return fail("callback")
+    if not app.homepage and not app.is_dynamically_registered:
+        return fail("homepage")
+    if app.homepage and (go_len(app.homepage) > HOMEPAGE_MAX or not is_valid_http_url(app.homepage)):
+        return fail("homepage")
+    if len(app.description) > DESCRIPTION_MAX:
+        return fail("description")
+    if app.icon_url and (go_len(app.icon_url) > ICON_URL_MAX or not is_valid_http_url(app.icon_url)):
+        return fail("icon_url")
+    if go_len(app.mattermost_app_id) > MATTERMOST_APP_ID_MAX:
+        return fail("mattermost_app_id")
+    return None
+
+
+def authenticate_client(record: AppRecord, grant_type: str, client_secret: str, code_verifier: str) -> None:
+    """Mattermost's ValidateForGrantType. Public clients: no secret, no refresh grant, a verifier for the code
+    grant. Confidential clients: the secret, compared in constant time with the stored hash (401 otherwise)."""
+    if record.client_secret_hash == "":
+        if client_secret:
+            raise app_error(
+                "model.oauth.validate_grant.public_client_secret.app_error", 400, oauth_error="invalid_client"
+            )
+        if grant_type == GRANT_REFRESH_TOKEN:
+            raise app_error(
+                "model.oauth.validate_grant.public_client_refresh_token.app_error",
+                400,
+                oauth_error="unauthorized_client",
+            )
+        if grant_type == GRANT_AUTHORIZATION_CODE and not code_verifier:
+            raise app_error("model.oauth.validate_grant.pkce_required.app_error", 400, oauth_error="invalid_request")
+        return
+    if not secret_matches(client_secret, record.client_secret_hash):
+        raise app_error("model.oauth.validate_grant.credentials.app_error", 401, oauth_error="invalid_client")

@@ -1,0 +1,814 @@
+"""The OAuth 2.0 provider: every operation the plugin offers, with Mattermost's checks in Mattermost's order.
+
+The provider knows no HTTP, gRPC or SQL. The host authenticates the user and passes a `Caller`; the provider
+answers with dataclasses or raises `AppError` (Mattermost id, English message, HTTP status; plus the RFC 6749
+error code at the token endpoint) or, for registration, `DCRError`.
+
+Where Mattermost has a documented weakness we do the secure thing (docs/provider.md lists each one): codes and
+tokens are stored only as hashes; a code is consumed atomically and a failed exchange by its own client burns
+it; a replayed code revokes the tokens issued from it; refresh tokens rotate with reuse detection and expire
+when unused; a refresh ends the previous access token at once; every code exchange issues fresh tokens; error
+redirects are URL-encoded and carry `state`; an OAuth-token session cannot approve apps on either authorization
+route; the implicit grant exists only behind an off-by-default plugin setting.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from plugin.store.contract import AlreadyExists, Store, StoreError
+from plugin.store.records import (
+    AccessTokenRecord,
+    AppRecord,
+    CodeRecord,
+    ConsentRecord,
+    GrantRecord,
+    RefreshTokenRecord,
+)
+
+from .apps import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH_TOKEN,
+    App,
+    AppRequest,
+    authenticate_client,
+    validate_app,
+)
+from .errors import PKCE_REQUIRED_PAGE_MESSAGE, AppError, DCRError, app_error
+from .ids import hash_secret, is_valid_id, new_id, new_secret
+from .rfc6749 import (
+    ACCESS_DENIED,
+    AUTH_CODE_LIFETIME_SECONDS,
+    RESPONSE_TYPE_CODE,
+    RESPONSE_TYPE_TOKEN,
+    SERVER_ERROR,
+    UNSUPPORTED_RESPONSE_TYPE,
+    AuthorizeRequest,
+    TokenRequest,
+    TokenResponse,
+    code_redirect,
+    error_redirect,
+    implicit_redirect,
+    validate_authorize_request,
+)
+from .rfc7591 import (
+    DEFAULT_CLIENT_NAME,
+    INVALID_CLIENT_METADATA,
+    INVALID_REDIRECT_URI,
+    UNSUPPORTED_OPERATION,
+    ClientRegistrationRequest,
+    redirect_uri_matches_allowlist,
+    registration_response,
+    validate_registration_request,
+)
+from .rfc7636 import validate_for_client_type
+from .rfc8414 import authorization_server_metadata
+from .rfc8707 import INVALID_TARGET, validate_resource
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+# System permissions the host resolves from the caller's roles.
+MANAGE_OAUTH = "manage_oauth"
+MANAGE_SYSTEM_WIDE_OAUTH = "manage_system_wide_oauth"
+MANAGE_SYSTEM = "manage_system"
+EDIT_OTHER_USERS = "edit_other_users"
+
+DEFAULT_PER_PAGE = 60
+MAX_PER_PAGE = 200
+
+_SP_OFF = "api.oauth.allow_oauth.turn_off.app_error"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, as the host authenticated them."""
+    user_id: str = ""  # "" when anonymous
+    session_id: str = ""
+    permissions: frozenset[str] = frozenset()
+    is_oauth: bool = False  # authenticated with an OAuth access token
+    request_id: str = ""
+    remote_addr: str = ""
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+ANONYMOUS = Caller()
+
+
+@dataclass
+class AuthorizationOutcome:
+    """What GET /oauth/authorize should do next.
+
+    - "login": no user; send the browser to the login page and back to this request.
+    - "consent": show the consent page for `app` (public info; its secret is "").
+    - "redirect": send the browser to `redirect_url` (a code, an implicit token, or an error for the client).
+    """
+    kind: str
+    request: AuthorizeRequest
+    redirect_url: str = ""
+    app: App | None = None
+
+
+LOGIN = "login"
+CONSENT = "consent"
+REDIRECT = "redirect"
+
+
+@dataclass
+class TokenInfo:
+    """A valid access token's meaning, for the host's bearer authentication."""
+    user_id: str
+    client_id: str
+    scope: str
+    audience: str
+    expires_at: int
+    grant_id: str
+
+
+def normalize_paging(page: int | None, per_page: int | None) -> tuple[int, int]:
+    """Mattermost's paging: page defaults to 0; per_page defaults to 60 and is capped at 200. Values that are
+    missing, negative or not integers fall back to the defaults; 0 also means the default here (an unset proto
+    field arrives as 0)."""
+    if not isinstance(page, int) or isinstance(page, bool) or page < 0:
+        page = 0
+    if not isinstance(per_page, int) or isinstance(per_page, bool) or per_page <= 0:
+        per_page = DEFAULT_PER_PAGE
+    return page, min(per_page, MAX_PER_PAGE)
+
+
+@contextmanager
+def _store_errors(error_id: str, status: int = 500, oauth_error: str = "") -> Iterator[None]:
+    """Turn a database failure into Mattermost's 500 for the operation; log the detail server-side."""
+    try:
+        yield
+    except StoreError as exc:
+        log.error("store failure (%s): %s", error_id, exc)
+        raise app_error(error_id, status, oauth_error=oauth_error) from exc
+
+
+class OAuthProvider:
+    def __init__(self, store: Store, clock, settings: Settings | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings if settings is not None else Settings()
+
+    def configure(self, settings: Settings) -> None:
+        """Replace the settings (OnConfigurationChange). Each operation reads them once when it starts."""
+        self.settings = settings
+
+    # --- shared checks ----------------------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return self.clock.now_ms()
+
+    @staticmethod
+    def _require_session(caller: Caller | None) -> Caller:
+        if caller is None or not caller.user_id:
+            raise app_error("api.context.session_expired.app_error", 401)
+        return caller
+
+    @staticmethod
+    def _require_app_id(app_id: str) -> None:
+        if not is_valid_id(app_id):
+            raise app_error("api.context.invalid_url_param.app_error", 400, name="app_id")
+
+    @staticmethod
+    def _require_permission(caller: Caller, permission: str) -> None:
+        if not caller.can(permission):
+            raise app_error("api.context.permissions.app_error", 403, detailed_error=f"permission={permission}")
+
+    @staticmethod
+    def _require_enabled(settings: Settings, error_id: str = _SP_OFF, oauth_error: str = "") -> None:
+        if not settings.enable_oauth_service_provider:
+            raise app_error(error_id, 501, oauth_error=oauth_error)
+
+    def _find_app(self, app_id: str) -> AppRecord:
+        with _store_errors("app.oauth.get_app.finding.app_error"):
+            record = self.store.get_app(app_id)
+        if record is None:
+            raise app_error("app.oauth.get_app.find.app_error", 404, detailed_error=f"app_id={app_id}")
+        return record
+
+    @staticmethod
+    def _require_owner(caller: Caller, record: AppRecord) -> None:
+        if record.creator_id != caller.user_id and not caller.can(MANAGE_SYSTEM_WIDE_OAUTH):
+            raise app_error(
+                "api.context.permissions.app_error", 403, detailed_error=f"permission={MANAGE_SYSTEM_WIDE_OAUTH}"
+            )
+
+    def _owned_app(self, caller: Caller | None, app_id: str) -> tuple[Caller, AppRecord]:
+        """The check chain of get/delete/regenerate: session, app id, manage_oauth, enabled, exists, owner."""
+        caller = self._require_session(caller)
+        self._require_app_id(app_id)
+        self._require_permission(caller, MANAGE_OAUTH)
+        self._require_enabled(self.settings)
+        record = self._find_app(app_id)
+        self._require_owner(caller, record)
+        return caller, record
+
+    # --- apps (E1-E8) -----------------------------------------------------------------------------------------
+
+    def create_app(self, caller: Caller | None, request: AppRequest | None) -> App:
+        """E1. The secret is generated here and returned in clear once; only its hash is stored."""
+        caller = self._require_session(caller)
+        if request is None:
+            raise app_error("api.context.invalid_body_param.app_error", 400, name="oauth_app")
+        self._require_permission(caller, MANAGE_OAUTH)
+        is_trusted = bool(request.is_trusted) if caller.can(MANAGE_SYSTEM) else False
+        is_public = bool(request.is_public)
+        secret = "" if is_public else new_secret()
+        self._require_enabled(self.settings, "api.oauth.register_oauth_app.turn_off.app_error")
+        now = self._now()
+        app = App(
+            id=new_id(),
+            creator_id=caller.user_id,
+            create_at=now,
+            update_at=now,
+            client_secret=secret,
+            name=request.name,
+            description=request.description,
+            icon_url=request.icon_url,
+            callback_urls=list(request.callback_urls or []),
+            homepage=request.homepage,
+            is_trusted=is_trusted,
+            is_dynamically_registered=False,
+            is_public=is_public,
+        )
+        error = validate_app(app)
+        if error is not None:
+            raise error
+        self._save_new_app(app, secret)
+        return app
+
+    def _save_new_app(self, app: App, secret: str) -> None:
+        record = AppRecord(
+            id=app.id,
+            creator_id=app.creator_id,
+            create_at=app.create_at,
+            update_at=app.update_at,
+            name=app.name,
+            description=app.description,
+            icon_url=app.icon_url,
+            homepage=app.homepage,
+            callback_urls=list(app.callback_urls),
+            is_trusted=app.is_trusted,
+            mattermost_app_id=app.mattermost_app_id,
+            is_dynamically_registered=app.is_dynamically_registered,
+            client_secret_hash=hash_secret(secret) if secret else "",
+        )
+        try:
+            self.store.save_app(record)
+        except AlreadyExists as exc:
+            raise app_error("app.oauth.save_app.existing.app_error", 400) from exc
+        except StoreError as exc:
+            log.error("store failure saving app: %s", exc)
+            raise app_error("app.oauth.save_app.save.app_error", 500) from exc
+
+    def get_app(self, caller: Caller | None, app_id: str) -> App:
+        """E3. The secret is not returned (Mattermost returns it; we only have its hash)."""
+        _, record = self._owned_app(caller, app_id)
+        return App.from_record(record)
+
+    def list_apps(self, caller: Caller | None, page: int | None = 0, per_page: int | None = DEFAULT_PER_PAGE) -> list[App]:
+        """E2. All apps for manage_system_wide_oauth, otherwise the caller's own."""
+        caller = self._require_session(caller)
+        if not caller.can(MANAGE_OAUTH):
+            raise app_error("api.command.admin_only.app_error", 403)
+        self._require_enabled(self.settings)
+        page, per_page = normalize_paging(page, per_page)
+        creator = None if caller.can(MANAGE_SYSTEM_WIDE_OAUTH) else caller.user_id
+        with _store_errors("app.oauth.get_apps.find.app_error"):
+            records = self.store.list_apps(page * per_page, per_page, creator_id=creator)
+        return [App.from_record(record) for record in records]
+
+    def update_app(self, caller: Caller | None, app_id: str, update: App | None) -> App:
+        """E4. Id, creator, create_at, secret and the registration flag keep their stored values; is_trusted
+        changes only for manage_system. Existing tokens stay valid (Mattermost test MM-T649), but a pending code
+        bound to a callback that was removed can no longer be exchanged."""
+        caller = self._require_session(caller)
+        self._require_app_id(app_id)
+        self._require_permission(caller, MANAGE_OAUTH)
+        if update is None:
+            raise app_error("api.context.invalid_body_param.app_error", 400, name="oauth_app")
+        if update.id != app_id:
+            raise app_error("api.context.invalid_body_param.app_error", 400, name="app_id")
+        self._require_enabled(self.settings)
+        old = self._find_app(app_id)
+        self._require_owner(caller, old)
+        app = App(
+            id=old.id,
+            creator_id=old.creator_id,
+            create_at=old.create_at,
+            update_at=self._now(),
+            client_secret="",
+            name=update.name,
+            description=update.description,
+            icon_url=update.icon_url,
+            callback_urls=list(update.callback_urls or []),
+            homepage=update.homepage,
+            is_trusted=bool(update.is_trusted) if caller.can(MANAGE_SYSTEM) else old.is_trusted,
+            mattermost_app_id=update.mattermost_app_id,
+            is_dynamically_registered=old.is_dynamically_registered,
+            is_public=old.client_secret_hash == "",
+        )
+        error = validate_app(app)
+        if error is not None:
+            raise error
+        record = AppRecord(
+            id=app.id,
+            creator_id=app.creator_id,
+            create_at=app.create_at,
+            update_at=app.update_at,
+            name=app.name,
+            description=app.description,
+            icon_url=app.icon_url,
+            homepage=app.homepage,
+            callback_urls=list(app.callback_urls),
+            is_trusted=app.is_trusted,
+            mattermost_app_id=app.mattermost_app_id,
+            is_dynamically_registered=app.is_dynamically_registered,
+            client_secret_hash=old.client_secret_hash,
+        )
+        with _store_errors("app.oauth.update_app.updating.app_error"):
+            updated = self.store.update_app(record)
+        if not updated:
+            raise app_error("app.oauth.update_app.find.app_error", 400)
+        return app
+
+    def delete_app(self, caller: Caller | None, app_id: str) -> None:
+        """E5. The app goes with every consent, code, grant and token of it."""
+        self._owned_app(caller, app_id)
+        with _store_errors("app.oauth.delete_app.app_error"):
+            self.store.delete_app(app_id)
+
+    def regenerate_secret(self, caller: Caller | None, app_id: str) -> App:
+        """E6. A new secret, returned in clear once. Issued tokens stay valid; the next code exchange or refresh
+        needs the new secret."""
+        _, record = self._owned_app(caller, app_id)
+        if record.client_secret_hash == "":
+            raise app_error("api.oauth.regenerate_secret.public_client.app_error", 400)
+        secret = new_secret()
+        record.client_secret_hash = hash_secret(secret)
+        record.update_at = self._now()
+        with _store_errors("app.oauth.update_app.updating.app_error"):
+            updated = self.store.update_app(record)
+        if not updated:
+            raise app_error("app.oauth.get_app.find.app_error", 404)
+        return App.from_record(record, client_secret=secret)
+
+    def get_app_info(self, caller: Caller | None, app_id: str) -> App:
+        """E7. Public information for the consent page; any signed-in caller, OAuth tokens included."""
+        self._require_session(caller)
+        self._require_app_id(app_id)
+        self._require_enabled(self.settings)
+        return App.from_record(self._find_app(app_id))
+
+    def list_authorized_apps(
+        self,
+        caller: Caller | None,
+        user_id: str,
+        page: int | None = 0,
+        per_page: int | None = DEFAULT_PER_PAGE,
+    ) -> list[App]:
+        """E8. Apps the user has consented to; `user_id` may be "me"."""
+        caller = self._require_session(caller)
+        if user_id == "me":
+            user_id = caller.user_id
+        if not is_valid_id(user_id):
+            raise app_error("api.context.invalid_url_param.app_error", 400, name="user_id")
+        if user_id != caller.user_id:
+            self._require_permission(caller, EDIT_OTHER_USERS)
+        self._require_enabled(self.settings)
+        page, per_page = normalize_paging(page, per_page)
+        with _store_errors("app.oauth.get_apps.find.app_error"):
+            records = self.store.list_authorized_apps(user_id, page * per_page, per_page)
+        return [App.from_record(record) for record in records]
+
+    # --- authorization (E11, E12, E13) ------------------------------------------------------------------------
+
+    def begin_authorization(self, caller: Caller | None, request: AuthorizeRequest) -> AuthorizationOutcome:
+        """E11, GET /oauth/authorize. Errors are for the error page: nothing here ever redirects to a URI that
+        is not registered for the app."""
+        settings = self.settings
+        caller = caller or ANONYMOUS
+        self._require_enabled(settings, "api.oauth.authorize_oauth.disabled.app_error")
+        error = validate_authorize_request(request)
+        if error is not None:
+            raise error
+        record = self._find_app(request.client_id)
+        if not caller.user_id:
+            return AuthorizationOutcome(LOGIN, request)
+        if caller.is_oauth:
+            # Mattermost checks this only on POST; an OAuth token must not approve apps on GET either.
+            raise app_error("api.context.permissions.app_error", 403, detailed_error="oauth session")
+        app = App.from_record(record)
+        if not app.is_valid_redirect_url(request.redirect_uri):
+            raise app_error("api.oauth.allow_oauth.redirect_callback.app_error", 400)
+        if app.is_public and request.response_type == RESPONSE_TYPE_CODE and not request.code_challenge:
+            raise app_error(
+                "api.oauth.allow_oauth.pkce_required_public.app_error", 400, message=PKCE_REQUIRED_PAGE_MESSAGE
+            )
+        if not self._supports(settings, request.response_type):
+            return AuthorizationOutcome(
+                REDIRECT,
+                request,
+                redirect_url=error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state),
+            )
+        if app.is_trusted or self._has_consent(caller.user_id, request):
+            return AuthorizationOutcome(
+                REDIRECT, request, redirect_url=self._authorize(settings, caller.user_id, request, record)
+            )
+        return AuthorizationOutcome(CONSENT, request, app=app)
+
+    def decide_consent(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
+        """E12, the consent page's answer; returns the URL to send the browser to. Allow issues a code (or an
+        implicit token when enabled) and remembers the consent; deny sends access_denied with the state."""
+        settings = self.settings
+        caller = self._require_session(caller)
+        if request is None:
+            raise app_error("api.context.invalid_body_param.app_error", 400, name="authorize_request")
+        error = validate_authorize_request(request)
+        if error is not None:
+            raise error
+        if caller.is_oauth:
+            raise app_error("api.context.permissions.app_error", 403, detailed_error="oauth session")
+        self._require_enabled(settings)
+        record = self._find_app(request.client_id)
+        app = App.from_record(record)
+        if not app.is_valid_redirect_url(request.redirect_uri):
+            raise app_error("api.oauth.allow_oauth.redirect_callback.app_error", 400)
+        if not allow:
+            return error_redirect(
+                request.redirect_uri, ACCESS_DENIED, request.state, self._in_fragment(settings, request)
+            )
+        if app.is_public and request.response_type == RESPONSE_TYPE_CODE and not request.code_challenge:
+            raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400)
+        return self._authorize(settings, caller.user_id, request, record)
+
+    def deauthorize(self, caller: Caller | None, client_id: str) -> None:
+        """E13. Revokes the user's tokens and pending codes for the app and forgets the consent. An unknown but
+        well-formed client id is fine."""
+        caller = self._require_session(caller)
+        if not is_valid_id(client_id):
+            raise app_error("api.context.invalid_body_param.app_error", 400, name="client_id")
+        self._require_enabled(self.settings)
+        with _store_errors("app.oauth.remove_access_data.app_error"):
+            self.store.revoke_user_app(caller.user_id, client_id)
+
+    @staticmethod
+    def _supports(settings: Settings, response_type: str) -> bool:
+        return response_type == RESPONSE_TYPE_CODE or (
+            response_type == RESPONSE_TYPE_TOKEN and settings.enable_implicit_grant
+        )
+
+    @staticmethod
+    def _in_fragment(settings: Settings, request: AuthorizeRequest) -> bool:
+        return request.response_type == RESPONSE_TYPE_TOKEN and settings.enable_implicit_grant
+
+    def _has_consent(self, user_id: str, request: AuthorizeRequest) -> bool:
+        """A remembered consent covers later requests for the same scope (Mattermost: any scope)."""
+        with _store_errors("app.preference.get.app_error"):
+            consent = self.store.get_consent(user_id, request.client_id)
+        return consent is not None and consent.scope == request.effective_scope
+
+    def _authorize(self, settings: Settings, user_id: str, request: AuthorizeRequest, record: AppRecord) -> str:
+        """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, remember the consent, return the
+        redirect. Failures become an error redirect to the (verified) callback, as in Mattermost."""
+        in_fragment = self._in_fragment(settings, request)
+        scope = request.effective_scope
+        try:
+            if request.response_type == RESPONSE_TYPE_CODE:
+                url = self._issue_code(user_id, request, scope)
+            elif request.response_type == RESPONSE_TYPE_TOKEN and settings.enable_implicit_grant:
+                url = self._issue_implicit(settings, user_id, request, scope)
+            else:
+                return error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state)
+            self.store.save_consent(ConsentRecord(user_id, record.id, scope, self._now()))
+        except StoreError as exc:
+            log.error("store failure while authorizing client %s: %s", record.id, exc)
+            return error_redirect(request.redirect_uri, SERVER_ERROR, request.state, in_fragment)
+        return url
+
+    def _issue_code(self, user_id: str, request: AuthorizeRequest, scope: str) -> str:
+        code = new_secret()
+        self.store.save_code(
+            CodeRecord(
+                code_hash=hash_secret(code),
+                client_id=request.client_id,
+                user_id=user_id,
+                redirect_uri=request.redirect_uri,
+                state=request.state,
+                scope=scope,
+                create_at=self._now(),
+                expires_in=AUTH_CODE_LIFETIME_SECONDS,
+                code_challenge=request.code_challenge,
+                code_challenge_method=request.code_challenge_method,
+                resource=request.resource,
+            )
+        )
+        return code_redirect(request.redirect_uri, code, request.state)
+
+    def _issue_implicit(self, settings: Settings, user_id: str, request: AuthorizeRequest, scope: str) -> str:
+        now = self._now()
+        grant = GrantRecord(
+            id=new_id(),
+            client_id=request.client_id,
+            user_id=user_id,
+            scope=scope,
+            audience=request.resource,
+            redirect_uri=request.redirect_uri,
+            create_at=now,
+        )
+        token, access = self._new_access_token(settings, grant, request.resource, now)
+        self.store.issue_tokens(grant, access, None)
+        return implicit_redirect(
+            request.redirect_uri, token, settings.access_token_lifetime_seconds, scope, request.state
+        )
+
+    # --- token endpoint (E14) ---------------------------------------------------------------------------------
+
+    def token(self, request: TokenRequest | None) -> TokenResponse:
+        """E14, POST /oauth/access_token, checks in Mattermost's order (section 3.5/3.6)."""
+        settings = self.settings
+        if request is None:
+            raise app_error("api.oauth.get_access_token.bad_request.app_error", 400, oauth_error="invalid_request")
+        if request.grant_type == GRANT_AUTHORIZATION_CODE:
+            if not request.code:
+                raise app_error(
+                    "api.oauth.get_access_token.missing_code.app_error", 400, oauth_error="invalid_request"
+                )
+        elif request.grant_type == GRANT_REFRESH_TOKEN:
+            if not request.refresh_token:
+                raise app_error(
+                    "api.oauth.get_access_token.missing_refresh_token.app_error", 400, oauth_error="invalid_request"
+                )
+        else:
+            raise app_error(
+                "api.oauth.get_access_token.bad_grant.app_error", 400, oauth_error="unsupported_grant_type"
+            )
+        if not is_valid_id(request.client_id):
+            raise app_error("api.oauth.get_access_token.bad_client_id.app_error", 400, oauth_error="invalid_client")
+        self._require_enabled(settings, "api.oauth.get_access_token.disabled.app_error")
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            record = self.store.get_app(request.client_id)
+        if record is None:
+            raise app_error("api.oauth.get_access_token.credentials.app_error", 404, oauth_error="invalid_client")
+        authenticate_client(record, request.grant_type, request.client_secret, request.code_verifier)
+        if request.grant_type == GRANT_AUTHORIZATION_CODE:
+            return self._exchange_code(settings, record, request)
+        return self._refresh(settings, record, request)
+
+    @staticmethod
+    def _invalid_code(status: int = 400) -> AppError:
+        return app_error("api.oauth.get_access_token.expired_code.app_error", status, oauth_error="invalid_grant")
+
+    def _exchange_code(self, settings: Settings, app: AppRecord, request: TokenRequest) -> TokenResponse:
+        code_hash = hash_secret(request.code)
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            code = self.store.get_code(code_hash)
+        if code is None:
+            raise self._invalid_code()
+        now = self._now()
+        if code.used_at is not None:
+            # A second presentation of a spent code: revoke what its exchange issued (RFC 6749 §4.1.2).
+            if code.client_id == app.id and code.grant_id:
+                with _store_errors("api.oauth.get_access_token.internal.app_error"):
+                    self.store.revoke_grant(code.grant_id)
+                log.warning("authorization code replayed by client %s; grant %s revoked", app.id, code.grant_id)
+            raise self._invalid_code()
+        if now > code.create_at + code.expires_in * 1000:
+            raise self._invalid_code(403)
+        if code.client_id != app.id:
+            raise app_error(
+                "api.oauth.get_access_token.client_id_mismatch.app_error", 400, oauth_error="invalid_grant"
+            )
+        # One conditional write decides the single winner; from here on the code is spent whatever happens.
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            code = self.store.consume_code(code_hash, now)
+        if code is None:
+            raise self._invalid_code()
+        if request.redirect_uri != code.redirect_uri or code.redirect_uri not in app.callback_urls:
+            raise app_error("api.oauth.get_access_token.redirect_uri.app_error", 400, oauth_error="invalid_grant")
+        validate_for_client_type(
+            app.client_secret_hash == "", code.code_challenge, code.code_challenge_method, request.code_verifier
+        )
+        audience = self._audience(request.resource, code.resource)
+        grant = GrantRecord(
+            id=new_id(),
+            client_id=app.id,
+            user_id=code.user_id,
+            scope=code.scope,
+            audience=audience,
+            redirect_uri=code.redirect_uri,
+            create_at=now,
+            code_hash=code_hash,
+        )
+        access_token, access = self._new_access_token(settings, grant, audience, now)
+        refresh_token, refresh = self._new_refresh_token(settings, app, grant, audience, access, now)
+        with _store_errors("api.oauth.get_access_token.internal_saving.app_error"):
+            self.store.issue_tokens(grant, access, refresh, code_hash=code_hash)
+        return TokenResponse(
+            access_token=access_token,
+            expires_in=settings.access_token_lifetime_seconds,
+            scope=grant.scope,
+            refresh_token=refresh_token,
+            audience=audience,
+        )
+
+    def _refresh(self, settings: Settings, app: AppRecord, request: TokenRequest) -> TokenResponse:
+        old_hash = hash_secret(request.refresh_token)
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            old = self.store.get_refresh_token(old_hash)
+        invalid = app_error("api.oauth.get_access_token.refresh_token.app_error", 404, oauth_error="invalid_grant")
+        if old is None:
+            raise invalid
+        if old.client_id != app.id:
+            raise app_error(
+                "api.oauth.get_access_token.client_id_mismatch.app_error", 400, oauth_error="invalid_grant"
+            )
+        now = self._now()
+        if old.rotated_at is not None:
+            self._revoke_family(old.grant_id, app.id)
+            raise invalid
+        if old.expires_at and now > old.expires_at:
+            raise invalid
+        audience = self._audience(request.resource, old.audience)
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            grant = self.store.get_grant(old.grant_id)
+        if grant is None:
+            raise invalid
+        grant_view = GrantRecord(
+            id=grant.id,
+            client_id=grant.client_id,
+            user_id=grant.user_id,
+            scope=old.scope,
+            audience=audience,
+            redirect_uri=grant.redirect_uri,
+            create_at=grant.create_at,
+            code_hash=grant.code_hash,
+        )
+        access_token, access = self._new_access_token(settings, grant_view, audience, now)
+        refresh_token, refresh = self._new_refresh_token(settings, app, grant_view, audience, access, now)
+        with _store_errors("api.oauth.get_access_token.internal_saving.app_error"):
+            rotated = self.store.rotate_refresh_token(old_hash, now, access, refresh)
+        if not rotated:
+            # Someone rotated it between our read and our write: the same token was used twice.
+            self._revoke_family(old.grant_id, app.id)
+            raise invalid
+        return TokenResponse(
+            access_token=access_token,
+            expires_in=settings.access_token_lifetime_seconds,
+            scope=old.scope,
+            refresh_token=refresh_token,
+            audience=audience,
+        )
+
+    def _revoke_family(self, grant_id: str, client_id: str) -> None:
+        """Refresh-token reuse (RFC 9700 §4.14.2): the whole grant's tokens go."""
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            removed = self.store.revoke_grant(grant_id)
+        log.warning("refresh token reused by client %s; grant %s revoked (%d tokens)", client_id, grant_id, removed)
+
+    @staticmethod
+    def _audience(requested: str, bound: str) -> str:
+        """RFC 8707 at the token endpoint: a requested resource must be valid and, when the code or refresh
+        token is bound to one, equal to it."""
+        if not requested:
+            return bound
+        error = validate_resource(requested, oauth_error=INVALID_TARGET)
+        if error is not None:
+            raise error
+        if bound and requested != bound:
+            raise app_error(
+                "api.oauth.get_access_token.resource_mismatch.app_error", 400, oauth_error=INVALID_TARGET
+            )
+        return requested
+
+    @staticmethod
+    def _new_access_token(
+        settings: Settings, grant: GrantRecord, audience: str, now: int
+    ) -> tuple[str, AccessTokenRecord]:
+        token = new_secret()
+        return token, AccessTokenRecord(
+            token_hash=hash_secret(token),
+            grant_id=grant.id,
+            client_id=grant.client_id,
+            user_id=grant.user_id,
+            scope=grant.scope,
+            audience=audience,
+            create_at=now,
+            expires_at=now + settings.access_token_lifetime_seconds * 1000,
+        )
+
+    @staticmethod
+    def _new_refresh_token(
+        settings: Settings,
+        app: AppRecord,
+        grant: GrantRecord,
+        audience: str,
+        access: AccessTokenRecord,
+        now: int,
+    ) -> tuple[str, RefreshTokenRecord | None]:
+        """Confidential clients get a refresh token; public clients none (Mattermost does the same)."""
+        if app.client_secret_hash == "":
+            return "", None
+        token = new_secret()
+        return token, RefreshTokenRecord(
+            token_hash=hash_secret(token),
+            grant_id=grant.id,
+            client_id=grant.client_id,
+            user_id=grant.user_id,
+            scope=grant.scope,
+            audience=audience,
+            create_at=now,
+            expires_at=now + settings.refresh_token_idle_ms,
+            last_used_at=now,
+            access_token_hash=access.token_hash,
+        )
+
+    # --- bearer tokens ----------------------------------------------------------------------------------------
+
+    def validate_token(self, access_token: str) -> TokenInfo:
+        """What a bearer token stands for; 401 when it is missing, unknown, expired or revoked."""
+        expired = app_error("api.context.session_expired.app_error", 401, detailed_error="oauth token")
+        if not access_token:
+            raise expired
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            record = self.store.get_access_token(hash_secret(access_token))
+        if record is None or (record.expires_at and self._now() > record.expires_at):
+            raise expired
+        return TokenInfo(
+            user_id=record.user_id,
+            client_id=record.client_id,
+            scope=record.scope,
+            audience=record.audience,
+            expires_at=record.expires_at,
+            grant_id=record.grant_id,
+        )
+
+    def revoke_user(self, user_id: str) -> int:
+        """The host calls this when a user is deactivated: every token, grant, pending code and consent of the
+        user goes. Returns the number of rows removed."""
+        with _store_errors("app.oauth.remove_access_data.app_error"):
+            return self.store.revoke_user(user_id)
+
+    def purge_expired(self) -> int:
+        """Housekeeping: remove expired codes and tokens."""
+        with _store_errors("app.oauth.remove_access_data.app_error"):
+            return self.store.delete_expired(self._now())
+
+    # --- registration and discovery (E9, E10) -----------------------------------------------------------------
+
+    def register_client(self, caller: Caller | None, body: dict | None) -> dict:
+        """E9, RFC 7591. Anonymous by design; the caller's session is ignored and the app has no creator.
+        Failures raise DCRError."""
+        settings = self.settings
+        request = ClientRegistrationRequest.from_json(body)
+        if not settings.enable_oauth_service_provider:
+            raise DCRError(UNSUPPORTED_OPERATION, "OAuth service provider is disabled")
+        if not settings.enable_dynamic_client_registration:
+            raise DCRError(UNSUPPORTED_OPERATION, "Dynamic client registration is disabled")
+        error = validate_registration_request(request)
+        if error is not None:
+            raise DCRError(INVALID_CLIENT_METADATA, error.message)
+        allowlist = settings.dcr_redirect_uri_allowlist
+        if not all(redirect_uri_matches_allowlist(uri, allowlist) for uri in request.redirect_uris):
+            raise DCRError(INVALID_REDIRECT_URI, "One or more redirect URIs do not match the allowlist")
+        secret = "" if request.is_public else new_secret()
+        now = self._now()
+        app = App(
+            id=new_id(),
+            creator_id="",
+            create_at=now,
+            update_at=now,
+            client_secret=secret,
+            name=request.client_name or DEFAULT_CLIENT_NAME,
+            callback_urls=list(request.redirect_uris),
+            homepage=request.client_uri or "",
+            is_trusted=False,
+            is_dynamically_registered=True,
+            is_public=request.is_public,
+        )
+        error = validate_app(app)
+        if error is not None:
+            raise DCRError(INVALID_CLIENT_METADATA, error.message, error.status)
+        try:
+            self._save_new_app(app, secret)
+        except AppError as exc:
+            raise DCRError(INVALID_CLIENT_METADATA, exc.message, exc.status) from exc
+        return registration_response(
+            client_id=app.id,
+            client_secret=secret,
+            redirect_uris=app.callback_urls,
+            client_name=app.name,
+            client_uri=app.homepage,
+            issued_at_seconds=now // 1000,
+        )
+
+    def metadata(self) -> dict:
+        """E10, RFC 8414 authorization server metadata."""
+        return authorization_server_metadata(self.settings)

@@ -1,0 +1,165 @@
+"""RFC 6749: the authorization request, redirects back to the client, and the token endpoint's messages.
+
+- `AuthorizeRequest` and `validate_authorize_request` (Mattermost's AuthorizeRequest.IsValid, same order, same
+  ids, all 400).
+- Redirects: parameters are merged into the callback's existing query (Go's `url.Values` semantics: keys
+  sorted, values URL-encoded, a parameter the callback already had is replaced), so `state` always round-trips
+  exactly and never adds a second `?`. Implicit-grant responses go in the fragment (§4.2.2).
+- `TokenRequest`, `TokenResponse`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import AppError, app_error
+from .ids import is_valid_id
+from .rfc7591 import is_valid_dcr_redirect_uri
+from .rfc7636 import validate_challenge
+from .rfc8707 import validate_resource
+from .urls import encode_query, go_len, is_valid_http_url, parse_query
+
+RESPONSE_TYPE_CODE = "code"
+RESPONSE_TYPE_TOKEN = "token"
+DEFAULT_SCOPE = "user"
+TOKEN_TYPE = "bearer"
+
+AUTH_CODE_LIFETIME_SECONDS = 600  # Mattermost's AuthCodeExpireTime; RFC 6749 §4.1.2 recommends at most 10 min
+
+REDIRECT_URI_MAX = 256
+STATE_MAX = 1024
+SCOPE_MAX = 128
+
+# §4.1.2.1 error codes used in redirects.
+ACCESS_DENIED = "access_denied"
+UNSUPPORTED_RESPONSE_TYPE = "unsupported_response_type"
+SERVER_ERROR = "server_error"
+
+
+@dataclass
+class AuthorizeRequest:
+    response_type: str = ""
+    client_id: str = ""
+    redirect_uri: str = ""
+    scope: str = ""
+    state: str = ""
+    code_challenge: str = ""
+    code_challenge_method: str = ""
+    resource: str = ""
+
+    @property
+    def effective_scope(self) -> str:
+        return self.scope or DEFAULT_SCOPE
+
+
+def _is_valid_authorize_redirect_uri(uri: str) -> bool:
+    # Mattermost requires IsValidHTTPURL here. Apps made by dynamic registration may register custom-scheme
+    # callbacks (v11.9), so those are accepted too; the exact match against the app's callbacks that follows
+    # is what decides.
+    return is_valid_http_url(uri) or is_valid_dcr_redirect_uri(uri)
+
+
+def validate_authorize_request(req: AuthorizeRequest) -> AppError | None:
+    if not is_valid_id(req.client_id):
+        return app_error("model.authorize.is_valid.client_id.app_error", 400)
+    if not req.response_type:
+        return app_error("model.authorize.is_valid.response_type.app_error", 400)
+    if (
+        not req.redirect_uri
+        or go_len(req.redirect_uri) > REDIRECT_URI_MAX
+        or not _is_valid_authorize_redirect_uri(req.redirect_uri)
+    ):
+        return app_error("model.authorize.is_valid.redirect_uri.app_error", 400)
+    if go_len(req.state) > STATE_MAX:
+        return app_error("model.authorize.is_valid.state.app_error", 400)
+    if go_len(req.scope) > SCOPE_MAX:
+        return app_error("model.authorize.is_valid.scope.app_error", 400)
+    error = validate_challenge(req.code_challenge, req.code_challenge_method)
+    if error is not None:
+        return error
+    return validate_resource(req.resource)
+
+
+# --- redirects ------------------------------------------------------------------------------------------------
+
+def merge_query(uri: str, params: dict[str, str]) -> str:
+    """`uri` with `params` set in its query (Go: q := u.Query(); q.Set(k, v)...; u.RawQuery = q.Encode()).
+    The callback's own text up to the query, and its fragment, are kept as registered."""
+    before_fragment, has_fragment, fragment = uri.partition("#")
+    base, _, raw_query = before_fragment.partition("?")
+    values = parse_query(raw_query)
+    for key, value in params.items():
+        values[key] = [value]
+    result = f"{base}?{encode_query(values)}"
+    if has_fragment:
+        result += f"#{fragment}"
+    return result
+
+
+def with_fragment(uri: str, params: dict[str, str]) -> str:
+    """`uri` with `params` as its fragment (implicit grant, §4.2.2); a registered fragment is replaced."""
+    base = uri.partition("#")[0]
+    return f"{base}#{encode_query({key: [value] for key, value in params.items()})}"
+
+
+def code_redirect(redirect_uri: str, code: str, state: str) -> str:
+    """§4.1.2: code and state (always present, even empty) in the query."""
+    return merge_query(redirect_uri, {"code": code, "state": state})
+
+
+def error_redirect(redirect_uri: str, error: str, state: str, in_fragment: bool = False) -> str:
+    """§4.1.2.1 / §4.2.2.1: error and state in the query (or the fragment for implicit requests)."""
+    params = {"error": error, "state": state}
+    return with_fragment(redirect_uri, params) if in_fragment else merge_query(redirect_uri, params)
+
+
+def implicit_redirect(redirect_uri: str, access_token: str, expires_in: int, scope: str, state: str) -> str:
+    return with_fragment(
+        redirect_uri,
+        {
+            "access_token": access_token,
+            "expires_in": str(expires_in),
+            "scope": scope,
+            "state": state,
+            "token_type": TOKEN_TYPE,
+        },
+    )
+
+
+# --- token endpoint -------------------------------------------------------------------------------------------
+
+@dataclass
+class TokenRequest:
+    grant_type: str = ""
+    code: str = ""
+    redirect_uri: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    code_verifier: str = ""
+    refresh_token: str = ""
+    resource: str = ""
+
+
+@dataclass
+class TokenResponse:
+    access_token: str
+    expires_in: int
+    token_type: str = TOKEN_TYPE
+    scope: str = ""
+    refresh_token: str = ""
+    id_token: str = ""
+    audience: str = ""
+
+    def to_json(self) -> dict:
+        """Mattermost's AccessResponse: every key present (refresh_token "" for public clients), audience only
+        when set."""
+        body = {
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+            "scope": self.scope,
+            "refresh_token": self.refresh_token,
+            "id_token": self.id_token,
+        }
+        if self.audience:
+            body["audience"] = self.audience
+        return body

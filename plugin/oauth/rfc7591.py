@@ -1,0 +1,264 @@
+"""RFC 7591: dynamic client registration, as Mattermost implements it (v11.9 rules).
+
+- `ClientRegistrationRequest.from_json`: the four fields Mattermost reads (`redirect_uris`,
+  `token_endpoint_auth_method`, `client_name`, `client_uri`); other RFC 7591 fields are ignored.
+- `validate_registration_request`: ClientRegistrationRequest.IsValid with its ids, in its order.
+- `is_valid_dcr_redirect_uri`: http(s) or a custom scheme (e.g. `cursor://host/path`) with a scheme and a host;
+  `javascript`, `data`, `vbscript`, `file`, `blob` and `about` are refused whatever their case.
+- The admin's allowlist (`DCRRedirectURIAllowlist`): `is_valid_redirect_uri_pattern`,
+  `redirect_uri_matches_glob`, `redirect_uri_matches_allowlist`. Matching is per URL component (v11.9): the
+  scheme must be equal; host, escaped path and raw query are globbed separately, so a wildcard can never
+  consume a `?` or a host boundary (the v11.5 bypass `https://attacker.example.net?x=.example.com/cb` against
+  `https://*.example.com/**` does not match). A query in the URI matches only a pattern that has a query.
+  `*` matches any run of bytes except `/`; `**` matches any run including `/`.
+
+Deliberate differences from Mattermost: a redirect URI with a fragment is refused (RFC 6749 §3.1.2), and
+public clients are not told they may use `refresh_token` (they cannot).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import AppError, DCRError, app_error
+from .urls import URLError, go_len, is_valid_http_url, parse_request_uri
+
+AUTH_METHOD_NONE = "none"
+AUTH_METHOD_CLIENT_SECRET_POST = "client_secret_post"
+
+DEFAULT_CLIENT_NAME = "Dynamically Registered Client"
+DEFAULT_SCOPE = "user"
+
+CLIENT_NAME_MAX = 64
+CLIENT_URI_MAX = 256
+
+DANGEROUS_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about"})
+
+# RFC 7591 §3.2.2 error codes (plus Mattermost's "unsupported_operation" for a disabled endpoint).
+INVALID_REDIRECT_URI = "invalid_redirect_uri"
+INVALID_CLIENT_METADATA = "invalid_client_metadata"
+UNSUPPORTED_OPERATION = "unsupported_operation"
+
+
+@dataclass
+class ClientRegistrationRequest:
+    redirect_uris: list[str]
+    token_endpoint_auth_method: str | None = None
+    client_name: str | None = None
+    client_uri: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> "ClientRegistrationRequest":
+        """Read the request the way Go's JSON decoder fills Mattermost's struct: a field of the wrong type is a
+        decoding error (DCRError invalid_client_metadata "Invalid JSON in request body"); null means absent."""
+        invalid = DCRError(INVALID_CLIENT_METADATA, "Invalid JSON in request body")
+        if not isinstance(body, dict):
+            raise invalid
+        uris = body.get("redirect_uris")
+        if uris is None:
+            uris = []
+        if not isinstance(uris, list):
+            raise invalid
+        redirect_uris = []
+        for uri in uris:
+            if uri is None:
+                uri = ""
+            if not isinstance(uri, str):
+                raise invalid
+            redirect_uris.append(uri)
+        optional = {}
+        for key in ("token_endpoint_auth_method", "client_name", "client_uri"):
+            value = body.get(key)
+            if value is not None and not isinstance(value, str):
+                raise invalid
+            optional[key] = value
+        return cls(redirect_uris=redirect_uris, **optional)
+
+    @property
+    def auth_method(self) -> str:
+        return self.token_endpoint_auth_method or AUTH_METHOD_CLIENT_SECRET_POST
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == AUTH_METHOD_NONE
+
+
+def is_valid_dcr_redirect_uri(uri: str) -> bool:
+    if not isinstance(uri, str) or "#" in uri:
+        return False
+    try:
+        u = parse_request_uri(uri)
+    except URLError:
+        return False
+    if not u.scheme or not u.host:
+        return False
+    return u.scheme.lower() not in DANGEROUS_SCHEMES
+
+
+def validate_registration_request(req: ClientRegistrationRequest) -> AppError | None:
+    if not req.redirect_uris:
+        return app_error("model.dcr.is_valid.redirect_uris.app_error", 400)
+    for uri in req.redirect_uris:
+        if not is_valid_dcr_redirect_uri(uri):
+            return app_error("model.dcr.is_valid.redirect_uri_format.app_error", 400, detailed_error=f"uri={uri}")
+    if req.client_name is not None and go_len(req.client_name) > CLIENT_NAME_MAX:
+        return app_error("model.dcr.is_valid.client_name.app_error", 400)
+    if req.client_uri is not None:
+        if not is_valid_http_url(req.client_uri):
+            return app_error("model.dcr.is_valid.client_uri_format.app_error", 400)
+        if go_len(req.client_uri) > CLIENT_URI_MAX:
+            return app_error("model.dcr.is_valid.client_uri_length.app_error", 400)
+    if req.token_endpoint_auth_method is not None and req.token_endpoint_auth_method not in (
+        AUTH_METHOD_CLIENT_SECRET_POST,
+        AUTH_METHOD_NONE,
+    ):
+        return app_error("model.dcr.is_valid.unsupported_auth_method.app_error", 400)
+    return None
+
+
+# --- allowlist patterns ---------------------------------------------------------------------------------------
+
+def _has_ctl(s: str) -> bool:
+    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in s)
+
+
+def is_valid_redirect_uri_pattern(pattern: str) -> bool:
+    """An allowlist entry is valid when it has no control characters, no `***`, and becomes a valid
+    registration redirect URI once its wildcards are replaced by `1` (so `http://localhost:*` is valid)."""
+    if not isinstance(pattern, str) or _has_ctl(pattern) or "***" in pattern:
+        return False
+    return is_valid_dcr_redirect_uri(pattern.replace("**", "1").replace("*", "1"))
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    scheme: str
+    host: str
+    path: str
+    raw_query: str
+
+
+def _split_pattern(pattern: str) -> _Pattern | None:
+    scheme, sep, rest = pattern.partition("://")
+    if not sep:
+        return None
+    host_end = len(rest)
+    for separator in ("/", "?"):
+        index = rest.find(separator)
+        if 0 <= index < host_end:
+            host_end = index
+    host = rest[:host_end]
+    if not host:
+        return None
+    remainder = rest[host_end:]
+    path, raw_query = "", ""
+    if remainder.startswith("/"):
+        path, _, raw_query = remainder.partition("?")
+    elif remainder.startswith("?"):
+        raw_query = remainder[1:]
+    return _Pattern(scheme, host, path, raw_query)
+
+
+_STAR = -1
+_DOUBLE_STAR = -2
+
+
+def _glob(text: str, pattern: str) -> bool:
+    """Anchored byte-wise glob: `*` = any run without '/', `**` = any run. Dynamic programming, so a hostile
+    URI cannot make it slow."""
+    data = text.encode("utf-8", "surrogateescape")
+    raw = pattern.encode("utf-8", "surrogateescape")
+    tokens: list[int] = []
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x2A:  # '*'
+            if i + 1 < len(raw) and raw[i + 1] == 0x2A:
+                tokens.append(_DOUBLE_STAR)
+                i += 2
+            else:
+                tokens.append(_STAR)
+                i += 1
+        else:
+            tokens.append(raw[i])
+            i += 1
+    n, m = len(data), len(tokens)
+    # following[j]: does data[pos+1:] match tokens[j:]? current[j]: does data[pos:] match tokens[j:]?
+    following = [False] * (m + 1)
+    following_valid = False
+    for pos in range(n, -1, -1):
+        current = [False] * (m + 1)
+        current[m] = pos == n
+        for j in range(m - 1, -1, -1):
+            token = tokens[j]
+            if token == _DOUBLE_STAR:
+                current[j] = current[j + 1] or (following_valid and following[j])
+            elif token == _STAR:
+                current[j] = current[j + 1] or (following_valid and data[pos] != 0x2F and following[j])
+            else:
+                current[j] = pos < n and data[pos] == token and following[j + 1]
+        following, following_valid = current, True
+    return following[0]
+
+
+def redirect_uri_matches_glob(uri: str, pattern: str) -> bool:
+    try:
+        candidate = parse_request_uri(uri)
+    except URLError:
+        return False
+    if not candidate.scheme or not candidate.host:
+        return False
+    if not is_valid_redirect_uri_pattern(pattern):
+        return False
+    parts = _split_pattern(pattern)
+    if parts is None or candidate.scheme != parts.scheme:
+        return False
+    if not _glob(candidate.host, parts.host):
+        return False
+    if not _glob(candidate.escaped_path(), parts.path):
+        return False
+    if not parts.raw_query:
+        return candidate.raw_query == ""
+    if not candidate.raw_query:
+        return False
+    return _glob(candidate.raw_query, parts.raw_query)
+
+
+def redirect_uri_matches_allowlist(uri: str, allowlist: list[str] | tuple[str, ...]) -> bool:
+    """An empty allowlist allows everything; blank entries are skipped; one matching entry suffices."""
+    if not allowlist:
+        return True
+    for entry in allowlist:
+        trimmed = entry.strip()
+        if trimmed and redirect_uri_matches_glob(uri, trimmed):
+            return True
+    return False
+
+
+def registration_response(
+    client_id: str,
+    client_secret: str,
+    redirect_uris: list[str],
+    client_name: str,
+    client_uri: str,
+    issued_at_seconds: int,
+) -> dict:
+    """The RFC 7591 §3.2.1 response. `client_secret` is present only for confidential clients."""
+    public = client_secret == ""
+    body: dict = {"client_id": client_id}
+    if not public:
+        body["client_secret"] = client_secret
+    body.update(
+        {
+            "client_id_issued_at": issued_at_seconds,
+            "redirect_uris": list(redirect_uris),
+            "token_endpoint_auth_method": AUTH_METHOD_NONE if public else AUTH_METHOD_CLIENT_SECRET_POST,
+            "grant_types": ["authorization_code"] if public else ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "scope": DEFAULT_SCOPE,
+        }
+    )
+    if client_name:
+        body["client_name"] = client_name
+    if client_uri:
+        body["client_uri"] = client_uri
+    return body

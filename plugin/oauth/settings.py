@@ -1,0 +1,96 @@
+"""Settings the OAuth domain reads, built from the configuration JSON the host sends.
+
+The host sends Mattermost's configuration (only `ServiceSettings` is read here) and the plugin's own settings
+from `PluginSettings.Plugins[<id>]`. Mattermost stores plugin setting keys lower-cased, so plugin keys are
+looked up case-insensitively. Missing, null or ill-typed values fall back to Mattermost's defaults.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_SESSION_LENGTH_SSO_IN_HOURS = 720
+
+# Refresh tokens expire when unused for this many access-token lifetimes (see `refresh_token_idle_ms`).
+REFRESH_TOKEN_IDLE_FACTOR = 2
+
+
+def _as_bool(value: Any, default: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+    return default
+
+
+def _as_positive_int(value: Any, default: int) -> int:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value if value > 0 else default
+    if isinstance(value, float) and value.is_integer():
+        return int(value) if value > 0 else default
+    if isinstance(value, str):
+        try:
+            parsed = int(value.strip())
+        except ValueError:
+            return default
+        return parsed if parsed > 0 else default
+    return default
+
+
+def _as_str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _as_str_list(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(item for item in value if isinstance(item, str))
+
+
+@dataclass(frozen=True)
+class Settings:
+    site_url: str = ""
+    enable_oauth_service_provider: bool = True
+    session_length_sso_in_hours: int = DEFAULT_SESSION_LENGTH_SSO_IN_HOURS
+    enable_dynamic_client_registration: bool = False
+    dcr_redirect_uri_allowlist: tuple[str, ...] = ()
+    # Plugin setting. The implicit grant is off unless an admin turns it on (RFC 9700 §2.1.2: SHOULD NOT).
+    enable_implicit_grant: bool = False
+
+    @classmethod
+    def from_config(cls, config: dict | None, plugin_settings: dict | None = None) -> "Settings":
+        config = config if isinstance(config, dict) else {}
+        service = config.get("ServiceSettings")
+        service = service if isinstance(service, dict) else {}
+        plugin = {
+            str(key).lower(): value
+            for key, value in (plugin_settings if isinstance(plugin_settings, dict) else {}).items()
+        }
+        return cls(
+            site_url=_as_str(service.get("SiteURL")),
+            enable_oauth_service_provider=_as_bool(service.get("EnableOAuthServiceProvider"), True),
+            session_length_sso_in_hours=_as_positive_int(
+                service.get("SessionLengthSSOInHours"), DEFAULT_SESSION_LENGTH_SSO_IN_HOURS
+            ),
+            enable_dynamic_client_registration=_as_bool(service.get("EnableDynamicClientRegistration"), False),
+            dcr_redirect_uri_allowlist=_as_str_list(service.get("DCRRedirectURIAllowlist")),
+            enable_implicit_grant=_as_bool(plugin.get("enableimplicitgrant"), False),
+        )
+
+    @property
+    def access_token_lifetime_seconds(self) -> int:
+        """Access tokens live as long as Mattermost's SSO sessions (`SessionLengthSSOInHours`)."""
+        return self.session_length_sso_in_hours * 3600
+
+    @property
+    def refresh_token_idle_ms(self) -> int:
+        """A refresh token expires when unused this long. Every refresh issues a new one with a new window, so a
+        client in regular use keeps its grant, and an abandoned refresh token dies (RFC 9700 §4.14.2).
+        Mattermost's refresh tokens never expire."""
+        return REFRESH_TOKEN_IDLE_FACTOR * self.access_token_lifetime_seconds * 1000
