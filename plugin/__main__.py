@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from plugin.edge import goplugin, logs
 from plugin.edge.hooks import HooksServicer
+from plugin.edge.oauth_servicer import OAuthServicer
 from plugin.edge.runtime import PluginRuntime
 
-from oauthplugin.v1 import hooks_pb2_grpc
+from oauthplugin.v1 import hooks_pb2_grpc, oauth_pb2_grpc
 
 
 def main() -> None:
@@ -14,6 +15,7 @@ def main() -> None:
 
     def register(server) -> None:
         hooks_pb2_grpc.add_PluginHooksServicer_to_server(HooksServicer(runtime), server)
+        oauth_pb2_grpc.add_OAuthServiceServicer_to_server(OAuthServicer(runtime), server)
 
     goplugin.run(register, on_stop=runtime.deactivate)
 

@@ -296,7 +296,7 @@ class RegisterClientRequest(_message.Message):
     def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., metadata_json: _Optional[bytes] = ...) -> None: ...
 
 class RegisterClientResponse(_message.Message):
-    __slots__ = ("error", "client_id", "client_secret", "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "scope", "client_name", "client_uri")
+    __slots__ = ("error", "client_id", "client_secret", "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "scope", "client_name", "client_uri", "client_id_issued_at")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +307,7 @@ class RegisterClientResponse(_message.Message):
     SCOPE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_NAME_FIELD_NUMBER: _ClassVar[int]
     CLIENT_URI_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     error: _common_pb2.AppError
     client_id: str
     client_secret: str
@@ -317,7 +318,8 @@ class RegisterClientResponse(_message.Message):
     scope: str
     client_name: str
     client_uri: str
-    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., redirect_uris: _Optional[_Iterable[str]] = ..., token_endpoint_auth_method: _Optional[str] = ..., grant_types: _Optional[_Iterable[str]] = ..., response_types: _Optional[_Iterable[str]] = ..., scope: _Optional[str] = ..., client_name: _Optional[str] = ..., client_uri: _Optional[str] = ...) -> None: ...
+    client_id_issued_at: int
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., redirect_uris: _Optional[_Iterable[str]] = ..., token_endpoint_auth_method: _Optional[str] = ..., grant_types: _Optional[_Iterable[str]] = ..., response_types: _Optional[_Iterable[str]] = ..., scope: _Optional[str] = ..., client_name: _Optional[str] = ..., client_uri: _Optional[str] = ..., client_id_issued_at: _Optional[int] = ...) -> None: ...
 
 class MetadataRequest(_message.Message):
     __slots__ = ("context",)

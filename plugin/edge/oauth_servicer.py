@@ -1,0 +1,192 @@
+"""gRPC servicer of oauthplugin.v1.OAuthService: translates messages to the domain's calls and back.
+
+Domain calls are synchronous (they talk to the database) and run in worker threads. Every failure becomes the
+response's AppError; nothing the host sends can end an RPC with a traceback.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Callable
+
+from google.protobuf.message import Message
+
+from oauthplugin.v1 import common_pb2, oauth_pb2, oauth_pb2_grpc
+from plugin.oauth.apps import App, AppRequest
+from plugin.oauth.errors import AppError, DCRError
+from plugin.oauth.provider import CONSENT, LOGIN, REDIRECT, Caller
+from plugin.oauth.rfc6749 import AuthorizeRequest, TokenRequest
+
+from .runtime import NotActive, PluginRuntime
+
+log = logging.getLogger("plugin.oauth_service")
+
+_OUTCOMES = {
+    LOGIN: oauth_pb2.BeginAuthorizationResponse.LOGIN,
+    CONSENT: oauth_pb2.BeginAuthorizationResponse.CONSENT,
+    REDIRECT: oauth_pb2.BeginAuthorizationResponse.REDIRECT,
+}
+_APP_FIELDS = [f.name for f in oauth_pb2.OAuthApp.DESCRIPTOR.fields]
+_AUTHORIZE_FIELDS = [f.name for f in oauth_pb2.AuthorizeRequest.DESCRIPTOR.fields]
+_TOKEN_FIELDS = [f.name for f in oauth_pb2.TokenRequest.DESCRIPTOR.fields if f.name != "context"]
+
+
+def caller_of(context: common_pb2.RequestContext) -> Caller:
+    return Caller(
+        user_id=context.user_id,
+        session_id=context.session_id,
+        permissions=frozenset(context.permissions),
+        is_oauth=context.is_oauth,
+        request_id=context.request_id,
+        remote_addr=context.remote_addr,
+    )
+
+
+def app_message(app: App | None) -> oauth_pb2.OAuthApp:
+    if app is None:
+        return oauth_pb2.OAuthApp()
+    return oauth_pb2.OAuthApp(**{name: getattr(app, name) for name in _APP_FIELDS})
+
+
+def app_from_message(message: oauth_pb2.OAuthApp) -> App:
+    return App(**{name: getattr(message, name) for name in _APP_FIELDS if name != "callback_urls"},
+               callback_urls=list(message.callback_urls))
+
+
+def authorize_request(message: oauth_pb2.AuthorizeRequest) -> AuthorizeRequest:
+    return AuthorizeRequest(**{name: getattr(message, name) for name in _AUTHORIZE_FIELDS})
+
+
+def error_message(exc: AppError) -> common_pb2.AppError:
+    return common_pb2.AppError(id=exc.id, message=exc.message, detailed_error=exc.detailed_error,
+                               status_code=exc.status, oauth_error=exc.oauth_error)
+
+
+class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
+    def __init__(self, runtime: PluginRuntime) -> None:
+        self.runtime = runtime
+
+    async def _call(self, response_type: type[Message], work: Callable, request_id: str = "") -> Message:
+        """Run `work(provider)` in a thread; its result fills the response, its AppError the error field."""
+        try:
+            provider = self.runtime.require_provider()
+            return await asyncio.to_thread(work, provider)
+        except AppError as exc:
+            return response_type(error=error_message(exc))
+        except DCRError as exc:
+            return response_type(error=common_pb2.AppError(
+                message=exc.description, status_code=exc.status, oauth_error=exc.error))
+        except NotActive:
+            return response_type(error=common_pb2.AppError(
+                id="app.plugin.not_active.app_error", message="The OAuth provider is not active.",
+                status_code=503))
+        except Exception:
+            log.exception("OAuth RPC failed", extra={"request_id": request_id, "rpc": response_type.__name__})
+            return response_type(error=common_pb2.AppError(
+                id="app.plugin.internal.app_error", message="The OAuth provider failed to handle the request.",
+                status_code=500))
+
+    # --- apps ---
+
+    async def CreateApp(self, request, context):
+        body = AppRequest(name=request.name, description=request.description, icon_url=request.icon_url,
+                          callback_urls=list(request.callback_urls), homepage=request.homepage,
+                          is_trusted=request.is_trusted, is_public=request.is_public)
+        return await self._call(oauth_pb2.AppResponse, lambda p: oauth_pb2.AppResponse(
+            app=app_message(p.create_app(caller_of(request.context), body))), request.context.request_id)
+
+    async def ListApps(self, request, context):
+        return await self._call(oauth_pb2.AppListResponse, lambda p: oauth_pb2.AppListResponse(
+            apps=[app_message(a) for a in p.list_apps(caller_of(request.context), request.page, request.per_page)]),
+            request.context.request_id)
+
+    async def GetApp(self, request, context):
+        return await self._app(request, lambda p, c: p.get_app(c, request.app_id))
+
+    async def UpdateApp(self, request, context):
+        return await self._app(request, lambda p, c: p.update_app(c, request.app_id, app_from_message(request.app)))
+
+    async def DeleteApp(self, request, context):
+        return await self._status(request, lambda p, c: p.delete_app(c, request.app_id))
+
+    async def RegenerateSecret(self, request, context):
+        return await self._app(request, lambda p, c: p.regenerate_secret(c, request.app_id))
+
+    async def GetAppInfo(self, request, context):
+        return await self._app(request, lambda p, c: p.get_app_info(c, request.app_id))
+
+    async def ListAuthorizedApps(self, request, context):
+        return await self._call(oauth_pb2.AppListResponse, lambda p: oauth_pb2.AppListResponse(apps=[
+            app_message(a) for a in p.list_authorized_apps(
+                caller_of(request.context), request.user_id, request.page, request.per_page)]),
+            request.context.request_id)
+
+    # --- authorization ---
+
+    async def BeginAuthorization(self, request, context):
+        def work(p):
+            outcome = p.begin_authorization(caller_of(request.context), authorize_request(request.request))
+            return oauth_pb2.BeginAuthorizationResponse(
+                outcome=_OUTCOMES[outcome.kind], redirect_url=outcome.redirect_url, app=app_message(outcome.app))
+        return await self._call(oauth_pb2.BeginAuthorizationResponse, work, request.context.request_id)
+
+    async def DecideConsent(self, request, context):
+        return await self._call(oauth_pb2.RedirectResponse, lambda p: oauth_pb2.RedirectResponse(
+            redirect_url=p.decide_consent(caller_of(request.context), authorize_request(request.request),
+                                          request.allow)), request.context.request_id)
+
+    async def Deauthorize(self, request, context):
+        return await self._status(request, lambda p, c: p.deauthorize(c, request.client_id))
+
+    # --- tokens ---
+
+    async def Token(self, request, context):
+        body = TokenRequest(**{name: getattr(request, name) for name in _TOKEN_FIELDS})
+
+        def work(p):
+            issued = p.token(body)
+            return oauth_pb2.TokenResponse(
+                access_token=issued.access_token, token_type=issued.token_type, expires_in=issued.expires_in,
+                scope=issued.scope, refresh_token=issued.refresh_token, id_token=issued.id_token,
+                audience=issued.audience)
+        return await self._call(oauth_pb2.TokenResponse, work, request.context.request_id)
+
+    async def ValidateToken(self, request, context):
+        def work(p):
+            info = p.validate_token(request.token)
+            return oauth_pb2.ValidateTokenResponse(
+                user_id=info.user_id, client_id=info.client_id, scope=info.scope, audience=info.audience,
+                expires_at=info.expires_at, grant_id=info.grant_id)
+        return await self._call(oauth_pb2.ValidateTokenResponse, work, request.context.request_id)
+
+    async def RevokeUser(self, request, context):
+        return await self._status(request, lambda p, c: p.revoke_user(request.user_id))
+
+    # --- discovery and registration ---
+
+    async def RegisterClient(self, request, context):
+        def work(p):
+            try:
+                body = json.loads(request.metadata_json or b"null")
+            except ValueError:
+                body = None
+            registered = p.register_client(caller_of(request.context), body)
+            return oauth_pb2.RegisterClientResponse(**registered)
+        return await self._call(oauth_pb2.RegisterClientResponse, work, request.context.request_id)
+
+    async def GetMetadata(self, request, context):
+        return await self._call(oauth_pb2.MetadataResponse, lambda p: oauth_pb2.MetadataResponse(
+            metadata_json=json.dumps(p.metadata()).encode()), request.context.request_id)
+
+    # --- shapes shared by several RPCs ---
+
+    async def _app(self, request, work):
+        return await self._call(oauth_pb2.AppResponse, lambda p: oauth_pb2.AppResponse(
+            app=app_message(work(p, caller_of(request.context)))), request.context.request_id)
+
+    async def _status(self, request, work):
+        def run(p):
+            work(p, caller_of(request.context))
+            return oauth_pb2.StatusResponse()
+        return await self._call(oauth_pb2.StatusResponse, run, request.context.request_id)
