@@ -1,0 +1,58 @@
+"""Authorization server metadata (RFC 8414)."""
+from __future__ import annotations
+
+import pytest
+
+from plugin.oauth.errors import AppError
+from plugin.oauth.rfc8414 import authorization_server_metadata
+from plugin.oauth.settings import Settings
+
+
+def test_metadata_without_registration():
+    """Port of TestGetAuthorizationServerMetadata_DCRConfig (DCR off)."""
+    document = authorization_server_metadata(Settings(site_url="https://example.com"))
+    assert document == {
+        "issuer": "https://example.com",
+        "authorization_endpoint": "https://example.com/oauth/authorize",
+        "token_endpoint": "https://example.com/oauth/access_token",
+        "response_types_supported": ["code"],
+        "scopes_supported": ["user"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+    }
+
+
+def test_metadata_with_registration():
+    """Port of TestGetAuthorizationServerMetadata_DCRConfig (DCR on)."""
+    document = authorization_server_metadata(
+        Settings(site_url="https://example.com", enable_dynamic_client_registration=True)
+    )
+    assert document["registration_endpoint"] == "https://example.com/api/v4/oauth/apps/register"
+
+
+def test_issuer_is_the_site_url_verbatim_and_endpoints_join_its_path():
+    document = authorization_server_metadata(Settings(site_url="https://example.com/mm/"))
+    assert document["issuer"] == "https://example.com/mm/"
+    assert document["token_endpoint"] == "https://example.com/mm/oauth/access_token"
+
+
+def test_implicit_grant_is_advertised_only_when_enabled():
+    document = authorization_server_metadata(Settings(site_url="https://e.com", enable_implicit_grant=True))
+    assert document["response_types_supported"] == ["code", "token"]
+    assert "implicit" in document["grant_types_supported"]
+
+
+@pytest.mark.parametrize(
+    "settings, error_id, status",
+    [
+        (Settings(site_url="https://e.com", enable_oauth_service_provider=False),
+         "api.oauth.authorization_server_metadata.disabled.app_error", 501),
+        (Settings(site_url=""), "api.oauth.authorization_server_metadata.site_url_required.app_error", 500),
+        (Settings(site_url="not a url"), "api.oauth.authorization_server_metadata.invalid_url.app_error", 500),
+    ],
+)
+def test_metadata_errors(settings, error_id, status):
+    with pytest.raises(AppError) as info:
+        authorization_server_metadata(settings)
+    assert (info.value.id, info.value.status) == (error_id, status)
