@@ -148,3 +148,18 @@ def public_app(provider, admin) -> App:
 
 
 assert s256(VERIFIER) == CHALLENGE
+
+
+def app_error_of(fn, *args, **kwargs):
+    """Call fn and return the AppError it raises (fails the test when it raises nothing)."""
+    from plugin.oauth import AppError
+
+    with pytest.raises(AppError) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+def expect_error(error_id: str, status: int, fn, *args, **kwargs):
+    error = app_error_of(fn, *args, **kwargs)
+    assert (error.id, error.status) == (error_id, status), repr(error)
+    return error
