@@ -1,14 +1,24 @@
 """The gateway between HTTP and the plugin's OAuth RPCs.
 
-Every OAuth request goes through here: find the running plugin, call its RPC with the request context,
-turn an RPC error or an unavailable plugin into Mattermost's answer (501 when the plugin is disabled, 503 with
-Retry-After while it (re)starts; never a hang).
+Every OAuth request goes through here: find the running plugin, call its RPC with the request context, and
+turn an unavailable plugin into Mattermost's answer (501 when the plugin is disabled, 503 with Retry-After while
+it starts or restarts; never a hang). RPC results and their AppErrors go back to the HTTP layer as they are.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
+
+import grpc
+
+from oauthplugin.v1 import common_pb2, oauth_pb2
+
+from .supervisor import PluginState
+
+log = logging.getLogger("server_stub.gateway")
 
 RETRY_AFTER_SECONDS = 1
+RPC_TIMEOUT_SECONDS = 10.0
 
 
 class PluginUnavailable(Exception):
@@ -17,6 +27,18 @@ class PluginUnavailable(Exception):
     def __init__(self, status: int, error_id: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status, self.error_id, self.message, self.retry_after = status, error_id, message, retry_after
+
+    @property
+    def headers(self) -> dict:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+
+
+class RpcFailed(Exception):
+    """The RPC answered with an AppError."""
+
+    def __init__(self, error: common_pb2.AppError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,3 +50,71 @@ class OAuthTokenInfo:
     audience: str
     expires_at: int  # Unix ms
     grant_id: str
+
+
+_DISABLED = PluginUnavailable(501, "api.oauth.allow_oauth.turn_off.app_error",
+                              "The system admin has turned off OAuth2 Service Provider.")
+
+
+class Gateway:
+    def __init__(self, plugins, plugin_id: str, timeout: float = RPC_TIMEOUT_SECONDS) -> None:
+        self.plugins = plugins
+        self.plugin_id = plugin_id
+        self.timeout = timeout
+
+    def _stub(self):
+        supervisor = self.plugins.supervisors.get(self.plugin_id)
+        if supervisor is None or not self.plugins.is_enabled(self.plugin_id):
+            raise _DISABLED
+        process = supervisor.process
+        if supervisor.state == PluginState.RUNNING and process is not None and process.oauth is not None:
+            return process.oauth
+        if supervisor.state in (PluginState.FAILED_TO_START, PluginState.FAILED_TO_STAY_RUNNING):
+            raise PluginUnavailable(503, "app.plugin.failed.app_error",
+                                    "The OAuth provider plugin has failed; a system admin must re-enable it.")
+        raise PluginUnavailable(503, "app.plugin.starting.app_error",
+                                "The OAuth provider plugin is starting. Please try again shortly.",
+                                retry_after=RETRY_AFTER_SECONDS)
+
+    async def call(self, rpc: str, request):
+        """Call an OAuthService RPC; its response, or RpcFailed with its AppError, or PluginUnavailable."""
+        stub = self._stub()
+        try:
+            response = await getattr(stub, rpc)(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            code = exc.code()
+            log.warning("plugin RPC failed", extra={"rpc": rpc, "code": code.name, "details": exc.details()})
+            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise PluginUnavailable(503, "app.plugin.unavailable.app_error",
+                                        "The OAuth provider plugin did not answer. Please try again shortly.",
+                                        retry_after=RETRY_AFTER_SECONDS) from None
+            raise PluginUnavailable(500, "app.plugin.rpc.app_error",
+                                    "The OAuth provider plugin failed to handle the request.") from None
+        if response.HasField("error"):
+            raise RpcFailed(response.error)
+        return response
+
+    async def validate_oauth_token(self, token: str, context: common_pb2.RequestContext | None = None
+                                   ) -> OAuthTokenInfo | None:
+        """The token's meaning, or None when it is not a valid OAuth access token."""
+        try:
+            answer = await self.call("ValidateToken", oauth_pb2.ValidateTokenRequest(context=context, token=token))
+        except RpcFailed as failed:
+            if failed.error.status_code in (400, 401, 403, 404):
+                return None
+            raise PluginUnavailable(503, failed.error.id or "app.plugin.unavailable.app_error",
+                                    failed.error.message, retry_after=RETRY_AFTER_SECONDS) from None
+        except PluginUnavailable as exc:
+            if exc.status == 501:
+                return None  # no OAuth provider: no OAuth tokens
+            raise
+        return OAuthTokenInfo(answer.user_id, answer.client_id, answer.scope, answer.audience,
+                              answer.expires_at, answer.grant_id)
+
+    async def revoke_oauth_token(self, token: str, context: common_pb2.RequestContext | None = None) -> None:
+        """Logout with an OAuth token revokes that token (and its refresh token)."""
+        await self.call("RevokeAccessToken", oauth_pb2.RevokeAccessTokenRequest(context=context, token=token))
+
+    async def revoke_user(self, user_id: str, context: common_pb2.RequestContext | None = None) -> None:
+        """A deactivated user's OAuth tokens and pending codes go."""
+        await self.call("RevokeUser", oauth_pb2.RevokeUserRequest(context=context, user_id=user_id))

@@ -279,6 +279,14 @@ class ValidateTokenResponse(_message.Message):
     grant_id: str
     def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., user_id: _Optional[str] = ..., client_id: _Optional[str] = ..., scope: _Optional[str] = ..., audience: _Optional[str] = ..., expires_at: _Optional[int] = ..., grant_id: _Optional[str] = ...) -> None: ...
 
+class RevokeAccessTokenRequest(_message.Message):
+    __slots__ = ("context", "token")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    context: _common_pb2.RequestContext
+    token: str
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., token: _Optional[str] = ...) -> None: ...
+
 class RevokeUserRequest(_message.Message):
     __slots__ = ("context", "user_id")
     CONTEXT_FIELD_NUMBER: _ClassVar[int]

@@ -99,6 +99,11 @@ class OAuthServiceStub:
                 request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.ValidateTokenRequest.SerializeToString,
                 response_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.ValidateTokenResponse.FromString,
                 _registered_method=True)
+        self.RevokeAccessToken = channel.unary_unary(
+                '/oauthplugin.v1.OAuthService/RevokeAccessToken',
+                request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.RevokeAccessTokenRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.StatusResponse.FromString,
+                _registered_method=True)
         self.RevokeUser = channel.unary_unary(
                 '/oauthplugin.v1.OAuthService/RevokeUser',
                 request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.RevokeUserRequest.SerializeToString,
@@ -205,6 +210,13 @@ class OAuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeAccessToken(self, request, context):
+        """Logout with an OAuth access token: the token and every token of its grant stop working.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RevokeUser(self, request, context):
         """The host calls this when it deactivates a user.
         """
@@ -292,6 +304,11 @@ def add_OAuthServiceServicer_to_server(servicer, server):
                     servicer.ValidateToken,
                     request_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.ValidateTokenRequest.FromString,
                     response_serializer=oauthplugin_dot_v1_dot_oauth__pb2.ValidateTokenResponse.SerializeToString,
+            ),
+            'RevokeAccessToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeAccessToken,
+                    request_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.RevokeAccessTokenRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_oauth__pb2.StatusResponse.SerializeToString,
             ),
             'RevokeUser': grpc.unary_unary_rpc_method_handler(
                     servicer.RevokeUser,
@@ -660,6 +677,33 @@ class OAuthService:
             '/oauthplugin.v1.OAuthService/ValidateToken',
             oauthplugin_dot_v1_dot_oauth__pb2.ValidateTokenRequest.SerializeToString,
             oauthplugin_dot_v1_dot_oauth__pb2.ValidateTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeAccessToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oauthplugin.v1.OAuthService/RevokeAccessToken',
+            oauthplugin_dot_v1_dot_oauth__pb2.RevokeAccessTokenRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_oauth__pb2.StatusResponse.FromString,
             options,
             channel_credentials,
             insecure,
