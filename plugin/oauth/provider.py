@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 from plugin.store.contract import AlreadyExists, Store, StoreError
@@ -609,8 +609,17 @@ class OAuthProvider:
         )
         access_token, access = self._new_access_token(settings, grant, audience, now)
         refresh_token, refresh = self._new_refresh_token(settings, app, grant, audience, access, now)
-        with _store_errors("api.oauth.get_access_token.internal_saving.app_error"):
+        try:
             self.store.issue_tokens(grant, access, refresh, code_hash=code_hash)
+        except StoreError as exc:
+            # The store refuses to issue for a code deleted since it was consumed (deauthorization, user
+            # deactivation, app deletion racing this exchange): to the client that is an invalid code.
+            with _store_errors("api.oauth.get_access_token.internal.app_error"):
+                still_there = self.store.get_code(code_hash) is not None
+            if not still_there:
+                raise self._invalid_code() from exc
+            log.error("store failure issuing tokens for client %s: %s", app.id, exc)
+            raise app_error("api.oauth.get_access_token.internal_saving.app_error", 500) from exc
         return TokenResponse(
             access_token=access_token,
             expires_in=settings.access_token_lifetime_seconds,
