@@ -5,6 +5,11 @@ then serve health ("plugin" SERVING), the controller (Shutdown) and stdio beside
 With PLUGIN_CLIENT_CERT set (AutoMTLS) the plugin serves TLS that requires the host's certificate; without
 it, a unix socket in a directory only this user can open. Either way nothing else on the machine can call
 the RPCs, which trust the caller's RequestContext.
+
+The gRPC server itself always listens on that private unix socket. Under AutoMTLS the TLS is terminated by
+Python's `ssl` (OpenSSL) on 127.0.0.1 and relayed to it: go-plugin's host certificate is ECDSA P-521, and
+grpcio's BoringSSL does not offer ecdsa_secp521r1_sha512 in a TLS 1.3 CertificateRequest, so a Go host
+finds no acceptable client certificate, sends none, and the handshake fails.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import logging
 import os
 import random
 import signal
+import ssl
 import sys
 import tempfile
 from typing import Callable
@@ -74,18 +80,66 @@ def negotiate_app_version(supported: tuple[int, ...] = (protocol.APP_PROTOCOL_VE
     return max(common) if common else min(supported)
 
 
-def _bind_tcp(server: grpc.aio.Server, credentials: grpc.ServerCredentials) -> int:
+async def _serve_mtls(
+    relay: Callable, client_cert_pem: bytes, own: protocol.Certificate, key_dir: str
+) -> tuple[asyncio.AbstractServer, int]:
+    """Listen for TLS on 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT, requiring the host's certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=client_cert_pem.decode())
+    context.set_alpn_protocols(["h2"])
+    cert_file, key_file = os.path.join(key_dir, "cert.pem"), os.path.join(key_dir, "key.pem")
+    try:
+        for path, data in ((cert_file, own.cert_pem), (key_file, own.key_pem)):
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+                f.write(data)
+        context.load_cert_chain(cert_file, key_file)
+    finally:
+        for path in (cert_file, key_file):
+            if os.path.exists(path):
+                os.unlink(path)
+
     low = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
     high = int(os.environ.get("PLUGIN_MAX_PORT") or 25000)
     ports = list(range(low, high + 1))
     random.shuffle(ports)
     for port in ports[:200]:
         try:
-            if server.add_secure_port(f"127.0.0.1:{port}", credentials):
-                return port
-        except RuntimeError:
+            return await asyncio.start_server(relay, "127.0.0.1", port, ssl=context), port
+        except OSError:
             continue
     raise SystemExit(f"couldn't bind plugin TCP listener in {low}..{high}")
+
+
+def _relay_to(path: str, connections: set) -> Callable:
+    """A connection handler that pipes the decrypted stream to the gRPC server's unix socket and back."""
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (OSError, ssl.SSLError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        connections.add(task)
+        try:
+            backend_reader, backend_writer = await asyncio.open_unix_connection(path)
+        except OSError:
+            writer.close()
+            connections.discard(task)
+            return
+        try:
+            await asyncio.gather(pump(reader, backend_writer), pump(backend_reader, writer))
+        finally:
+            connections.discard(task)
+
+    return relay
 
 
 def _bind_private_unix(server: grpc.aio.Server) -> str:
@@ -112,25 +166,23 @@ async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[
     register(server)
 
     client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").encode()
-    socket_dir = None
+    path = _bind_private_unix(server)
+    socket_dir = os.path.dirname(path)
+    tls_server = None
+    connections: set = set()
+    await server.start()
     if client_cert:
         own = protocol.generate_certificate()
-        credentials = grpc.ssl_server_credentials(
-            [(own.key_pem, own.cert_pem)], root_certificates=client_cert, require_client_auth=True
-        )
-        port = _bind_tcp(server, credentials)
+        tls_server, port = await _serve_mtls(_relay_to(path, connections), client_cert, own, socket_dir)
         handshake = protocol.Handshake(
             protocol.CORE_PROTOCOL_VERSION, app_version, "tcp", f"127.0.0.1:{port}", "grpc", own.cert_der
         )
         log.info("serving gRPC over mutual TLS", extra={"address": handshake.address})
     else:
-        path = _bind_private_unix(server)
-        socket_dir = os.path.dirname(path)
         handshake = protocol.Handshake(protocol.CORE_PROTOCOL_VERSION, app_version, "unix", path, "grpc")
         log.info("no PLUGIN_CLIENT_CERT from the host: serving on a unix socket only this user can open",
                  extra={"address": path})
 
-    await server.start()
     _announce(handshake.line())
 
     loop = asyncio.get_running_loop()
@@ -143,9 +195,13 @@ async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[
             result = on_stop()
             if asyncio.iscoroutine(result):
                 await result
+        if tls_server is not None:
+            tls_server.close()
         await server.stop(grace=0.5)
     finally:
         watcher.cancel()
+        for task in list(connections):
+            task.cancel()
         if socket_dir:
             for name in os.listdir(socket_dir):
                 os.unlink(os.path.join(socket_dir, name))
