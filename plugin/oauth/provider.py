@@ -390,12 +390,15 @@ class OAuthProvider:
 
     # --- authorization (E11, E12, E13) ------------------------------------------------------------------------
 
-    def begin_authorization(self, caller: Caller | None, request: AuthorizeRequest) -> AuthorizationOutcome:
+    def begin_authorization(
+        self, caller: Caller | None, request: AuthorizeRequest | None
+    ) -> AuthorizationOutcome:
         """E11, GET /oauth/authorize. Errors are for the error page: nothing here ever redirects to a URI that
         is not registered for the app."""
         settings = self.settings
         caller = caller or ANONYMOUS
         self._require_enabled(settings, "api.oauth.authorize_oauth.disabled.app_error")
+        request = request if request is not None else AuthorizeRequest()
         error = validate_authorize_request(request)
         if error is not None:
             raise error

@@ -272,3 +272,7 @@ def test_dcr_style_custom_scheme_callback_gets_its_code(provider, settings):
                            code_challenge_method="S256")
     url = provider.decide_consent(Caller(user_id=new_id()), req, True)
     assert url.startswith("cursor://anysphere.cursor-mcp/oauth/callback?code=")
+
+
+def test_missing_request_is_a_400_not_a_crash(provider, user):
+    expect_error("model.authorize.is_valid.client_id.app_error", 400, provider.begin_authorization, user, None)
