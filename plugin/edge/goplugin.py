@@ -6,10 +6,10 @@ With PLUGIN_CLIENT_CERT set (AutoMTLS) the plugin serves TLS that requires the h
 it, a unix socket in a directory only this user can open. Either way nothing else on the machine can call
 the RPCs, which trust the caller's RequestContext.
 
-The gRPC server itself always listens on that private unix socket. Under AutoMTLS the TLS is terminated by
-Python's `ssl` (OpenSSL) on 127.0.0.1 and relayed to it: go-plugin's host certificate is ECDSA P-521, and
-grpcio's BoringSSL does not offer ecdsa_secp521r1_sha512 in a TLS 1.3 CertificateRequest, so a Go host
-finds no acceptable client certificate, sends none, and the handshake fails.
+Under AutoMTLS gRPC serves TLS itself when it can verify the host's key (P-256 or P-384, as our host makes).
+go-plugin's own hosts use ECDSA P-521, which grpcio's BoringSSL does not offer in a TLS 1.3
+CertificateRequest (a Go host then sends no certificate and the handshake fails); for such a key the TLS is
+terminated by Python's `ssl` (OpenSSL) on 127.0.0.1 and relayed to the gRPC server's private unix socket.
 """
 from __future__ import annotations
 
@@ -100,16 +100,12 @@ async def _serve_mtls(
             if os.path.exists(path):
                 os.unlink(path)
 
-    low = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
-    high = int(os.environ.get("PLUGIN_MAX_PORT") or 25000)
-    ports = list(range(low, high + 1))
-    random.shuffle(ports)
-    for port in ports[:200]:
+    for port in _candidate_ports():
         try:
             return await asyncio.start_server(relay, "127.0.0.1", port, ssl=context), port
         except OSError:
             continue
-    raise SystemExit(f"couldn't bind plugin TCP listener in {low}..{high}")
+    raise SystemExit("couldn't bind plugin TCP listener")
 
 
 def _relay_to(path: str, connections: set) -> Callable:
@@ -142,6 +138,37 @@ def _relay_to(path: str, connections: set) -> Callable:
     return relay
 
 
+def _grpc_can_verify(client_cert_pem: bytes) -> bool:
+    """True when grpcio's TLS accepts the host certificate's key for client authentication."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key = x509.load_pem_x509_certificate(client_cert_pem).public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return isinstance(key.curve, (ec.SECP256R1, ec.SECP384R1))
+    return isinstance(key, rsa.RSAPublicKey)
+
+
+def _bind_grpc_tls(server: grpc.aio.Server, client_cert_pem: bytes, own: protocol.Certificate) -> int:
+    credentials = grpc.ssl_server_credentials(
+        [(own.key_pem, own.cert_pem)], root_certificates=client_cert_pem, require_client_auth=True)
+    for port in _candidate_ports():
+        try:
+            if server.add_secure_port(f"127.0.0.1:{port}", credentials):
+                return port
+        except RuntimeError:
+            continue
+    raise SystemExit("couldn't bind plugin TCP listener")
+
+
+def _candidate_ports() -> list[int]:
+    low = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
+    high = int(os.environ.get("PLUGIN_MAX_PORT") or 25000)
+    ports = list(range(low, high + 1))
+    random.shuffle(ports)
+    return ports[:200]
+
+
 def _bind_private_unix(server: grpc.aio.Server) -> str:
     parent = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or None
     directory = tempfile.mkdtemp(prefix="plugin", dir=parent)  # mode 0700: only our user can enter
@@ -166,14 +193,18 @@ async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[
     register(server)
 
     client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").encode()
+    native_tls = bool(client_cert) and _grpc_can_verify(client_cert)
+    own = protocol.generate_certificate() if client_cert else None
     path = _bind_private_unix(server)
     socket_dir = os.path.dirname(path)
     tls_server = None
     connections: set = set()
+    if native_tls:
+        port = _bind_grpc_tls(server, client_cert, own)
     await server.start()
     if client_cert:
-        own = protocol.generate_certificate()
-        tls_server, port = await _serve_mtls(_relay_to(path, connections), client_cert, own, socket_dir)
+        if not native_tls:
+            tls_server, port = await _serve_mtls(_relay_to(path, connections), client_cert, own, socket_dir)
         handshake = protocol.Handshake(
             protocol.CORE_PROTOCOL_VERSION, app_version, "tcp", f"127.0.0.1:{port}", "grpc", own.cert_der
         )
