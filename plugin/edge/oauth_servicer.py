@@ -160,6 +160,9 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
                 expires_at=info.expires_at, grant_id=info.grant_id)
         return await self._call(oauth_pb2.ValidateTokenResponse, work, request.context.request_id)
 
+    async def RevokeAccessToken(self, request, context):
+        return await self._status(request, lambda p, c: p.revoke_access_token(request.token))
+
     async def RevokeUser(self, request, context):
         return await self._status(request, lambda p, c: p.revoke_user(request.user_id))
 

@@ -762,6 +762,13 @@ class OAuthProvider:
             grant_id=record.grant_id,
         )
 
+    def revoke_access_token(self, access_token: str) -> int:
+        """Logout with an OAuth token: that token and every token of its grant stop working (Mattermost's
+        RevokeAccessToken also removes the refresh token). An unknown token revokes nothing."""
+        with _store_errors("app.oauth.remove_access_data.app_error"):
+            record = self.store.get_access_token(hash_secret(access_token)) if access_token else None
+            return self.store.revoke_grant(record.grant_id) if record is not None else 0
+
     def revoke_user(self, user_id: str) -> int:
         """The host calls this when a user is deactivated: every token, grant, pending code and consent of the
         user goes. Returns the number of rows removed."""

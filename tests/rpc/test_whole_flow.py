@@ -96,3 +96,24 @@ def assert_nothing_in_clear(plugin, handed_out: list[str]) -> None:
     raw = b"".join(p.read_bytes() for p in plugin.db_path.parent.iterdir() if p.is_file())
     for value in handed_out:
         assert value not in dump and value.encode() not in raw
+
+
+def test_revoking_an_access_token_ends_its_grant_including_the_refresh_token(plugin):
+    admin = context(ADMIN, ADMIN_PERMISSIONS)
+    app = plugin.oauth.CreateApp(oauth_pb2.CreateAppRequest(
+        context=admin, name="Trusted", homepage="https://app.example.com", callback_urls=[CALLBACK],
+        is_trusted=True)).app
+    authorize = oauth_pb2.AuthorizeRequest(response_type="code", client_id=app.id, redirect_uri=CALLBACK)
+    begun = plugin.oauth.BeginAuthorization(oauth_pb2.BeginAuthorizationRequest(context=context(USER),
+                                                                                request=authorize))
+    assert begun.outcome == oauth_pb2.BeginAuthorizationResponse.REDIRECT, "a trusted app skips consent"
+    code = query_of(begun.redirect_url)["code"]
+    issued = plugin.oauth.Token(oauth_pb2.TokenRequest(grant_type="authorization_code", code=code,
+                                                       redirect_uri=CALLBACK, client_id=app.id,
+                                                       client_secret=app.client_secret))
+    revoked = plugin.oauth.RevokeAccessToken(oauth_pb2.RevokeAccessTokenRequest(token=issued.access_token))
+    assert not revoked.HasField("error")
+    assert plugin.oauth.ValidateToken(oauth_pb2.ValidateTokenRequest(token=issued.access_token)).error.status_code == 401
+    refresh = plugin.oauth.Token(oauth_pb2.TokenRequest(grant_type="refresh_token", refresh_token=issued.refresh_token,
+                                                        client_id=app.id, client_secret=app.client_secret))
+    assert refresh.error.oauth_error == "invalid_grant"
