@@ -1,21 +1,38 @@
-"""The host's own users (Mattermost owns users, not the plugin): SQLite, passwords under scrypt."""
+"""The host's own users, sessions and roles (Mattermost owns these, not the plugin).
+
+One module, plain SQL, SQLite by default (WAL, one connection per thread). The SQL sticks to what SQLite and
+PostgreSQL both understand (`ON CONFLICT ... DO NOTHING`, no `INSERT OR ...`, booleans as 0/1 parameters), so a
+PostgreSQL variant only has to swap the connection and the `?` placeholders.
+
+- Passwords: scrypt with a per-user salt.
+- Session tokens: 26-character Mattermost ids (128 random bits); only their SHA-256 is stored.
+- Roles: Mattermost's Role model; a user's permissions are the union of the permissions of their roles.
+"""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 import sqlite3
 import threading
 import time
+from typing import Iterator, Protocol
 
+from . import permissions as perms
 from .web.responses import new_request_id as new_id
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-USERNAME_PATTERN = re.compile(r"^[a-z0-9.\-_]{3,22}$")
+USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9.\-_]{2,21}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ID_PATTERN = re.compile(r"^[a-z0-9]{26}$")
+# Mattermost's reserved usernames.
+RESERVED_USERNAMES = frozenset({"all", "channel", "here", "matterbot", "system"})
+MAX_TOKEN_LENGTH = 50  # Mattermost truncates presented tokens to this length before looking them up
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -32,13 +49,53 @@ CREATE TABLE IF NOT EXISTS users (
     update_at BIGINT NOT NULL,
     delete_at BIGINT NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL,
+    create_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    last_activity_at BIGINT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    props TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS idx_sessions_user_id ON sessions (user_id);
+CREATE TABLE IF NOT EXISTS roles (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    create_at BIGINT NOT NULL,
+    update_at BIGINT NOT NULL,
+    delete_at BIGINT NOT NULL DEFAULT 0,
+    permissions TEXT NOT NULL DEFAULT '',
+    scheme_managed INTEGER NOT NULL DEFAULT 0,
+    built_in INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS systems (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+
+# What Mattermost's login answers for an unknown login id or a wrong password (deliberately the same).
+INVALID_CREDENTIALS = ("api.user.login.invalid_credentials_email_username",
+                       "Enter a valid email or username and/or password.")
 
 
 class AccountError(Exception):
     def __init__(self, error_id: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.error_id, self.message, self.status = error_id, message, status
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
 
 
 def hash_password(password: str) -> str:
@@ -57,8 +114,20 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+# Checked against when the login id matches nobody, so that an unknown user costs as much time as a known one.
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def is_valid_id(value: str) -> bool:
+    return bool(ID_PATTERN.match(value or ""))
 
 
 @dataclasses.dataclass
@@ -76,6 +145,14 @@ class User:
     update_at: int
     delete_at: int
 
+    @property
+    def is_active(self) -> bool:
+        return self.delete_at == 0
+
+    @property
+    def is_system_admin(self) -> bool:
+        return perms.SYSTEM_ADMIN_ROLE in perms.split_roles(self.roles)
+
     def to_json(self) -> dict:
         """Mattermost's sanitized User JSON (no password, no auth data)."""
         return {
@@ -83,17 +160,92 @@ class User:
             "username": self.username, "auth_data": "", "auth_service": "", "email": self.email,
             "email_verified": True, "nickname": self.nickname, "first_name": self.first_name,
             "last_name": self.last_name, "position": "", "roles": self.roles, "locale": self.locale,
-            "notify_props": {}, "timezone": {}, "disable_welcome_email": False,
+            "notify_props": {}, "props": {}, "timezone": {}, "disable_welcome_email": False,
+            "last_password_update": self.create_at, "mfa_active": False, "is_bot": False,
         }
 
 
+@dataclasses.dataclass
+class SessionRecord:
+    """A host session (a login). The token itself is never stored: only its SHA-256."""
+    id: str
+    user_id: str
+    create_at: int
+    expires_at: int
+    last_activity_at: int
+    csrf_token: str
+    props: dict
+
+    def to_json(self, roles: str = "") -> dict:
+        """Mattermost's sanitized Session JSON (the token blanked)."""
+        return {"id": self.id, "token": "", "create_at": self.create_at, "expires_at": self.expires_at,
+                "last_activity_at": self.last_activity_at, "user_id": self.user_id, "device_id": "",
+                "roles": roles, "is_oauth": False, "expired_notify": False, "props": dict(self.props),
+                "local": False}
+
+
+@dataclasses.dataclass
+class Role:
+    id: str
+    name: str
+    display_name: str
+    description: str
+    create_at: int
+    update_at: int
+    delete_at: int
+    permissions: list[str]
+    scheme_managed: bool
+    built_in: bool
+
+    def to_json(self) -> dict:
+        """Mattermost's Role JSON."""
+        return {"id": self.id, "name": self.name, "display_name": self.display_name,
+                "description": self.description, "create_at": self.create_at, "update_at": self.update_at,
+                "delete_at": self.delete_at, "permissions": list(self.permissions),
+                "scheme_managed": self.scheme_managed, "built_in": self.built_in}
+
+
+def _role(row) -> Role:
+    return Role(row["id"], row["name"], row["display_name"], row["description"], row["create_at"],
+                row["update_at"], row["delete_at"], (row["permissions"] or "").split(),
+                bool(row["scheme_managed"]), bool(row["built_in"]))
+
+
+def _session(row) -> SessionRecord:
+    try:
+        props = json.loads(row["props"] or "{}")
+    except ValueError:
+        props = {}
+    return SessionRecord(row["id"], row["user_id"], row["create_at"], row["expires_at"], row["last_activity_at"],
+                         row["csrf_token"], props if isinstance(props, dict) else {})
+
+
+def validate_new_user(email: str, username: str, password: str) -> tuple[str, str]:
+    """Mattermost's User.IsValid for the fields the host keeps; answers (email, username) normalised."""
+    username = username.lower()
+    if not USERNAME_PATTERN.match(username) or username in RESERVED_USERNAMES:
+        raise AccountError("model.user.is_valid.username.app_error",
+                           "Username must begin with a letter, and contain between 3 to 22 lowercase "
+                           "characters made up of numbers, letters, and the symbols '.', '-', and '_'.")
+    if not EMAIL_PATTERN.match(email) or len(email) > 128:
+        raise AccountError("model.user.is_valid.email.app_error", "Invalid email.")
+    if not 5 <= len(password) <= 72:
+        raise AccountError("model.user.is_valid.pwd_length.app_error",
+                           "Your password must contain between 5 and 72 characters.")
+    return email.lower(), username
+
+
 class Accounts:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, clock: Clock | None = None) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
+        self.clock = clock or SystemClock()
         self._local = threading.local()
-        with self._conn() as db:
-            db.executescript(SCHEMA)
+        db = self._conn()
+        db.executescript(SCHEMA)
+        self._seed_roles()
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -105,27 +257,73 @@ class Accounts:
             self._local.db = db
         return db
 
-    def create_user(self, email: str, username: str, password: str, roles: str = "system_user") -> User:
-        username = username.lower()
-        if not USERNAME_PATTERN.match(username):
-            raise AccountError("model.user.is_valid.username.app_error",
-                               "Username must begin with a letter, and contain between 3 to 22 lowercase "
-                               "characters made up of numbers, letters, and the symbols '.', '-', and '_'.")
-        if not EMAIL_PATTERN.match(email) or len(email) > 128:
-            raise AccountError("model.user.is_valid.email.app_error", "Invalid email.")
-        if not 5 <= len(password) <= 72:
-            raise AccountError("model.user.is_valid.pwd_length.app_error",
-                               "Your password must contain between 5 and 72 characters.")
-        stamp = now_ms()
-        user = User(new_id(), username, email.lower(), hash_password(password), roles, "", "", "", "en",
-                    stamp, stamp, 0)
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock up front (no read-then-upgrade deadlocks)."""
         db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute(
-                "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", dataclasses.astuple(user))
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _now(self) -> int:
+        return self.clock.now_ms()
+
+    def _seed_roles(self) -> None:
+        stamp = self._now()
+        with self._transaction() as db:
+            for name, (display_name, description, permissions) in perms.BUILT_IN_ROLES.items():
+                db.execute(
+                    "INSERT INTO roles (id, name, display_name, description, create_at, update_at, delete_at, "
+                    "permissions, scheme_managed, built_in) VALUES (?,?,?,?,?,?,0,?,?,?) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (new_id(), name, display_name, description, stamp, stamp, " ".join(permissions), 1, 1))
+
+    # --- users ------------------------------------------------------------------------------------------------
+
+    def _insert_user(self, db: sqlite3.Connection, user: User) -> None:
+        try:
+            db.execute("INSERT INTO users (id, username, email, password_hash, roles, first_name, last_name, "
+                       "nickname, locale, create_at, update_at, delete_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                       dataclasses.astuple(user))
         except sqlite3.IntegrityError:
+            if db.execute("SELECT 1 FROM users WHERE email = ?", (user.email,)).fetchone():
+                raise AccountError("app.user.save.email_exists.app_error",
+                                   "An account with that email already exists.") from None
             raise AccountError("app.user.save.username_exists.app_error",
-                               "An account with that username or email already exists.") from None
+                               "An account with that username already exists.") from None
+
+    def _new_user(self, email: str, username: str, password: str, roles: str, profile: dict) -> User:
+        email, username = validate_new_user(email, username, password)
+        stamp = self._now()
+        return User(new_id(), username, email, hash_password(password), roles,
+                    str(profile.get("first_name") or "")[:64], str(profile.get("last_name") or "")[:64],
+                    str(profile.get("nickname") or "")[:64], str(profile.get("locale") or "en")[:5],
+                    stamp, stamp, 0)
+
+    def create_user(self, email: str, username: str, password: str, roles: str = perms.SYSTEM_USER_ROLE,
+                    **profile) -> User:
+        """Create a user with the given roles (an admin or the command line creating an account)."""
+        user = self._new_user(email, username, password, roles, profile)
+        with self._transaction() as db:
+            self._insert_user(db, user)
+        return user
+
+    def signup(self, email: str, username: str, password: str, open_server: bool, **profile) -> User:
+        """Mattermost's CreateUserFromSignup: the first account of a fresh server becomes its system admin;
+        after that, sign-up needs an open server. The count and the insert are one transaction."""
+        user = self._new_user(email, username, password, perms.SYSTEM_USER_ROLE, profile)
+        with self._transaction() as db:
+            if db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0:
+                user.roles = f"{perms.SYSTEM_ADMIN_ROLE} {perms.SYSTEM_USER_ROLE}"
+            elif not open_server:
+                raise AccountError("api.user.create_user.no_open_server",
+                                   "This server does not allow open signups. Please speak with your "
+                                   "Administrator to receive an invitation.", 403)
+            self._insert_user(db, user)
         return user
 
     def count_users(self) -> int:
@@ -139,3 +337,199 @@ class Accounts:
         row = self._conn().execute("SELECT * FROM users WHERE username = ? OR email = ?",
                                    (login_id.lower(), login_id.lower())).fetchone()
         return User(**dict(row)) if row else None
+
+    def authenticate(self, login_id: str, password: str) -> User:
+        """The user with this username or email and password. Raises AccountError (401) otherwise.
+
+        Unlike Mattermost, a deactivated account is reported as such only after a correct password, so the
+        answer does not tell a stranger which accounts exist or are deactivated."""
+        user = self.find_user(login_id) if login_id else None
+        if not check_password(password, user.password_hash if user else _DUMMY_HASH) or user is None:
+            raise AccountError(*INVALID_CREDENTIALS, status=401)
+        if not user.is_active:
+            raise AccountError("api.user.login.inactive.app_error",
+                               "Login failed because your account has been deactivated. "
+                               "Please contact an administrator.", 401)
+        return user
+
+    def set_active(self, user_id: str, active: bool) -> User | None:
+        """Activate or deactivate a user. Deactivation also revokes every host session of the user."""
+        stamp = self._now()
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+            if row is None:
+                return None
+            user = User(**dict(row))
+            if active and not user.is_active:
+                user.delete_at = 0
+            elif not active and user.is_active:
+                user.delete_at = stamp
+            else:
+                return user
+            user.update_at = stamp
+            db.execute("UPDATE users SET delete_at = ?, update_at = ? WHERE id = ?",
+                       (user.delete_at, user.update_at, user_id))
+            if not active:
+                db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+        return user
+
+    def set_user_roles(self, user_id: str, roles: str) -> User | None:
+        stamp = self._now()
+        with self._transaction() as db:
+            db.execute("UPDATE users SET roles = ?, update_at = ? WHERE id = ?", (roles, stamp, user_id))
+        return self.get_user(user_id)
+
+    # --- sessions ---------------------------------------------------------------------------------------------
+
+    def create_session(self, user_id: str, lifetime_ms: int, props: dict | None = None
+                       ) -> tuple[str, SessionRecord]:
+        """A new session for the user; answers (token, session). The token is shown once and never stored."""
+        token = new_id()
+        stamp = self._now()
+        record = SessionRecord(new_id(), user_id, stamp, stamp + max(0, int(lifetime_ms)), stamp, new_id(),
+                               dict(props or {}))
+        with self._transaction() as db:
+            db.execute("INSERT INTO sessions (id, token_hash, user_id, create_at, expires_at, last_activity_at, "
+                       "csrf_token, props) VALUES (?,?,?,?,?,?,?,?)",
+                       (record.id, hash_token(token), user_id, record.create_at, record.expires_at,
+                        record.last_activity_at, record.csrf_token, json.dumps(record.props)))
+        return token, record
+
+    def session_by_token(self, token: str) -> SessionRecord | None:
+        """The live session for a presented token (truncated to 50 characters, like Mattermost); None when
+        unknown or expired (an expired session is deleted)."""
+        if not token:
+            return None
+        row = self._conn().execute("SELECT * FROM sessions WHERE token_hash = ?",
+                                   (hash_token(token[:MAX_TOKEN_LENGTH]),)).fetchone()
+        if row is None:
+            return None
+        record = _session(row)
+        if record.expires_at <= self._now():
+            self.revoke_session(record.id)
+            return None
+        return record
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        row = self._conn().execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return _session(row) if row else None
+
+    def sessions_for_user(self, user_id: str) -> list[SessionRecord]:
+        rows = self._conn().execute("SELECT * FROM sessions WHERE user_id = ? ORDER BY last_activity_at DESC",
+                                    (user_id,)).fetchall()
+        return [_session(row) for row in rows]
+
+    def touch_session(self, session_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE sessions SET last_activity_at = ? WHERE id = ?", (self._now(), session_id))
+
+    def revoke_session(self, session_id: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount > 0
+
+    def revoke_user_sessions(self, user_id: str) -> int:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount
+
+    def delete_expired_sessions(self) -> int:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM sessions WHERE expires_at <= ?", (self._now(),)).rowcount
+
+    # --- roles and permissions --------------------------------------------------------------------------------
+
+    def get_role(self, role_id: str) -> Role | None:
+        row = self._conn().execute("SELECT * FROM roles WHERE id = ?", (role_id,)).fetchone()
+        return _role(row) if row else None
+
+    def get_role_by_name(self, name: str) -> Role | None:
+        row = self._conn().execute("SELECT * FROM roles WHERE name = ?", (name,)).fetchone()
+        return _role(row) if row else None
+
+    def get_roles_by_names(self, names: list[str]) -> list[Role]:
+        if not names:
+            return []
+        marks = ",".join("?" * len(names))
+        rows = self._conn().execute(f"SELECT * FROM roles WHERE name IN ({marks}) ORDER BY name",
+                                    list(names)).fetchall()
+        return [_role(row) for row in rows]
+
+    def all_roles(self) -> list[Role]:
+        return [_role(row) for row in self._conn().execute("SELECT * FROM roles ORDER BY name").fetchall()]
+
+    def patch_role(self, role_id: str, permissions: list[str]) -> Role | None:
+        """Replace a role's permissions (duplicates dropped, order kept)."""
+        unique = list(dict.fromkeys(permissions))
+        for name in unique:
+            if not perms.PERMISSION_NAME_PATTERN.match(name):
+                raise AccountError("app.role.save.invalid_role.app_error", "The role was not valid.")
+        stamp = self._now()
+        with self._transaction() as db:
+            updated = db.execute("UPDATE roles SET permissions = ?, update_at = ? WHERE id = ?",
+                                 (" ".join(unique), stamp, role_id)).rowcount
+        return self.get_role(role_id) if updated else None
+
+    def set_role_permission(self, role_name: str, permission: str, granted: bool) -> bool:
+        """Grant or remove one permission of a role; answers whether anything changed."""
+        with self._transaction() as db:
+            row = db.execute("SELECT permissions FROM roles WHERE name = ?", (role_name,)).fetchone()
+            if row is None:
+                return False
+            current = (row["permissions"] or "").split()
+            if (permission in current) == granted:
+                return False
+            new = current + [permission] if granted else [p for p in current if p != permission]
+            db.execute("UPDATE roles SET permissions = ?, update_at = ? WHERE name = ?",
+                       (" ".join(new), self._now(), role_name))
+        return True
+
+    def permissions_for_roles(self, roles: str) -> frozenset[str]:
+        """The union of the permissions of these roles (a user's or session's role string); deleted and unknown
+        roles grant nothing."""
+        names = perms.split_roles(roles)
+        granted: set[str] = set()
+        for role in self.get_roles_by_names(names):
+            if role.delete_at == 0:
+                granted.update(role.permissions)
+        return frozenset(granted)
+
+    def user_has_permission(self, user: User, permission: str) -> bool:
+        return permission in self.permissions_for_roles(user.roles)
+
+    # --- system values (Mattermost's Systems table) -----------------------------------------------------------
+
+    def get_system(self, name: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM systems WHERE name = ?", (name,)).fetchone()
+        return row["value"] if row else None
+
+    def set_system(self, name: str, value: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO systems (name, value) VALUES (?, ?) "
+                       "ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value))
+
+
+# --- "Restrict managing integrations to Admins" ---------------------------------------------------------------
+
+INTEGRATION_POLICY_SYSTEM_KEY = "EnableOnlyAdminIntegrationsApplied"
+
+
+def only_admin_integrations(config: dict) -> bool:
+    return bool((config.get("ServiceSettings") or {}).get("EnableOnlyAdminIntegrations", True))
+
+
+def apply_integration_policy(accounts: Accounts, only_admins: bool) -> bool:
+    """Mattermost's permissions-policy mapping of the legacy EnableOnlyAdminIntegrations setting: when on,
+    `system_user` lacks manage_oauth; when off, it has it. Applied when the setting's value differs from the one
+    last applied (recorded in the systems table), so a role patched through the API is not undone at every start.
+    Answers whether the role changed."""
+    wanted = "true" if only_admins else "false"
+    if accounts.get_system(INTEGRATION_POLICY_SYSTEM_KEY) == wanted:
+        return False
+    changed = accounts.set_role_permission(perms.SYSTEM_USER_ROLE, perms.MANAGE_OAUTH, not only_admins)
+    accounts.set_system(INTEGRATION_POLICY_SYSTEM_KEY, wanted)
+    return changed
+
+
+def follow_integration_setting(config_store, accounts: Accounts) -> None:
+    """Apply the setting now (an edit made while the server was down) and on every configuration change."""
+    apply_integration_policy(accounts, only_admin_integrations(config_store.config))
+    config_store.add_listener(lambda old, new: apply_integration_policy(accounts, only_admin_integrations(new)))

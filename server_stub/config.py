@@ -29,12 +29,15 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             "SessionLengthWebInHours": 720,
             "EnableDeveloper": False,
             "ExperimentalStrictCSRFEnforcement": False,
+            # System Console "Restrict managing integrations to Admins": on, system_user lacks manage_oauth.
+            "EnableOnlyAdminIntegrations": True,
+            "MaximumPayloadSizeBytes": 300000,
             "EnableIntegrationsToOverrideUsernames": False,
             "EnableIntegrationsToOverrideProfilePictureIcons": False,
             "EnableLocalMode": True,
             "LocalModeSocketLocation": os.path.join(data_dir, "local.socket"),
         },
-        "TeamSettings": {"EnableOpenServer": False},
+        "TeamSettings": {"EnableOpenServer": False, "EnableUserDeactivation": False},
         "SqlSettings": {"DriverName": "sqlite", "DataSource": os.path.join(data_dir, "host.db")},
         "FileSettings": {"Directory": os.path.join(data_dir, "files")},
         "PluginSettings": {

@@ -9,7 +9,7 @@ import signal
 from aiohttp import web
 
 from . import manifest
-from .accounts import Accounts
+from .accounts import Accounts, follow_integration_setting
 from .config import ConfigStore, site_url
 from .plugins import PROJECT_DIR, PluginEnvironment
 from .web.app import create_app
@@ -22,6 +22,7 @@ class Host:
         self.config = ConfigStore(data_dir, listen)
         self._enable_prepackaged()
         self.accounts = Accounts(self.config.config["SqlSettings"]["DataSource"])
+        follow_integration_setting(self.config, self.accounts)
         self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout)
         self._runners: list[web.AppRunner] = []
 

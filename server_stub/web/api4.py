@@ -1,0 +1,14 @@
+"""The host's own API v4 (Mattermost's core: users, sessions, roles, configuration, plugins).
+
+The OAuth routes (/oauth/*, /api/v4/oauth/*) are the gateway's, in oauth_routes.py."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import roles_api, system_api, users_api
+
+
+def add_core_routes(app: web.Application) -> None:
+    users_api.add_routes(app)
+    roles_api.add_routes(app)
+    system_api.add_routes(app)

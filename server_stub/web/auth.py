@@ -1,0 +1,238 @@
+"""Who is calling: Mattermost's session plumbing for the host's HTTP handlers.
+
+    session = await require_session(request)          # 401 without a valid session
+    require_permission(session, "manage_system")      # 403 without the permission
+    user = await current_user(request)                 # the session's User (400 in local mode, which has none)
+
+The token is taken, like Mattermost, from the first present of: cookie `MMAUTHTOKEN`; `Authorization: Bearer <t>`;
+`Authorization: Token <t>` (prefixes case-insensitive), then truncated to 50 characters. A token that is not a host
+session is asked of the OAuth plugin (`host.gateway.validate_oauth_token`); an OAuth access token acts as its user,
+with that user's current roles, and is marked `is_oauth`.
+
+Deliberate difference from Mattermost (RFC 9700 section 4.3.2 / RFC 6750 section 5.3): a token in the query string
+(`?access_token=`) is refused with 401 `api.context.token_provided.app_error`, whatever kind of token it is.
+
+Cookie-authenticated requests other than GET/HEAD/OPTIONS must carry `X-CSRF-Token` equal to the session's CSRF
+token, or `X-Requested-With: XMLHttpRequest` (unless ServiceSettings.ExperimentalStrictCSRFEnforcement); otherwise
+401 `api.context.session_expired.app_error`, as Mattermost answers. Routes that check a CSRF token themselves (a
+form field) pass `trust_requester=True`, Mattermost's TrustRequester.
+
+Local mode (the unix socket only the host's user can open) acts as a system admin with every permission.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import logging
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+
+from .. import permissions as perms
+from ..accounts import MAX_TOKEN_LENGTH, SessionRecord, User
+from ..gateway import OAuthTokenInfo, PluginUnavailable
+from .keys import HOST_KEY, LOCAL_MODE_KEY
+from .responses import AppErrorResponse
+
+log = logging.getLogger("server_stub.auth")
+
+SESSION_COOKIE = "MMAUTHTOKEN"
+USER_COOKIE = "MMUSERID"
+CSRF_COOKIE = "MMCSRF"
+HEADER_CSRF = "X-CSRF-Token"
+HEADER_REQUESTED_WITH = "X-Requested-With"
+REQUESTED_WITH_XML = "XMLHttpRequest"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ACTIVITY_UPDATE_MS = 5 * 60 * 1000  # last_activity_at is written at most this often per session
+
+FROM_COOKIE, FROM_HEADER, FROM_LOCAL = "cookie", "header", "local"
+_CACHE = "server_stub.session"
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    """The caller of a request.
+
+    `session_id` is the host session's id ("" for OAuth tokens and local mode). `roles` is the user's role string
+    ("system_admin system_user"); `permissions` the union of those roles' permissions. For an OAuth token,
+    `is_oauth` is true, `oauth_client_id` names the app and `oauth` holds what the plugin said of the token."""
+    user_id: str
+    session_id: str
+    is_oauth: bool
+    roles: str
+    permissions: frozenset
+    csrf_token: str
+    oauth_client_id: str = ""
+    token: str = dataclasses.field(default="", repr=False)
+    location: str = FROM_HEADER
+    local: bool = False
+    expires_at: int = 0
+    oauth: OAuthTokenInfo | None = None
+
+    def has_permission(self, permission: str) -> bool:
+        return self.local or permission in self.permissions
+
+    @property
+    def is_system_admin(self) -> bool:
+        """Mattermost's IsSystemAdmin: the session may manage the system."""
+        return self.has_permission(perms.MANAGE_SYSTEM)
+
+
+def session_expired() -> AppErrorResponse:
+    return AppErrorResponse(401, "api.context.session_expired.app_error",
+                            "Invalid or expired session, please login again.")
+
+
+def permission_error() -> AppErrorResponse:
+    return AppErrorResponse(403, "api.context.permissions.app_error",
+                            "You do not have the appropriate permissions.")
+
+
+def require_permission(session: Session, permission: str) -> None:
+    """403 `api.context.permissions.app_error` unless the session has the permission."""
+    if not session.has_permission(permission):
+        raise permission_error()
+
+
+def token_from_request(request: web.Request) -> tuple[str, str] | None:
+    """(token, where it came from) or None. A query-string token is refused (401)."""
+    if "access_token" in request.query:
+        raise AppErrorResponse(401, "api.context.token_provided.app_error",
+                               "Access tokens are not accepted in the query string; "
+                               "send them in the Authorization header.")
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if cookie:
+        return cookie[:MAX_TOKEN_LENGTH], FROM_COOKIE
+    header = request.headers.get("Authorization", "")
+    scheme, _, rest = header.partition(" ")
+    if scheme.lower() in ("bearer", "token") and rest.strip():
+        return rest.strip()[:MAX_TOKEN_LENGTH], FROM_HEADER
+    return None
+
+
+def _host(request: web.Request):
+    return request.app[HOST_KEY]
+
+
+def _local_session() -> Session:
+    return Session(user_id="", session_id="", is_oauth=False,
+                   roles=f"{perms.SYSTEM_ADMIN_ROLE} {perms.SYSTEM_USER_ROLE}",
+                   permissions=perms.ALL_PERMISSIONS, csrf_token="", location=FROM_LOCAL, local=True)
+
+
+def _strict_csrf(request: web.Request) -> bool:
+    service = _host(request).config.config.get("ServiceSettings") or {}
+    return bool(service.get("ExperimentalStrictCSRFEnforcement", False))
+
+
+def _check_csrf(request: web.Request, session: Session) -> None:
+    if session.location != FROM_COOKIE or request.method in SAFE_METHODS:
+        return
+    presented = request.headers.get(HEADER_CSRF, "")
+    if presented and session.csrf_token and hmac.compare_digest(presented.encode(), session.csrf_token.encode()):
+        return
+    if request.headers.get(HEADER_REQUESTED_WITH) == REQUESTED_WITH_XML:
+        if not _strict_csrf(request):
+            return
+        log.warning("CSRF header check failed (strict enforcement)", extra={"path": request.path})
+    raise session_expired()
+
+
+async def _resolve(request: web.Request) -> Session | None:
+    if request.app[LOCAL_MODE_KEY]:
+        return _local_session()
+    found = token_from_request(request)
+    if found is None:
+        return None
+    token, location = found
+    host = _host(request)
+    accounts = host.accounts
+    record: SessionRecord | None = accounts.session_by_token(token)
+    if record is not None:
+        user = accounts.get_user(record.user_id)
+        if user is None or not user.is_active:
+            accounts.revoke_session(record.id)
+            return None
+        if accounts.clock.now_ms() - record.last_activity_at >= ACTIVITY_UPDATE_MS:
+            accounts.touch_session(record.id)
+        return Session(user_id=user.id, session_id=record.id, is_oauth=False, roles=user.roles,
+                       permissions=accounts.permissions_for_roles(user.roles), csrf_token=record.csrf_token,
+                       token=token, location=location, expires_at=record.expires_at)
+    if location != FROM_HEADER:
+        return None  # OAuth access tokens are bearer tokens: only in the Authorization header
+    gateway = getattr(host, "gateway", None)
+    if gateway is None:
+        return None
+    try:
+        info = await gateway.validate_oauth_token(token)
+    except PluginUnavailable as exc:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        raise AppErrorResponse(exc.status, exc.error_id, exc.message, headers=headers) from None
+    if info is None:
+        return None
+    user = accounts.get_user(info.user_id)
+    if user is None or not user.is_active:
+        return None
+    return Session(user_id=user.id, session_id="", is_oauth=True, roles=user.roles,
+                   permissions=accounts.permissions_for_roles(user.roles), csrf_token="",
+                   oauth_client_id=info.client_id, token=token, location=location, expires_at=info.expires_at,
+                   oauth=info)
+
+
+async def optional_session(request: web.Request, *, trust_requester: bool = False) -> Session | None:
+    """The caller's session, or None when the request carries no valid token. A valid cookie session on a
+    non-GET request without the CSRF header is refused (401), unless `trust_requester`."""
+    if _CACHE not in request:
+        request[_CACHE] = await _resolve(request)
+    session = request[_CACHE]
+    if session is not None and not trust_requester:
+        _check_csrf(request, session)
+    return session
+
+
+async def require_session(request: web.Request, *, trust_requester: bool = False) -> Session:
+    """The caller's session; 401 `api.context.session_expired.app_error` without one."""
+    session = await optional_session(request, trust_requester=trust_requester)
+    if session is None:
+        raise session_expired()
+    return session
+
+
+async def current_user(request: web.Request, *, trust_requester: bool = False) -> User:
+    """The signed-in user. Local mode has no user: 400 invalid_url_param user_id, as for `me` there."""
+    session = await require_session(request, trust_requester=trust_requester)
+    user = _host(request).accounts.get_user(session.user_id) if session.user_id else None
+    if user is None:
+        if session.local:
+            raise AppErrorResponse(400, "api.context.invalid_url_param.app_error",
+                                   "Invalid or missing user_id parameter in request URL.")
+        raise session_expired()
+    return user
+
+
+# --- cookies ---------------------------------------------------------------------------------------------------
+
+def is_secure_request(request: web.Request) -> bool:
+    """Mattermost's GetProtocol: https when the connection is TLS or a proxy says so."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+
+
+def attach_session_cookies(response: web.StreamResponse, request: web.Request, token: str, user_id: str,
+                           csrf_token: str, max_age_seconds: int) -> None:
+    """Mattermost's AttachSessionCookies: MMAUTHTOKEN (HttpOnly), MMUSERID and MMCSRF (readable by the page's
+    script, which echoes MMCSRF in X-CSRF-Token). SameSite=Lax is added (Mattermost sets none)."""
+    secure = is_secure_request(request)
+    expires = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=max_age_seconds), usegmt=True)
+    common = {"path": "/", "max_age": max_age_seconds, "expires": expires, "secure": secure, "samesite": "Lax"}
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, **common)
+    response.set_cookie(USER_COOKIE, user_id, **common)
+    response.set_cookie(CSRF_COOKIE, csrf_token, **common)
+
+
+def clear_session_cookies(response: web.StreamResponse, request: web.Request) -> None:
+    """Mattermost's RemoveSessionCookie: the three cookies expire now."""
+    secure = is_secure_request(request)
+    for name in (SESSION_COOKIE, USER_COOKIE, CSRF_COOKIE):
+        response.set_cookie(name, "", path="/", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT",
+                            secure=secure, samesite="Lax", httponly=name == SESSION_COOKIE)

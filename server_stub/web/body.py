@@ -1,0 +1,102 @@
+"""Reading request bodies and parameters the way Mattermost's handlers do, without its 500s.
+
+Bodies are read leniently: unknown fields are ignored and `null` for an optional string means "". What cannot be
+understood (malformed JSON, a wrong type, a missing required field) answers 400
+`api.context.invalid_body_param.app_error` naming the parameter; a body over
+`ServiceSettings.MaximumPayloadSizeBytes` answers 413.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .responses import AppErrorResponse
+
+DEFAULT_MAX_PAYLOAD_BYTES = 300_000  # Mattermost's default ServiceSettings.MaximumPayloadSizeBytes
+_MISSING = object()
+
+
+def invalid_body_param(name: str) -> AppErrorResponse:
+    return AppErrorResponse(400, "api.context.invalid_body_param.app_error",
+                            f"Invalid or missing {name} in request body.")
+
+
+def invalid_url_param(name: str) -> AppErrorResponse:
+    return AppErrorResponse(400, "api.context.invalid_url_param.app_error",
+                            f"Invalid or missing {name} parameter in request URL.")
+
+
+def body_too_large() -> AppErrorResponse:
+    return AppErrorResponse(413, "api.context.request_body_too_large.app_error",
+                            "The request body is too large.")
+
+
+def max_payload_bytes(config: dict) -> int:
+    value = (config.get("ServiceSettings") or {}).get("MaximumPayloadSizeBytes", DEFAULT_MAX_PAYLOAD_BYTES)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
+        else DEFAULT_MAX_PAYLOAD_BYTES
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise body_too_large()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise body_too_large() from None
+    if len(raw) > limit:
+        raise body_too_large()
+    return raw
+
+
+async def read_json(request: web.Request, name: str, limit: int = DEFAULT_MAX_PAYLOAD_BYTES) -> Any:
+    """The JSON value of the body; 400 naming `name` when it is not JSON, 413 when it is over `limit`."""
+    raw = await read_body(request, limit)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise invalid_body_param(name) from None
+
+
+async def read_json_object(request: web.Request, name: str, limit: int = DEFAULT_MAX_PAYLOAD_BYTES) -> dict:
+    value = await read_json(request, name, limit)
+    if not isinstance(value, dict):
+        raise invalid_body_param(name)
+    return value
+
+
+def get_str(body: dict, key: str, required: bool = False, default: str = "") -> str:
+    """A string field; absent or null is `default` (or 400 when required), another type is 400."""
+    value = body.get(key, _MISSING)
+    if value is _MISSING or value is None:
+        if required:
+            raise invalid_body_param(key)
+        return default
+    if not isinstance(value, str):
+        raise invalid_body_param(key)
+    return value
+
+
+def get_bool(body: dict, key: str, required: bool = False, default: bool = False) -> bool:
+    value = body.get(key, _MISSING)
+    if value is _MISSING or value is None:
+        if required:
+            raise invalid_body_param(key)
+        return default
+    if not isinstance(value, bool):
+        raise invalid_body_param(key)
+    return value
+
+
+def get_str_list(body: dict, key: str, required: bool = False) -> list[str] | None:
+    """A list of strings; absent or null is None (or 400 when required)."""
+    value = body.get(key, _MISSING)
+    if value is _MISSING or value is None:
+        if required:
+            raise invalid_body_param(key)
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise invalid_body_param(key)
+    return value
