@@ -47,7 +47,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTIVITY_UPDATE_MS = 5 * 60 * 1000  # last_activity_at is written at most this often per session
 
 FROM_COOKIE, FROM_HEADER, FROM_LOCAL = "cookie", "header", "local"
-_CACHE = "server_stub.session"
+_CACHE = web.RequestKey("server_stub.session", object) if hasattr(web, "RequestKey") else "server_stub.session"
 
 
 @dataclasses.dataclass(frozen=True)
