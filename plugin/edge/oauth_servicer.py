@@ -105,7 +105,9 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
         return await self._app(request, lambda p, c: p.get_app(c, request.app_id))
 
     async def UpdateApp(self, request, context):
-        return await self._app(request, lambda p, c: p.update_app(c, request.app_id, app_from_message(request.app)))
+        # An absent `app` is a missing body (Mattermost: invalid_body_param oauth_app), not an empty app.
+        update = app_from_message(request.app) if request.HasField("app") else None
+        return await self._app(request, lambda p, c: p.update_app(c, request.app_id, update))
 
     async def DeleteApp(self, request, context):
         return await self._status(request, lambda p, c: p.delete_app(c, request.app_id))
@@ -132,9 +134,11 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
         return await self._call(oauth_pb2.BeginAuthorizationResponse, work, request.context.request_id)
 
     async def DecideConsent(self, request, context):
+        # An absent `request` is a missing body (Mattermost's TestNilAuthorizeOAuthApp: invalid_body_param).
+        authorize = authorize_request(request.request) if request.HasField("request") else None
         return await self._call(oauth_pb2.RedirectResponse, lambda p: oauth_pb2.RedirectResponse(
-            redirect_url=p.decide_consent(caller_of(request.context), authorize_request(request.request),
-                                          request.allow)), request.context.request_id)
+            redirect_url=p.decide_consent(caller_of(request.context), authorize, request.allow)),
+            request.context.request_id)
 
     async def Deauthorize(self, request, context):
         return await self._status(request, lambda p, c: p.deauthorize(c, request.client_id))
