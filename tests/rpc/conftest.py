@@ -33,8 +33,8 @@ class LaunchedPlugin:
         creds = grpc.ssl_channel_credentials(
             root_certificates=protocol.der_to_pem(self.handshake.server_cert_der),
             private_key=self.cert.key_pem, certificate_chain=self.cert.cert_pem)
-        self.channel = grpc.secure_channel(self.handshake.address, creds,
-                                           options=[("grpc.ssl_target_name_override", "localhost")])
+        self._credentials = creds
+        self.channel = self.new_channel()
         self.hooks = hooks_pb2_grpc.PluginHooksStub(self.channel)
         self.oauth = oauth_pb2_grpc.OAuthServiceStub(self.channel)
         self.service_settings = {"SiteURL": "https://chat.example.com", "EnableOAuthServiceProvider": True}
@@ -42,6 +42,11 @@ class LaunchedPlugin:
         response = self.hooks.OnActivate(hooks_pb2.OnActivateRequest(configuration=self._configuration()),
                                          timeout=30)
         assert not response.HasField("error"), response.error
+
+    def new_channel(self) -> grpc.Channel:
+        """Another connection to the plugin, presenting the same host certificate (a second host client)."""
+        return grpc.secure_channel(self.handshake.address, self._credentials,
+                                   options=[("grpc.ssl_target_name_override", "localhost")])
 
     @property
     def db_path(self) -> pathlib.Path:
@@ -80,6 +85,36 @@ def plugin(tmp_path):
     launched = LaunchedPlugin(tmp_path)
     yield launched
     launched.stop()
+
+
+def _refuse_configure(*args, **kwargs):
+    raise AssertionError("the module-wide plugin is shared: use the `plugin` fixture to change settings")
+
+
+@pytest.fixture(scope="module")
+def shared_plugin(tmp_path_factory):
+    """One plugin process for a whole module, with the default settings, for tests that only add their own apps
+    and users (fresh ids each) and never change settings; `configure` refuses."""
+    launched = LaunchedPlugin(tmp_path_factory.mktemp("shared-plugin"))
+    launched.configure = _refuse_configure
+    yield launched
+    launched.stop()
+
+
+@pytest.fixture
+def client(plugin):
+    """The OAuthService of a plugin process of this test's own (see tests/rpc/flows.py)."""
+    from tests.rpc.flows import OAuthClient
+
+    return OAuthClient(plugin)
+
+
+@pytest.fixture(scope="module")
+def shared(shared_plugin):
+    """The OAuthService of the module-wide plugin process."""
+    from tests.rpc.flows import OAuthClient
+
+    return OAuthClient(shared_plugin)
 
 
 __all__ = ["LaunchedPlugin", "context", "ADMIN_PERMISSIONS", "oauth_pb2"]
