@@ -374,10 +374,12 @@ class Accounts:
         return user
 
     def set_user_roles(self, user_id: str, roles: str) -> User | None:
+        """Replace a user's roles ("system_user system_admin"); None when there is no such user."""
         stamp = self._now()
         with self._transaction() as db:
-            db.execute("UPDATE users SET roles = ?, update_at = ? WHERE id = ?", (roles, stamp, user_id))
-        return self.get_user(user_id)
+            updated = db.execute("UPDATE users SET roles = ?, update_at = ? WHERE id = ?",
+                                 (roles, stamp, user_id)).rowcount
+        return self.get_user(user_id) if updated else None
 
     # --- sessions ---------------------------------------------------------------------------------------------
 
@@ -446,12 +448,14 @@ class Accounts:
         return _role(row) if row else None
 
     def get_roles_by_names(self, names: list[str]) -> list[Role]:
-        if not names:
-            return []
-        marks = ",".join("?" * len(names))
-        rows = self._conn().execute(f"SELECT * FROM roles WHERE name IN ({marks}) ORDER BY name",
-                                    list(names)).fetchall()
-        return [_role(row) for row in rows]
+        names = list(dict.fromkeys(names))
+        roles: list[Role] = []
+        for start in range(0, len(names), 500):  # stay under SQLite's limit on bound parameters
+            chunk = names[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn().execute(f"SELECT * FROM roles WHERE name IN ({marks})", chunk).fetchall()
+            roles.extend(_role(row) for row in rows)
+        return sorted(roles, key=lambda role: role.name)
 
     def all_roles(self) -> list[Role]:
         return [_role(row) for row in self._conn().execute("SELECT * FROM roles ORDER BY name").fetchall()]

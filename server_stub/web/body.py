@@ -55,9 +55,12 @@ async def read_json(request: web.Request, name: str, limit: int = DEFAULT_MAX_PA
     """The JSON value of the body; 400 naming `name` when it is not JSON, 413 when it is over `limit`."""
     raw = await read_body(request, limit)
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        value = json.loads(raw.decode("utf-8"))
+        # JSON may spell lone surrogates ("\\ud800"): valid JSON, but not text that can be stored or sent back.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
         raise invalid_body_param(name) from None
+    return value
 
 
 async def read_json_object(request: web.Request, name: str, limit: int = DEFAULT_MAX_PAYLOAD_BYTES) -> dict:

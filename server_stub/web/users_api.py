@@ -11,7 +11,7 @@ from .. import permissions as perms
 from ..accounts import AccountError, User, is_valid_id
 from ..gateway import PluginUnavailable
 from . import auth
-from .body import get_bool, get_str, invalid_url_param, max_payload_bytes, read_json_object
+from .body import get_bool, get_str, invalid_body_param, invalid_url_param, max_payload_bytes, read_json_object
 from .keys import HOST_KEY
 from .responses import AppErrorResponse, json_response, status_ok
 
@@ -202,9 +202,31 @@ async def _revoke_oauth_grants(host, user_id: str) -> None:
         raise gateway_error(exc) from None
 
 
+# --- PUT /api/v4/users/{user_id}/roles -------------------------------------------------------------------------
+
+async def update_user_roles(request: web.Request) -> web.Response:
+    """Mattermost's updateUserRoles: body {"roles": "system_user system_admin"}, manage_roles only. The new roles
+    apply to the user's live sessions and OAuth tokens at their next request."""
+    host = _host(request)
+    session = await auth.require_session(request)
+    user_id = _user_id_param(request, session)
+    body = await _body(request, "roles")
+    names = perms.split_roles(get_str(body, "roles", required=True))
+    known = {role.name for role in host.accounts.get_roles_by_names(names)}
+    if not names or any(name not in known for name in names) or names == [perms.SYSTEM_ADMIN_ROLE]:
+        raise invalid_body_param("roles")  # Mattermost's IsValidUserRoles, and the roles must exist
+    auth.require_permission(session, perms.MANAGE_ROLES)
+    user = host.accounts.set_user_roles(user_id, " ".join(dict.fromkeys(names)))
+    if user is None:
+        raise _missing_user()
+    log.info("user roles changed", extra={"user_id": user_id, "roles": user.roles, "by": session.user_id})
+    return status_ok(request)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v4/users", create_user)
     app.router.add_post("/api/v4/users/login", login)
     app.router.add_post("/api/v4/users/logout", logout)
     app.router.add_get("/api/v4/users/{user_id}", get_user)
     app.router.add_put("/api/v4/users/{user_id}/active", update_user_active)
+    app.router.add_put("/api/v4/users/{user_id}/roles", update_user_roles)

@@ -34,6 +34,11 @@ CASES = [
     ("PUT", "/api/v4/users/{user}/active", "{}", "active"),
     ("PUT", "/api/v4/users/{user}/active", '{"active": "false"}', "active"),
     ("PUT", "/api/v4/users/{user}/active", '{"active": null}', "active"),
+    ("PUT", "/api/v4/users/{user}/roles", "garbage", "roles"),
+    ("PUT", "/api/v4/users/{user}/roles", '{"roles": 5}', "roles"),
+    ("PUT", "/api/v4/users/{user}/roles", '{"roles": ""}', "roles"),
+    ("PUT", "/api/v4/users/{user}/roles", '{"roles": "system_admin"}', "roles"),
+    ("PUT", "/api/v4/users/{user}/roles", '{"roles": "system_user no_such_role"}', "roles"),
     ("PUT", "/api/v4/roles/{role}/patch", "garbage", "role"),
     ("PUT", "/api/v4/roles/{role}/patch", '"permissions"', "role"),
     ("PUT", "/api/v4/roles/{role}/patch", '{"permissions": "manage_oauth"}', "permissions"),
@@ -42,6 +47,8 @@ CASES = [
     ("POST", "/api/v4/roles/names", "[]", "rolenames"),
     ("POST", "/api/v4/roles/names", '{"names": ["system_user"]}', "rolenames"),
     ("POST", "/api/v4/roles/names", '["Not A Role"]', "rolename"),
+    ("POST", "/api/v4/users", '{"email": "a\\ud800@example.com", "username": "sur", "password": "passw0rd"}', "user"),
+    ("PUT", "/api/v4/config/patch", '{"ServiceSettings": {"SiteURL": "https://\\udfff.example.com"}}', "config"),
     ("PUT", "/api/v4/config/patch", "garbage", "config"),
     ("PUT", "/api/v4/config/patch", "[1]", "config"),
     ("PUT", "/api/v4/config/patch", "null", "config"),
@@ -69,6 +76,12 @@ def test_invalid_utf8_is_a_bad_body_not_a_crash(api, admin):
 def test_deeply_nested_json_is_a_bad_body_not_a_crash(api, admin):
     reply = api.request("PUT", "/api/v4/config/patch", body="[" * 100_000 + "]" * 100_000, token=admin.token)
     assert (reply.status, reply.error_id) == (400, INVALID_BODY)
+
+
+def test_thousands_of_role_names_are_answered(api, admin):
+    names = [f"role_{n}" for n in range(5000)] + ["system_user"]
+    reply = api.post("/api/v4/roles/names", names, token=admin.token)
+    assert reply.status == 200 and [r["name"] for r in reply.json] == ["system_user"]
 
 
 def test_body_over_the_configured_limit_is_413(api, admin):

@@ -214,3 +214,26 @@ def test_logout_clears_the_cookies(api, admin):
 
 def test_logout_without_a_session_is_ok(api):
     assert api.post("/api/v4/users/logout").json == {"status": "OK"}
+
+
+def test_promoting_a_user_gives_their_live_session_the_new_permissions(api, admin, new_user):
+    user = new_user()
+    assert api.get("/api/v4/config", token=user.token).status == 403
+    reply = api.put(f"/api/v4/users/{user.id}/roles", {"roles": "system_user system_admin"}, token=admin.token)
+    assert reply.status == 200 and reply.json == {"status": "OK"}
+    assert api.get("/api/v4/users/me", token=user.token).json["roles"] == "system_user system_admin"
+    assert api.get("/api/v4/config", token=user.token).status == 200
+    assert api.put(f"/api/v4/users/{user.id}/roles", {"roles": "system_user"}, token=admin.token).status == 200
+    assert api.get("/api/v4/config", token=user.token).status == 403
+
+
+def test_ordinary_user_cannot_change_roles(api, admin, new_user):
+    user = new_user()
+    reply = api.put("/api/v4/users/me/roles", {"roles": "system_user system_admin"}, token=user.token)
+    assert (reply.status, reply.error_id) == (403, "api.context.permissions.app_error")
+    assert api.get("/api/v4/users/me", token=user.token).json["roles"] == "system_user"
+
+
+def test_changing_the_roles_of_an_unknown_user_is_404(api, admin):
+    reply = api.put("/api/v4/users/" + "e" * 26 + "/roles", {"roles": "system_user"}, token=admin.token)
+    assert (reply.status, reply.error_id) == (404, "app.user.missing_account.const")

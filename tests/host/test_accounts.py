@@ -1,0 +1,101 @@
+"""The host's account store on its own (no HTTP): session expiry on an injected clock, permissions as the union
+of roles, the first-user rule, and the integrations setting's hold on system_user."""
+from __future__ import annotations
+
+import pytest
+
+from server_stub.accounts import AccountError, Accounts, apply_integration_policy
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.ms = 1_700_000_000_000
+
+    def now_ms(self) -> int:
+        return self.ms
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def accounts(tmp_path, clock):
+    return Accounts(str(tmp_path / "host.db"), clock=clock)
+
+
+def test_session_is_valid_until_it_expires_then_gone(accounts, clock):
+    user = accounts.create_user("a@example.com", "alice", "passw0rd")
+    token, record = accounts.create_session(user.id, 60_000)
+    assert record.expires_at == clock.ms + 60_000
+    clock.ms += 59_999
+    assert accounts.session_by_token(token).id == record.id
+    clock.ms += 1
+    assert accounts.session_by_token(token) is None
+    assert accounts.get_session(record.id) is None  # an expired session is deleted when met
+
+
+def test_sessions_are_found_by_token_only(accounts):
+    user = accounts.create_user("a@example.com", "alice", "passw0rd")
+    token, record = accounts.create_session(user.id, 60_000)
+    assert accounts.session_by_token(record.id) is None
+    assert accounts.session_by_token(record.csrf_token) is None
+    assert accounts.session_by_token("") is None
+    assert accounts.session_by_token(token).user_id == user.id
+
+
+def test_revoking_a_users_sessions_leaves_other_users_sessions(accounts):
+    alice = accounts.create_user("a@example.com", "alice", "passw0rd")
+    bob = accounts.create_user("b@example.com", "bob", "passw0rd")
+    alice_tokens = [accounts.create_session(alice.id, 60_000)[0] for _ in range(2)]
+    bob_token, _ = accounts.create_session(bob.id, 60_000)
+    assert accounts.revoke_user_sessions(alice.id) == 2
+    assert all(accounts.session_by_token(t) is None for t in alice_tokens)
+    assert accounts.session_by_token(bob_token) is not None
+
+
+def test_permissions_are_the_union_of_existing_live_roles(accounts):
+    admin = accounts.permissions_for_roles("system_admin")
+    user = accounts.permissions_for_roles("system_user")
+    assert accounts.permissions_for_roles("system_user system_admin") == admin | user
+    assert accounts.permissions_for_roles("system_user no_such_role") == user
+    assert accounts.permissions_for_roles("") == frozenset()
+    accounts._conn().execute("UPDATE roles SET delete_at = 1 WHERE name = 'system_admin'")
+    assert accounts.permissions_for_roles("system_user system_admin") == user
+
+
+def test_first_sign_up_is_system_admin_and_later_ones_need_an_open_server(accounts):
+    first = accounts.signup("a@example.com", "alice", "passw0rd", open_server=False)
+    assert first.roles == "system_admin system_user"
+    with pytest.raises(AccountError) as refused:
+        accounts.signup("b@example.com", "bob", "passw0rd", open_server=False)
+    assert (refused.value.status, refused.value.error_id) == (403, "api.user.create_user.no_open_server")
+    assert accounts.signup("b@example.com", "bob", "passw0rd", open_server=True).roles == "system_user"
+
+
+def test_deactivated_account_is_reported_only_with_the_right_password(accounts):
+    user = accounts.create_user("a@example.com", "alice", "passw0rd")
+    accounts.set_active(user.id, False)
+    with pytest.raises(AccountError) as wrong:
+        accounts.authenticate("alice", "wrong-password")
+    assert wrong.value.error_id == "api.user.login.invalid_credentials_email_username"
+    with pytest.raises(AccountError) as inactive:
+        accounts.authenticate("alice", "passw0rd")
+    assert inactive.value.error_id == "api.user.login.inactive.app_error"
+
+
+def test_integration_setting_is_applied_only_when_its_value_changes(accounts):
+    def user_can_manage_oauth() -> bool:
+        return "manage_oauth" in accounts.get_role_by_name("system_user").permissions
+
+    assert apply_integration_policy(accounts, only_admins=True) is False  # the default already holds
+    assert apply_integration_policy(accounts, only_admins=False) is True
+    assert user_can_manage_oauth()
+    role = accounts.get_role_by_name("system_user")
+    accounts.patch_role(role.id, [p for p in role.permissions if p != "manage_oauth"])
+    assert apply_integration_policy(accounts, only_admins=False) is False  # same value: the patch stands
+    assert not user_can_manage_oauth()
+    apply_integration_policy(accounts, only_admins=True)
+    apply_integration_policy(accounts, only_admins=False)
+    assert user_can_manage_oauth()
