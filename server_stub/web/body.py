@@ -15,6 +15,7 @@ from aiohttp import web
 from .responses import AppErrorResponse
 
 DEFAULT_MAX_PAYLOAD_BYTES = 300_000  # Mattermost's default ServiceSettings.MaximumPayloadSizeBytes
+MAX_JSON_DEPTH = 64  # deeper nesting is no request body of this API, and would exhaust Python's recursion limit
 _MISSING = object()
 
 
@@ -60,7 +61,21 @@ async def read_json(request: web.Request, name: str, limit: int = DEFAULT_MAX_PA
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError, RecursionError):
         raise invalid_body_param(name) from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise invalid_body_param(name)
     return value
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 async def read_json_object(request: web.Request, name: str, limit: int = DEFAULT_MAX_PAYLOAD_BYTES) -> dict:

@@ -84,6 +84,13 @@ def test_thousands_of_role_names_are_answered(api, admin):
     assert reply.status == 200 and [r["name"] for r in reply.json] == ["system_user"]
 
 
+def test_nesting_too_deep_to_copy_is_a_bad_body_not_a_crash(api, admin):
+    nested = "[" * 500 + "]" * 500
+    reply = api.request("PUT", "/api/v4/config/patch", token=admin.token,
+                        body='{"PluginSettings": {"Plugins": {"x": {"k": ' + nested + "}}}}")
+    assert (reply.status, reply.error_id) == (400, INVALID_BODY)
+
+
 def test_body_over_the_configured_limit_is_413(api, admin):
     body = json.dumps({"login_id": "admin", "password": "x" * 300_001})
     reply = api.request("POST", "/api/v4/users/login", body=body)
