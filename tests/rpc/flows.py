@@ -145,7 +145,7 @@ class OAuthClient:
         return query_of(redirect)["code"]
 
     # tokens
-    def exchange(self, app, code: str, **fields):
+    def exchange(self, app, code: str = "", **fields):
         values = dict(grant_type="authorization_code", code=code, redirect_uri=CALLBACK, client_id=app.id,
                       client_secret=app.client_secret)
         values.update(fields)

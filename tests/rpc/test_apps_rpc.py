@@ -105,6 +105,16 @@ def test_create_with_a_garbage_body_is_refused_by_the_transport_and_creates_noth
     assert client.create_app(boss).id
 
 
+def test_every_created_app_gets_a_fresh_generated_id_and_secret(shared):
+    """Ports store SaveApp (an app with a preset Id -> error; with the Id reset -> ok): the create RPC has no id
+    or secret field, so a client can never choose or reuse an id; each create gets a new id and secret."""
+    boss = admin()
+    first, second = shared.create_app(boss), shared.create_app(boss)
+    assert first.id != second.id and first.client_secret != second.client_secret
+    assert {f.name for f in oauth_pb2.CreateAppRequest.DESCRIPTOR.fields}.isdisjoint(
+        {"id", "client_secret", "creator_id", "mattermost_app_id"})
+
+
 def test_create_while_logged_out_is_401(shared):
     """Ports api4 TestCreateOAuthApp: logged out -> 401."""
     response = shared.rpc.CreateApp(oauth_pb2.CreateAppRequest(
