@@ -1,0 +1,71 @@
+"""Mattermost's official JavaScript client (@mattermost/client, pinned in tests/interop/mattermost_client) works
+against the host unchanged: sign-up, login (its `Token` header), me, roles, config, deactivation, plugins, logout,
+and its error handling (it parses AppError bodies only when Content-Type is exactly application/json).
+
+Needs Node.js and npm (the package is installed with `npm ci` into a temporary directory). In CI (CI=true) their
+absence fails the test; locally it skips.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+SCENARIO_DIR = pathlib.Path(__file__).resolve().parent / "mattermost_client"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def unavailable(reason: str):
+    if in_ci():
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def client_dir(tmp_path_factory) -> pathlib.Path:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        unavailable("Node.js and npm are needed to run Mattermost's JavaScript client (apt-get install nodejs npm)")
+    target = tmp_path_factory.mktemp("mattermost_client")
+    for name in ("package.json", "package-lock.json", "scenario.js"):
+        shutil.copy(SCENARIO_DIR / name, target / name)
+    installed = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=target,
+                               capture_output=True, text=True, timeout=300)
+    if installed.returncode != 0:
+        unavailable(f"npm ci failed: {installed.stderr[-2000:]}")
+    return target
+
+
+def test_official_javascript_client_works_against_the_host(make_host, client_dir):
+    host = make_host().start()
+    run = subprocess.run(["node", "scenario.js", host.url], cwd=client_dir, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+
+    assert out["createAdmin"]["ok"] and out["createAdmin"]["value"]["roles"] == "system_admin system_user"
+    assert out["wrongPassword"] == {"ok": False, "status_code": 401,
+                                    "server_error_id": "api.user.login.invalid_credentials_email_username",
+                                    "message": "Enter a valid email or username and/or password."}
+    assert out["login"]["ok"] and out["tokenSet"] == 26
+    assert out["me"]["value"]["username"] == "admin"
+    assert out["patchRole"]["ok"] and "manage_oauth" in out["patchRole"]["value"]["permissions"]
+    assert sorted(r["name"] for r in out["rolesByNames"]["value"]) == ["system_admin", "system_user"]
+    assert out["config"]["value"]["SqlSettings"]["DataSource"] == "********************************"
+    assert out["patchConfig"]["value"]["ServiceSettings"]["SiteURL"] == "https://chat.example.com"
+    assert out["createUser"]["ok"] and out["createUser"]["value"]["roles"] == "system_user"
+    assert out["userLogin"]["ok"]
+    assert (out["userConfig"]["status_code"], out["userConfig"]["server_error_id"]) == \
+        (403, "api.context.permissions.app_error")
+    assert out["deactivate"] == {"ok": True, "value": {"status": "OK"}}
+    assert out["userMeAfterDeactivation"]["status_code"] == 401
+    assert out["pluginStatuses"]["ok"] and out["pluginStatuses"]["value"][0]["state"] == 2
+    assert out["logout"] == {"ok": True, "value": 200}
+    assert (out["meAfterLogout"]["status_code"], out["meAfterLogout"]["server_error_id"]) == \
+        (401, "api.context.session_expired.app_error")
