@@ -293,9 +293,10 @@ def test_deauthorize_deletes_pending_codes(shared):
 
 
 def test_deauthorize_revokes_the_users_tokens_and_consent_only(shared):
-    """Ports section 3.8 (deauthorize: the user's tokens for the app, refresh tokens too, and the consent go) and
-    Cypress MM-T650 (after deauthorize the token fails) / MM-T651 (reconnecting asks again). Other users and
-    the user's other apps keep theirs."""
+    """Ports section 3.8 (deauthorize: the user's tokens for the app, refresh tokens too, and the consent go),
+    store OAuthGetAccessDataByUserForApp / RemoveAccessData (every row of the user and app goes) and Cypress
+    MM-T650 (after deauthorize the token fails) / MM-T651 (reconnecting asks again). Other users and the user's
+    other apps keep theirs."""
     app, other_app = shared.create_app(), shared.create_app()
     user, neighbour = plain_user(), plain_user()
     mine, theirs, elsewhere = shared.tokens(user, app), shared.tokens(neighbour, app), shared.tokens(user, other_app)

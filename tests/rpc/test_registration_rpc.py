@@ -260,6 +260,19 @@ def test_allowlist_globs_match_per_component(plugin, client):
         expect_dcr_error(register(client, {"redirect_uris": [uri]}), "invalid_redirect_uri")
 
 
+def test_invalid_allowlist_patterns_never_match(plugin, client):
+    """Ports model TestIsValidDCRRedirectURIPattern (invalid: "https://", "https://example.com/***"; v11.9:
+    control characters and dangerous schemes): an allowlist holding only invalid patterns allows nothing, even
+    a URI the pattern would otherwise cover; a valid pattern next to them still works (http://localhost:*)."""
+    plugin.configure(EnableDynamicClientRegistration=True, DCRRedirectURIAllowlist=[
+        "https://", "https://example.com/***", "https://example.com/\u0001*", "javascript://example.com/**"])
+    for uri in ("https://example.com/cb", "https://example.com/a/b"):
+        expect_dcr_error(register(client, {"redirect_uris": [uri]}), "invalid_redirect_uri")
+    plugin.configure(DCRRedirectURIAllowlist=["https://example.com/***", "http://localhost:*"])
+    assert ok(register(client, {"redirect_uris": ["http://localhost:8765"]})).client_id
+    expect_dcr_error(register(client, {"redirect_uris": ["https://example.com/cb"]}), "invalid_redirect_uri")
+
+
 # --- TestGetAuthorizationServerMetadata_DCRConfig -----------------------------------------------------------------
 
 def test_metadata_with_registration_off_and_on(plugin, client):

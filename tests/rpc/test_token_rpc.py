@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import time
 
+import pytest
+
 from tests.rpc.conftest import oauth_pb2
 from tests.rpc.flows import (
     BAD_CREDENTIALS,
@@ -79,7 +81,8 @@ def test_redirect_uri_junk_fails(shared):
 def test_valid_exchange_gives_bearer_tokens_that_the_host_accepts(shared):
     """Ports web TestOAuthAccessToken: a valid exchange -> access and refresh tokens, type `bearer`; the token
     authenticates (GET /api/v4/oauth_test 200 = ValidateToken); no token or "badtoken" -> error. Also store
-    GetAccessData (an invalid token -> error) and SaveAccessData (the row is there)."""
+    SaveAuthData / GetAuthData (the code saved at consent is found at exchange), SaveAccessData and GetAccessData
+    (an invalid token -> error)."""
     app = shared.create_app()
     user = plain_user()
     tokens = ok(shared.exchange(app, shared.code_for(user, app)))
@@ -207,6 +210,22 @@ def test_pkce_is_enforced_for_a_confidential_client_that_used_it(shared):
                  "model.authorize.validate_pkce.verification_failed.app_error", 400)
     expect_error(shared.exchange(app, shared.code_for(plain_user(), app), code_verifier=VERIFIER),
                  "model.authorize.validate_pkce.not_used_in_auth.app_error", 400)
+
+
+@pytest.mark.parametrize("verifier", [
+    "short", "a" * 129, "invalid@characters#here!", "x" * 43, "é" * 43, VERIFIER[:-1] + "\u0000", VERIFIER + "a",
+])
+@pytest.mark.parametrize("public", [True, False], ids=["public", "confidential"])
+def test_a_verifier_that_does_not_match_the_challenge_fails(shared, verifier, public):
+    """Ports model TestAuthDataVerifyPKCE (S256 with the RFC 7636 vector -> true; a wrong verifier, "short",
+    129 x "a", "invalid@characters#here!" -> false) at the token endpoint: 400 verification_failed for public and
+    confidential clients, and malformed or non-ASCII verifiers are refused the same way (never a 500)."""
+    app = shared.create_app(is_public=public)
+    code = shared.code_for(plain_user(), app, **PKCE)
+    expect_error(shared.exchange(app, code, code_verifier=verifier),
+                 "model.authorize.validate_pkce.verification_failed.app_error", 400, "invalid_grant")
+    good = shared.code_for(plain_user(), app, **PKCE)
+    assert ok(shared.exchange(app, good, code_verifier=VERIFIER)).access_token
 
 
 def test_resource_at_the_token_endpoint(shared):
