@@ -11,6 +11,7 @@ from aiohttp import web
 from . import manifest
 from .accounts import Accounts, follow_integration_setting
 from .config import ConfigStore, site_url
+from .gateway import Gateway
 from .plugins import PROJECT_DIR, PluginEnvironment
 from .web.app import create_app
 
@@ -24,6 +25,7 @@ class Host:
         self.accounts = Accounts(self.config.config["SqlSettings"]["DataSource"])
         follow_integration_setting(self.config, self.accounts)
         self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout)
+        self.gateway = Gateway(self.plugins, manifest.load(PROJECT_DIR).id)
         self._runners: list[web.AppRunner] = []
 
     def _enable_prepackaged(self) -> None:

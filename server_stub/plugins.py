@@ -8,7 +8,7 @@ import logging
 import os
 
 from . import manifest as manifests
-from .config import ConfigStore
+from .config import ConfigStore, site_url
 from .supervisor import PluginState, PluginSupervisor
 
 log = logging.getLogger("server_stub.plugins")
@@ -113,6 +113,8 @@ class PluginEnvironment:
 
     def configuration_for(self, plugin_id: str) -> tuple[bytes, bytes]:
         config = self.config.get()
+        # An empty SiteURL means the listen address, here as in the host's own links.
+        config["ServiceSettings"]["SiteURL"] = site_url(config)
         overrides = (config["PluginSettings"].get("Plugins") or {}).get(plugin_id) or {}
         plugin_config = self.supervisors[plugin_id].manifest.plugin_config(overrides)
         return json.dumps(config).encode(), json.dumps(plugin_config).encode()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from aiohttp import web
 
@@ -38,12 +39,19 @@ async def ping(request: web.Request) -> web.Response:
     return json_response(request, {"status": "OK", "ActiveSearchBackend": "database"})
 
 
+STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
+
+
 def create_app(host, local_mode: bool = False) -> web.Application:
     from .api4 import add_core_routes
+    from .oauth_routes import GATEWAY_KEY, add_oauth_routes
 
     app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
     app[HOST_KEY] = host
     app[LOCAL_MODE_KEY] = local_mode
+    app[GATEWAY_KEY] = host.gateway
+    add_oauth_routes(app)
+    app.router.add_static("/static/", STATIC_DIR)
     app.router.add_get("/api/v4/system/ping", ping)
     add_core_routes(app)
     return app

@@ -27,7 +27,7 @@ def test_host_launches_the_plugin_from_its_manifest_and_activates_it_with_the_co
     assert status["state"] == 2 and status["version"] == "0.1.0" and status["error"] == ""
     # The plugin's own log line, forwarded from its stderr and tagged with its id, shows the configuration.
     activated = messages(host, "activated", plugin_id=PLUGIN_ID, source="plugin_stderr")
-    assert activated and activated[0]["plugin_site_url"] == ""
+    assert activated and activated[0]["plugin_site_url"] == host.url  # an empty SiteURL means the listen address
     assert activated[0]["plugin_schema_version"] >= 1
 
 
