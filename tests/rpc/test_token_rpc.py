@@ -138,7 +138,8 @@ def test_an_expired_code_is_403(plugin, client):
 
 
 def test_a_code_still_in_its_lifetime_exchanges(plugin, client):
-    """The counterpart of test_an_expired_code_is_403: a code aged to 590 s of its 600 s still exchanges."""
+    """Ports web TestOAuthAccessToken's expiry case from the other side (the counterpart of
+    test_an_expired_code_is_403): a code aged to 590 s of its 600 s lifetime still exchanges."""
     app = client.create_app()
     code = client.code_for(plain_user(), app)
     db_execute(plugin, "UPDATE oauth_codes SET create_at = create_at - 590000, expires_at = expires_at - 590000"
