@@ -16,7 +16,7 @@ from oauthplugin.v1 import common_pb2, oauth_pb2, oauth_pb2_grpc
 from plugin.oauth.apps import App, AppRequest
 from plugin.oauth.errors import AppError, DCRError
 from plugin.oauth.provider import CONSENT, LOGIN, REDIRECT, Caller
-from plugin.oauth.rfc6749 import AuthorizeRequest, TokenRequest
+from plugin.oauth.rfc6749 import AuthorizeRequest, TokenActionRequest, TokenRequest
 
 from .runtime import NotActive, PluginRuntime
 
@@ -58,9 +58,15 @@ def authorize_request(message: oauth_pb2.AuthorizeRequest) -> AuthorizeRequest:
     return AuthorizeRequest(**{name: getattr(message, name) for name in _AUTHORIZE_FIELDS})
 
 
+def token_action(message: oauth_pb2.TokenActionRequest) -> TokenActionRequest:
+    return TokenActionRequest(token=message.token, token_type_hint=message.token_type_hint,
+                              client_id=message.client_id, client_secret=message.client_secret)
+
+
 def error_message(exc: AppError) -> common_pb2.AppError:
     return common_pb2.AppError(id=exc.id, message=exc.message, detailed_error=exc.detailed_error,
-                               status_code=exc.status, oauth_error=exc.oauth_error)
+                               status_code=exc.status, oauth_error=exc.oauth_error,
+                               retry_after_seconds=exc.retry_after)
 
 
 class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
@@ -149,12 +155,19 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
         body = TokenRequest(**{name: getattr(request, name) for name in _TOKEN_FIELDS})
 
         def work(p):
-            issued = p.token(body)
+            issued = p.token(body, caller_of(request.context))
             return oauth_pb2.TokenResponse(
                 access_token=issued.access_token, token_type=issued.token_type, expires_in=issued.expires_in,
                 scope=issued.scope, refresh_token=issued.refresh_token, id_token=issued.id_token,
                 audience=issued.audience)
         return await self._call(oauth_pb2.TokenResponse, work, request.context.request_id)
+
+    async def Revoke(self, request, context):
+        return await self._status(request, lambda p, c: p.revoke(token_action(request), c))
+
+    async def Introspect(self, request, context):
+        return await self._call(oauth_pb2.IntrospectResponse, lambda p: oauth_pb2.IntrospectResponse(
+            **p.introspect(token_action(request), caller_of(request.context))), request.context.request_id)
 
     async def ValidateToken(self, request, context):
         def work(p):
@@ -185,6 +198,16 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
     async def GetMetadata(self, request, context):
         return await self._call(oauth_pb2.MetadataResponse, lambda p: oauth_pb2.MetadataResponse(
             metadata_json=json.dumps(p.metadata()).encode()), request.context.request_id)
+
+    # --- audit ---
+
+    async def ListAuditEvents(self, request, context):
+        return await self._call(oauth_pb2.ListAuditEventsResponse, lambda p: oauth_pb2.ListAuditEventsResponse(
+            events=[oauth_pb2.AuditEvent(
+                id=e.id, create_at=e.create_at, type=e.type, user_id=e.user_id, client_id=e.client_id,
+                grant_id=e.grant_id, remote_addr=e.remote_addr, detail_json=e.detail.encode())
+                for e in p.list_audit_events(caller_of(request.context), request.page, request.per_page)]),
+            request.context.request_id)
 
     # --- shapes shared by several RPCs ---
 

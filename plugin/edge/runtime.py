@@ -22,6 +22,7 @@ class PluginRuntime:
         self.store = None
         self.provider = None
         self._lock = threading.Lock()
+        self._stop_cleanup = threading.Event()
 
     @property
     def active(self) -> bool:
@@ -39,6 +40,9 @@ class PluginRuntime:
             self.store = store
             self.provider = OAuthProvider(store, SystemClock(), Settings.from_config(server_config, plugin_config))
             self.server_config, self.plugin_config = server_config, plugin_config
+            self._stop_cleanup = threading.Event()
+            threading.Thread(target=self._cleanup_loop, args=(self._stop_cleanup,), name="cleanup",
+                             daemon=True).start()
         log.info("activated", extra={"schema_version": version, **_summary(server_config)})
 
     def configure(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
@@ -53,10 +57,30 @@ class PluginRuntime:
 
     def deactivate(self) -> None:
         with self._lock:
-            store, self.store, self.provider = self.store, None, None
+            store, provider, self.store, self.provider = self.store, self.provider, None, None
+        self._stop_cleanup.set()
+        if provider is not None:
+            provider.close()
         if store is not None:
             store.close()
         log.info("deactivated")
+
+    def _cleanup_loop(self, stop: threading.Event) -> None:
+        """Remove expired codes, tokens and audit rows every `CleanupIntervalSeconds`, off the request path."""
+        while True:
+            provider = self.provider
+            interval = provider.settings.cleanup_interval_seconds if provider is not None else 60
+            if stop.wait(interval):
+                return
+            provider = self.provider
+            if provider is None:
+                continue
+            try:
+                removed = provider.purge_expired()
+                if removed:
+                    log.info("expired rows removed", extra={"rows": removed})
+            except Exception as exc:  # the next round tries again
+                log.warning("cleanup failed", extra={"error": str(exc)})
 
     def require_provider(self):
         provider = self.provider

@@ -68,6 +68,9 @@ MESSAGES: dict[str, str] = {
         "Invalid URL configuration for authorization server metadata.",
     "api.oauth.authorization_server_metadata.site_url_required.app_error":
         "Site URL must be configured to provide authorization server metadata.",
+    # rate limits and the audit trail (this plugin's own ids)
+    "api.oauth.rate_limited.app_error": "Too many requests. Please try again later.",
+    "app.oauth.audit.list.app_error": "Unable to read the OAuth audit trail.",
     # model.oauth.* (OAuthApp.IsValid, ValidateForGrantType)
     "model.oauth.is_valid.app_id.app_error": "Invalid app id.",
     "model.oauth.is_valid.create_at.app_error": "Create at must be a valid time.",
@@ -136,6 +139,7 @@ class AppError(Exception):
         status: int,
         detailed_error: str = "",
         oauth_error: str = "",
+        retry_after: int = 0,
     ) -> None:
         super().__init__(f"{id}: {message}")
         self.id = id
@@ -144,6 +148,8 @@ class AppError(Exception):
         self.detailed_error = detailed_error
         # RFC 6749 §5.2 / RFC 8707 error code, set on token-endpoint errors ("" elsewhere).
         self.oauth_error = oauth_error
+        # Seconds the client should wait before trying again (429, 503); 0 when it does not apply.
+        self.retry_after = retry_after
 
     def to_json(self, request_id: str = "") -> dict:
         return {

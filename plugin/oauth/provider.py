@@ -22,6 +22,7 @@ from plugin.store.contract import AlreadyExists, Store, StoreError
 from plugin.store.records import (
     AccessTokenRecord,
     AppRecord,
+    AuditRecord,
     CodeRecord,
     ConsentRecord,
     GrantRecord,
@@ -36,8 +37,11 @@ from .apps import (
     authenticate_client,
     validate_app,
 )
+from . import refresh_grace
+from .audit import AuditEvent, AuditLog
 from .errors import PKCE_REQUIRED_PAGE_MESSAGE, AppError, DCRError, app_error
-from .ids import hash_secret, is_valid_id, new_id, new_secret
+from .ratelimit import RateLimiter
+from .ids import hash_secret, is_valid_id, new_id, new_secret, secret_matches
 from .rfc6749 import (
     ACCESS_DENIED,
     AUTH_CODE_LIFETIME_SECONDS,
@@ -46,6 +50,7 @@ from .rfc6749 import (
     SERVER_ERROR,
     UNSUPPORTED_RESPONSE_TYPE,
     AuthorizeRequest,
+    TokenActionRequest,
     TokenRequest,
     TokenResponse,
     code_redirect,
@@ -155,6 +160,12 @@ class OAuthProvider:
         self.store = store
         self.clock = clock
         self.settings = settings if settings is not None else Settings()
+        self.audit = AuditLog(store, clock)
+        self.limiter = RateLimiter(store, clock)
+
+    def close(self) -> None:
+        """Write pending audit events; the store stays open (its owner closes it)."""
+        self.audit.close()
 
     def configure(self, settings: Settings) -> None:
         """Replace the settings (OnConfigurationChange). Each operation reads them once when it starts."""
@@ -242,6 +253,8 @@ class OAuthProvider:
         if error is not None:
             raise error
         self._save_new_app(app, secret)
+        self.audit.record(AuditEvent.APP_CREATED, user_id=caller.user_id, client_id=app.id,
+                          remote_addr=caller.remote_addr, name=app.name, trusted=app.is_trusted, public=is_public)
         return app
 
     def _save_new_app(self, app: App, secret: str) -> None:
@@ -337,18 +350,22 @@ class OAuthProvider:
             updated = self.store.update_app(record)
         if not updated:
             raise app_error("app.oauth.update_app.find.app_error", 400)
+        self.audit.record(AuditEvent.APP_UPDATED, user_id=caller.user_id, client_id=app_id,
+                          remote_addr=caller.remote_addr, trusted=app.is_trusted)
         return app
 
     def delete_app(self, caller: Caller | None, app_id: str) -> None:
         """E5. The app goes with every consent, code, grant and token of it."""
-        self._owned_app(caller, app_id)
+        caller, _ = self._owned_app(caller, app_id)
         with _store_errors("app.oauth.delete_app.app_error"):
             self.store.delete_app(app_id)
+        self.audit.record(AuditEvent.APP_DELETED, user_id=caller.user_id, client_id=app_id,
+                          remote_addr=caller.remote_addr)
 
     def regenerate_secret(self, caller: Caller | None, app_id: str) -> App:
         """E6. A new secret, returned in clear once. Issued tokens stay valid; the next code exchange or refresh
         needs the new secret."""
-        _, record = self._owned_app(caller, app_id)
+        caller, record = self._owned_app(caller, app_id)
         if record.client_secret_hash == "":
             raise app_error("api.oauth.regenerate_secret.public_client.app_error", 400)
         secret = new_secret()
@@ -358,6 +375,8 @@ class OAuthProvider:
             updated = self.store.update_app(record)
         if not updated:
             raise app_error("app.oauth.get_app.find.app_error", 404)
+        self.audit.record(AuditEvent.APP_SECRET_REGENERATED, user_id=caller.user_id, client_id=app_id,
+                          remote_addr=caller.remote_addr)
         return App.from_record(record, client_secret=secret)
 
     def get_app_info(self, caller: Caller | None, app_id: str) -> App:
@@ -419,9 +438,12 @@ class OAuthProvider:
             return AuthorizationOutcome(
                 REDIRECT,
                 request,
-                redirect_url=error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state),
+                redirect_url=error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state,
+                                            iss=settings.site_url),
             )
         if app.is_trusted or self._has_consent(caller.user_id, request):
+            self.audit.record(AuditEvent.CONSENT_REMEMBERED, user_id=caller.user_id, client_id=app.id,
+                              remote_addr=caller.remote_addr, trusted=app.is_trusted)
             return AuthorizationOutcome(
                 REDIRECT, request, redirect_url=self._authorize(settings, caller.user_id, request, record)
             )
@@ -445,11 +467,16 @@ class OAuthProvider:
         if not app.is_valid_redirect_url(request.redirect_uri):
             raise app_error("api.oauth.allow_oauth.redirect_callback.app_error", 400)
         if not allow:
+            self.audit.record(AuditEvent.CONSENT_DENIED, user_id=caller.user_id, client_id=record.id,
+                              remote_addr=caller.remote_addr)
             return error_redirect(
-                request.redirect_uri, ACCESS_DENIED, request.state, self._in_fragment(settings, request)
+                request.redirect_uri, ACCESS_DENIED, request.state, self._in_fragment(settings, request),
+                iss=settings.site_url,
             )
         if app.is_public and request.response_type == RESPONSE_TYPE_CODE and not request.code_challenge:
             raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400)
+        self.audit.record(AuditEvent.CONSENT_GRANTED, user_id=caller.user_id, client_id=record.id,
+                          remote_addr=caller.remote_addr, scope=request.effective_scope)
         return self._authorize(settings, caller.user_id, request, record)
 
     def deauthorize(self, caller: Caller | None, client_id: str) -> None:
@@ -460,7 +487,9 @@ class OAuthProvider:
             raise app_error("api.context.invalid_body_param.app_error", 400, name="client_id")
         self._require_enabled(self.settings)
         with _store_errors("app.oauth.remove_access_data.app_error"):
-            self.store.revoke_user_app(caller.user_id, client_id)
+            removed = self.store.revoke_user_app(caller.user_id, client_id)
+        self.audit.record(AuditEvent.USER_DEAUTHORIZED_APP, user_id=caller.user_id, client_id=client_id,
+                          remote_addr=caller.remote_addr, tokens_revoked=removed)
 
     @staticmethod
     def _supports(settings: Settings, response_type: str) -> bool:
@@ -489,11 +518,13 @@ class OAuthProvider:
             elif request.response_type == RESPONSE_TYPE_TOKEN and settings.enable_implicit_grant:
                 url = self._issue_implicit(settings, user_id, request, scope)
             else:
-                return error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state)
+                return error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state,
+                                      iss=settings.site_url)
             self.store.save_consent(ConsentRecord(user_id, record.id, scope, self._now()))
         except StoreError as exc:
             log.error("store failure while authorizing client %s: %s", record.id, exc)
-            return error_redirect(request.redirect_uri, SERVER_ERROR, request.state, in_fragment)
+            return error_redirect(request.redirect_uri, SERVER_ERROR, request.state, in_fragment,
+                                  iss=settings.site_url)
         return url
 
     def _issue_code(self, user_id: str, request: AuthorizeRequest, scope: str) -> str:
@@ -513,7 +544,9 @@ class OAuthProvider:
                 resource=request.resource,
             )
         )
-        return code_redirect(request.redirect_uri, code, request.state)
+        self.audit.record(AuditEvent.CODE_ISSUED, user_id=user_id, client_id=request.client_id,
+                          pkce=bool(request.code_challenge))
+        return code_redirect(request.redirect_uri, code, request.state, iss=self.settings.site_url)
 
     def _issue_implicit(self, settings: Settings, user_id: str, request: AuthorizeRequest, scope: str) -> str:
         now = self._now()
@@ -528,14 +561,37 @@ class OAuthProvider:
         )
         token, access = self._new_access_token(settings, grant, request.resource, now)
         self.store.issue_tokens(grant, access, None)
+        self.audit.record(AuditEvent.TOKEN_ISSUED, user_id=user_id, client_id=request.client_id, grant_id=grant.id,
+                          grant_type="implicit")
         return implicit_redirect(
-            request.redirect_uri, token, settings.access_token_lifetime_seconds, scope, request.state
+            request.redirect_uri, token, settings.access_token_lifetime_seconds, scope, request.state,
+            iss=settings.site_url,
         )
 
     # --- token endpoint (E14) ---------------------------------------------------------------------------------
 
-    def token(self, request: TokenRequest | None) -> TokenResponse:
-        """E14, POST /oauth/access_token, checks in Mattermost's order (section 3.5/3.6)."""
+    def token(self, request: TokenRequest | None, caller: Caller | None = None) -> TokenResponse:
+        """E14, POST /oauth/access_token, checks in Mattermost's order (section 3.5/3.6), under the rate limits."""
+        return self._rate_limited(
+            request.client_id if request is not None else "", caller, lambda: self._token(request, caller))
+
+    def _rate_limited(self, client_id: str, caller: Caller | None, work):
+        """Charge the client's and the address's windows, run `work`; a failed client authentication is charged
+        the failure cost."""
+        settings = self.settings
+        remote_addr = caller.remote_addr if caller is not None else ""
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            self.limiter.charge(settings, client_id, remote_addr)
+        try:
+            return work()
+        except AppError as exc:
+            if exc.oauth_error == "invalid_client" and settings.rate_limit_failure_cost > 1:
+                with _store_errors("api.oauth.get_access_token.internal.app_error"):
+                    self.limiter.charge(settings, client_id, remote_addr,
+                                        cost=settings.rate_limit_failure_cost - 1, enforce=False)
+            raise
+
+    def _token(self, request: TokenRequest | None, caller: Caller | None) -> TokenResponse:
         settings = self.settings
         if request is None:
             raise app_error("api.oauth.get_access_token.bad_request.app_error", 400, oauth_error="invalid_request")
@@ -580,8 +636,9 @@ class OAuthProvider:
             # A second presentation of a spent code: revoke what its exchange issued (RFC 6749 §4.1.2).
             if code.client_id == app.id and code.grant_id:
                 with _store_errors("api.oauth.get_access_token.internal.app_error"):
-                    self.store.revoke_grant(code.grant_id)
-                log.warning("authorization code replayed by client %s; grant %s revoked", app.id, code.grant_id)
+                    removed = self.store.revoke_grant(code.grant_id)
+                self.audit.record(AuditEvent.CODE_REPLAYED, user_id=code.user_id, client_id=app.id,
+                                  grant_id=code.grant_id, tokens_revoked=removed)
             raise self._invalid_code()
         if now > code.create_at + code.expires_in * 1000:
             raise self._invalid_code(403)
@@ -623,6 +680,9 @@ class OAuthProvider:
                 raise self._invalid_code() from exc
             log.error("store failure issuing tokens for client %s: %s", app.id, exc)
             raise app_error("api.oauth.get_access_token.internal_saving.app_error", 500) from exc
+        self.audit.record(AuditEvent.CODE_CONSUMED, user_id=grant.user_id, client_id=app.id, grant_id=grant.id)
+        self.audit.record(AuditEvent.TOKEN_ISSUED, user_id=grant.user_id, client_id=app.id, grant_id=grant.id,
+                          grant_type=GRANT_AUTHORIZATION_CODE, refresh_token=bool(refresh_token))
         return TokenResponse(
             access_token=access_token,
             expires_in=settings.access_token_lifetime_seconds,
@@ -632,6 +692,9 @@ class OAuthProvider:
         )
 
     def _refresh(self, settings: Settings, app: AppRecord, request: TokenRequest) -> TokenResponse:
+        """Rotation with reuse detection: one conditional update decides which request rotates the token; a
+        rotated token presented again within the grace window gets the same successor, after it revokes the
+        family (RFC 9700 section 4.14.2)."""
         old_hash = hash_secret(request.refresh_token)
         with _store_errors("api.oauth.get_access_token.internal.app_error"):
             old = self.store.get_refresh_token(old_hash)
@@ -644,15 +707,13 @@ class OAuthProvider:
             )
         now = self._now()
         if old.rotated_at is not None:
-            self._revoke_family(old.grant_id, app.id)
-            raise invalid
-        if old.expires_at and now > old.expires_at:
-            raise invalid
-        audience = self._audience(request.resource, old.audience)
+            return self._rotated_again(settings, app, old, request.refresh_token, now)
         with _store_errors("api.oauth.get_access_token.internal.app_error"):
             grant = self.store.get_grant(old.grant_id)
-        if grant is None:
+        if grant is None or (old.expires_at and now > old.expires_at) \
+                or now > grant.create_at + settings.refresh_absolute_ms:
             raise invalid
+        audience = self._audience(request.resource, old.audience)
         grant_view = GrantRecord(
             id=grant.id,
             client_id=grant.client_id,
@@ -665,25 +726,58 @@ class OAuthProvider:
         )
         access_token, access = self._new_access_token(settings, grant_view, audience, now)
         refresh_token, refresh = self._new_refresh_token(settings, app, grant_view, audience, access, now)
-        with _store_errors("api.oauth.get_access_token.internal_saving.app_error"):
-            rotated = self.store.rotate_refresh_token(old_hash, now, access, refresh)
-        if not rotated:
-            # Someone rotated it between our read and our write: the same token was used twice.
-            self._revoke_family(old.grant_id, app.id)
-            raise invalid
-        return TokenResponse(
+        response = TokenResponse(
             access_token=access_token,
             expires_in=settings.access_token_lifetime_seconds,
             scope=old.scope,
             refresh_token=refresh_token,
             audience=audience,
         )
+        sealed = refresh_grace.seal(request.refresh_token, response.to_json()) if settings.refresh_grace_seconds else ""
+        with _store_errors("api.oauth.get_access_token.internal_saving.app_error"):
+            rotated = self.store.rotate_refresh_token(old_hash, now, access, refresh, sealed)
+        if not rotated:
+            # Another request rotated it between our read and our write.
+            with _store_errors("api.oauth.get_access_token.internal.app_error"):
+                old = self.store.get_refresh_token(old_hash)
+            if old is None or old.rotated_at is None:
+                raise invalid
+            return self._rotated_again(settings, app, old, request.refresh_token, now)
+        self.audit.record(AuditEvent.TOKEN_REFRESHED, user_id=grant.user_id, client_id=app.id, grant_id=grant.id)
+        return response
 
-    def _revoke_family(self, grant_id: str, client_id: str) -> None:
+    def _rotated_again(self, settings: Settings, app: AppRecord, old: RefreshTokenRecord, presented: str,
+                       now: int) -> TokenResponse:
+        """A rotated refresh token presented again: within the grace window the same successor (following the
+        chain if the successor was rotated in its own window too); otherwise reuse, and the family goes."""
+        token, record = presented, old
+        for _ in range(8):  # a chain longer than this within the window is not two tabs refreshing
+            within = record.rotated_at is not None and record.successor_sealed \
+                and now - record.rotated_at <= settings.refresh_grace_seconds * 1000
+            successor = refresh_grace.unseal(token, record.successor_sealed) if within else None
+            if successor is None:
+                break
+            with _store_errors("api.oauth.get_access_token.internal.app_error"):
+                following = self.store.get_refresh_token(record.successor_hash) if record.successor_hash else None
+                live = self.store.get_access_token(hash_secret(successor["access_token"]))
+            if following is not None and following.rotated_at is not None:
+                token, record = successor["refresh_token"], following
+                continue
+            if live is None or (following is None and record.successor_hash):
+                break  # the successor was revoked meanwhile
+            self.audit.record(AuditEvent.TOKEN_REFRESHED, user_id=old.user_id, client_id=app.id,
+                              grant_id=old.grant_id, within_grace_window=True)
+            successor["expires_in"] = max(0, (live.expires_at - now) // 1000)
+            return TokenResponse(**successor)
+        self._revoke_family(old.grant_id, old.user_id, app.id)
+        raise app_error("api.oauth.get_access_token.refresh_token.app_error", 404, oauth_error="invalid_grant")
+
+    def _revoke_family(self, grant_id: str, user_id: str, client_id: str) -> None:
         """Refresh-token reuse (RFC 9700 §4.14.2): the whole grant's tokens go."""
         with _store_errors("api.oauth.get_access_token.internal.app_error"):
             removed = self.store.revoke_grant(grant_id)
-        log.warning("refresh token reused by client %s; grant %s revoked (%d tokens)", client_id, grant_id, removed)
+        self.audit.record(AuditEvent.REFRESH_REUSE_DETECTED, user_id=user_id, client_id=client_id,
+                          grant_id=grant_id, tokens_revoked=removed)
 
     @staticmethod
     def _audience(requested: str, bound: str) -> str:
@@ -737,7 +831,7 @@ class OAuthProvider:
             scope=grant.scope,
             audience=audience,
             create_at=now,
-            expires_at=now + settings.refresh_token_idle_ms,
+            expires_at=min(now + settings.refresh_token_idle_ms, grant.create_at + settings.refresh_absolute_ms),
             last_used_at=now,
             access_token_hash=access.token_hash,
         )
@@ -767,24 +861,131 @@ class OAuthProvider:
         RevokeAccessToken also removes the refresh token). An unknown token revokes nothing."""
         with _store_errors("app.oauth.remove_access_data.app_error"):
             record = self.store.get_access_token(hash_secret(access_token)) if access_token else None
-            return self.store.revoke_grant(record.grant_id) if record is not None else 0
+            removed = self.store.revoke_grant(record.grant_id) if record is not None else 0
+        if record is not None:
+            self.audit.record(AuditEvent.TOKEN_REVOKED, user_id=record.user_id, client_id=record.client_id,
+                              grant_id=record.grant_id, reason="logout", tokens_revoked=removed)
+        return removed
 
     def revoke_user(self, user_id: str) -> int:
         """The host calls this when a user is deactivated: every token, grant, pending code and consent of the
         user goes. Returns the number of rows removed."""
         with _store_errors("app.oauth.remove_access_data.app_error"):
-            return self.store.revoke_user(user_id)
+            removed = self.store.revoke_user(user_id)
+        self.audit.record(AuditEvent.USER_REVOKED, user_id=user_id, tokens_revoked=removed)
+        return removed
+
+    # --- RFC 7009 revocation and RFC 7662 introspection --------------------------------------------------------
+
+    def _authenticate_client(self, client_id: str, client_secret: str, allow_public: bool) -> AppRecord:
+        """Client authentication for revocation and introspection: 401 invalid_client on any failure."""
+        failed = app_error("api.oauth.get_access_token.credentials.app_error", 401, oauth_error="invalid_client")
+        if not is_valid_id(client_id):
+            raise failed
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            record = self.store.get_app(client_id)
+        if record is None:
+            raise failed
+        if record.client_secret_hash == "":
+            if not allow_public or client_secret:
+                raise failed
+        elif not secret_matches(client_secret, record.client_secret_hash):
+            raise failed
+        return record
+
+    def _find_token(self, token: str, hint: str) -> AccessTokenRecord | RefreshTokenRecord | None:
+        """The access or refresh token with this value, looking first where the hint says."""
+        token_hash = hash_secret(token)
+        lookups = [self.store.get_access_token, self.store.get_refresh_token]
+        if hint == "refresh_token":
+            lookups.reverse()
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            for lookup in lookups:
+                record = lookup(token_hash)
+                if record is not None:
+                    return record
+        return None
+
+    def revoke(self, request: TokenActionRequest, caller: Caller | None = None) -> None:
+        """RFC 7009. Revoking a refresh token ends its whole grant; an access token, just itself. A token that
+        is unknown, expired or another client's is answered the same way, and nothing happens."""
+        self._require_enabled(self.settings, "api.oauth.get_access_token.disabled.app_error")
+
+        def work() -> None:
+            app = self._authenticate_client(request.client_id, request.client_secret, allow_public=True)
+            record = self._find_token(request.token, request.token_type_hint) if request.token else None
+            if record is None or record.client_id != app.id:
+                return
+            with _store_errors("app.oauth.remove_access_data.app_error"):
+                if isinstance(record, RefreshTokenRecord):
+                    removed = self.store.revoke_grant(record.grant_id)
+                else:
+                    removed = int(self.store.revoke_access_token(record.token_hash))
+            self.audit.record(AuditEvent.TOKEN_REVOKED, user_id=record.user_id, client_id=app.id,
+                              grant_id=record.grant_id, reason="rfc7009", tokens_revoked=removed,
+                              token_type="refresh_token" if isinstance(record, RefreshTokenRecord) else "access_token")
+
+        self._rate_limited(request.client_id, caller, work)
+
+    def introspect(self, request: TokenActionRequest, caller: Caller | None = None) -> dict:
+        """RFC 7662, for the client the token was issued to. Anything not active is exactly {"active": false}."""
+        settings = self.settings
+        self._require_enabled(settings, "api.oauth.get_access_token.disabled.app_error")
+
+        def work() -> dict:
+            app = self._authenticate_client(request.client_id, request.client_secret, allow_public=False)
+            record = self._find_token(request.token, request.token_type_hint) if request.token else None
+            now = self._now()
+            if record is None or record.client_id != app.id or (record.expires_at and now > record.expires_at):
+                return {"active": False}
+            token_type = "access_token"
+            if isinstance(record, RefreshTokenRecord):
+                token_type = "refresh_token"
+                with _store_errors("api.oauth.get_access_token.internal.app_error"):
+                    grant = self.store.get_grant(record.grant_id)
+                if record.rotated_at is not None or grant is None \
+                        or now > grant.create_at + settings.refresh_absolute_ms:
+                    return {"active": False}
+            return {"active": True, "scope": record.scope, "client_id": record.client_id, "token_type": token_type,
+                    "exp": record.expires_at // 1000, "iat": record.create_at // 1000, "sub": record.user_id,
+                    "aud": record.audience, "iss": settings.site_url}
+
+        return self._rate_limited(request.client_id, caller, work)
+
+    # --- audit and housekeeping -------------------------------------------------------------------------------
+
+    def list_audit_events(self, caller: Caller | None, page: int | None = 0,
+                          per_page: int | None = DEFAULT_PER_PAGE) -> list[AuditRecord]:
+        """The audit trail, newest first; system admins only."""
+        caller = self._require_session(caller)
+        self._require_permission(caller, MANAGE_SYSTEM)
+        page, per_page = normalize_paging(page, per_page)
+        self.audit.flush()
+        with _store_errors("app.oauth.audit.list.app_error"):
+            return self.store.list_audit_events(page * per_page, per_page)
 
     def purge_expired(self) -> int:
-        """Housekeeping: remove expired codes and tokens."""
+        """Housekeeping: expired codes and tokens, sealed successors past the grace window, old rate-limit
+        windows and audit events past their retention."""
+        settings, now = self.settings, self._now()
         with _store_errors("app.oauth.remove_access_data.app_error"):
-            return self.store.delete_expired(self._now())
+            removed = self.store.delete_expired(now)
+            removed += self.store.forget_successors(now - settings.refresh_grace_seconds * 1000)
+            removed += self.store.delete_audit_events(now - settings.audit_retention_days * 86_400_000)
+        return removed
 
     # --- registration and discovery (E9, E10) -----------------------------------------------------------------
 
     def register_client(self, caller: Caller | None, body: dict | None) -> dict:
-        """E9, RFC 7591. Anonymous by design; the caller's session is ignored and the app has no creator.
-        Failures raise DCRError."""
+        """E9, RFC 7591, under the per-address rate limit. Failures raise DCRError."""
+        registered = self._rate_limited("", caller, lambda: self._register_client(body))
+        self.audit.record(AuditEvent.APP_CREATED, client_id=registered["client_id"],
+                          remote_addr=caller.remote_addr if caller else "", dynamic=True,
+                          name=registered.get("client_name", ""))
+        return registered
+
+    def _register_client(self, body: dict | None) -> dict:
+        """Anonymous by design; the caller's session is ignored and the app has no creator."""
         settings = self.settings
         request = ClientRegistrationRequest.from_json(body)
         if not settings.enable_oauth_service_provider:

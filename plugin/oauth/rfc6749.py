@@ -101,27 +101,33 @@ def with_fragment(uri: str, params: dict[str, str]) -> str:
     return f"{base}#{encode_query({key: [value] for key, value in params.items()})}"
 
 
-def code_redirect(redirect_uri: str, code: str, state: str) -> str:
+def _with_issuer(params: dict[str, str], iss: str) -> dict[str, str]:
+    """RFC 9207: the issuer in every authorization response, so that a client can detect mix-up attacks."""
+    return {**params, "iss": iss} if iss else params
+
+
+def code_redirect(redirect_uri: str, code: str, state: str, iss: str = "") -> str:
     """§4.1.2: code and state (always present, even empty) in the query."""
-    return merge_query(redirect_uri, {"code": code, "state": state})
+    return merge_query(redirect_uri, _with_issuer({"code": code, "state": state}, iss))
 
 
-def error_redirect(redirect_uri: str, error: str, state: str, in_fragment: bool = False) -> str:
+def error_redirect(redirect_uri: str, error: str, state: str, in_fragment: bool = False, iss: str = "") -> str:
     """§4.1.2.1 / §4.2.2.1: error and state in the query (or the fragment for implicit requests)."""
-    params = {"error": error, "state": state}
+    params = _with_issuer({"error": error, "state": state}, iss)
     return with_fragment(redirect_uri, params) if in_fragment else merge_query(redirect_uri, params)
 
 
-def implicit_redirect(redirect_uri: str, access_token: str, expires_in: int, scope: str, state: str) -> str:
+def implicit_redirect(redirect_uri: str, access_token: str, expires_in: int, scope: str, state: str,
+                      iss: str = "") -> str:
     return with_fragment(
         redirect_uri,
-        {
+        _with_issuer({
             "access_token": access_token,
             "expires_in": str(expires_in),
             "scope": scope,
             "state": state,
             "token_type": TOKEN_TYPE,
-        },
+        }, iss),
     )
 
 
@@ -137,6 +143,15 @@ class TokenRequest:
     code_verifier: str = ""
     refresh_token: str = ""
     resource: str = ""
+
+
+@dataclass
+class TokenActionRequest:
+    """A token presented by a client for revocation (RFC 7009) or introspection (RFC 7662)."""
+    token: str = ""
+    token_type_hint: str = ""
+    client_id: str = ""
+    client_secret: str = ""
 
 
 @dataclass

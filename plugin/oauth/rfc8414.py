@@ -12,6 +12,9 @@ from .urls import URLError, is_valid_http_url, join_path
 
 AUTHORIZATION_PATH = "oauth/authorize"
 TOKEN_PATH = "oauth/access_token"
+REVOCATION_PATH = "oauth/revoke"
+INTROSPECTION_PATH = "oauth/introspect"
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 REGISTRATION_PATH = "api/v4/oauth/apps/register"
 
 
@@ -28,6 +31,8 @@ def authorization_server_metadata(settings: Settings) -> dict:
         authorization_endpoint = join_path(site_url, AUTHORIZATION_PATH)
         token_endpoint = join_path(site_url, TOKEN_PATH)
         registration_endpoint = join_path(site_url, REGISTRATION_PATH)
+        revocation_endpoint = join_path(site_url, REVOCATION_PATH)
+        introspection_endpoint = join_path(site_url, INTROSPECTION_PATH)
     except URLError as exc:
         raise app_error(
             "api.oauth.authorization_server_metadata.invalid_url.app_error", 500, detailed_error=str(exc)
@@ -51,8 +56,16 @@ def authorization_server_metadata(settings: Settings) -> dict:
         {
             "scopes_supported": ["user"],
             "grant_types_supported": grant_types,
-            "token_endpoint_auth_methods_supported": ["none", "client_secret_post"],
+            "token_endpoint_auth_methods_supported": ["none", *CLIENT_AUTH_METHODS],
             "code_challenge_methods_supported": ["S256"],
+            # RFC 7009: public clients may revoke their own tokens with their client_id alone.
+            "revocation_endpoint": revocation_endpoint,
+            "revocation_endpoint_auth_methods_supported": ["none", *CLIENT_AUTH_METHODS],
+            # RFC 7662: introspection needs an authenticated (confidential) client.
+            "introspection_endpoint": introspection_endpoint,
+            "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+            # RFC 9207: every authorization response carries `iss`.
+            "authorization_response_iss_parameter_supported": True,
         }
     )
     return document

@@ -12,6 +12,7 @@ import abc
 from .records import (
     AccessTokenRecord,
     AppRecord,
+    AuditRecord,
     CodeRecord,
     ConsentRecord,
     GrantRecord,
@@ -25,6 +26,12 @@ class StoreError(Exception):
 
 class AlreadyExists(StoreError):
     """An insert hit an existing primary key."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now (refused or lost connection, connect or statement timeout). The call
+    was not acknowledged (a write whose COMMIT got no answer may or may not have taken effect) and may succeed
+    if tried again shortly: the domain answers 503 with Retry-After."""
 
 
 class Store(abc.ABC):
@@ -108,10 +115,11 @@ class Store(abc.ABC):
         now: int,
         access: AccessTokenRecord,
         refresh: RefreshTokenRecord | None,
+        successor_sealed: str = "",
     ) -> bool:
-        """Atomically: mark the unrotated refresh token `old_hash` rotated (successor = `refresh`), delete the
-        access token issued with it, insert the new tokens. False (and no change) when `old_hash` is missing
-        or already rotated."""
+        """Atomically: mark the unrotated refresh token `old_hash` rotated (successor = `refresh`, with
+        `successor_sealed` kept on the old row), delete the access token issued with it, insert the new tokens.
+        False (and no change) when `old_hash` is missing or already rotated."""
 
     @abc.abstractmethod
     def revoke_access_token(self, token_hash: str) -> bool: ...
@@ -129,6 +137,29 @@ class Store(abc.ABC):
     def revoke_user(self, user_id: str) -> int:
         """Delete every token, grant, pending code and consent of the user (deactivation); the number of tokens
         removed."""
+
+    @abc.abstractmethod
+    def forget_successors(self, rotated_before: int) -> int:
+        """Clear the sealed successors of refresh tokens rotated before the given time (the grace window has
+        passed); the number of rows changed."""
+
+    # --- rate limits ---------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def hit_rate_limits(self, hits: list[tuple[str, int]], window_start: int) -> list[int]:
+        """Add each (bucket, cost) to its counter for the window starting at `window_start`, atomically per
+        bucket; the counts after the addition, in order."""
+
+    # --- audit ---------------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_audit_events(self, events: list[AuditRecord]) -> None: ...
+
+    @abc.abstractmethod
+    def list_audit_events(self, offset: int, limit: int) -> list[AuditRecord]:
+        """Newest first."""
+
+    @abc.abstractmethod
+    def delete_audit_events(self, before: int) -> int:
+        """Remove events created before the given time; the number removed."""
 
     @abc.abstractmethod
     def delete_expired(self, now: int) -> int:

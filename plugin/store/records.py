@@ -96,3 +96,17 @@ class RefreshTokenRecord:
     # Set once, atomically, when this refresh token is exchanged for a successor.
     rotated_at: int | None = None
     successor_hash: str = ""
+    # The successor's tokens sealed with this token (see 0002), kept only for the grace window.
+    successor_sealed: str = ""
+
+
+@dataclass
+class AuditRecord:
+    id: str
+    create_at: int
+    type: str
+    user_id: str = ""
+    client_id: str = ""
+    grant_id: str = ""
+    remote_addr: str = ""
+    detail: str = "{}"  # JSON object

@@ -34,6 +34,7 @@ from .contract import AlreadyExists, Store, StoreError
 from .records import (
     AccessTokenRecord,
     AppRecord,
+    AuditRecord,
     CodeRecord,
     ConsentRecord,
     GrantRecord,
@@ -60,8 +61,9 @@ _GRANT_COLS = "id, client_id, user_id, scope, audience, redirect_uri, create_at,
 _ACCESS_COLS = "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at"
 _REFRESH_COLS = (
     "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at, last_used_at,"
-    " access_token_hash, rotated_at, successor_hash"
+    " access_token_hash, rotated_at, successor_hash, successor_sealed"
 )
+_AUDIT_COLS = "id, create_at, type, user_id, client_id, grant_id, remote_addr, detail"
 
 _INSERT_APP = f"INSERT INTO oauth_apps ({_APP_COLS}) VALUES ({', '.join('?' * 13)})"
 _SELECT_APP = f"SELECT {_APP_COLS} FROM oauth_apps WHERE id = ?"
@@ -93,12 +95,24 @@ _INSERT_GRANT = f"INSERT INTO oauth_grants ({_GRANT_COLS}) VALUES ({', '.join('?
 _SELECT_GRANT = f"SELECT {_GRANT_COLS} FROM oauth_grants WHERE id = ?"
 _INSERT_ACCESS = f"INSERT INTO oauth_access_tokens ({_ACCESS_COLS}) VALUES ({', '.join('?' * 8)})"
 _SELECT_ACCESS = f"SELECT {_ACCESS_COLS} FROM oauth_access_tokens WHERE token_hash = ?"
-_INSERT_REFRESH = f"INSERT INTO oauth_refresh_tokens ({_REFRESH_COLS}) VALUES ({', '.join('?' * 12)})"
+_INSERT_REFRESH = f"INSERT INTO oauth_refresh_tokens ({_REFRESH_COLS}) VALUES ({', '.join('?' * 13)})"
 _SELECT_REFRESH = f"SELECT {_REFRESH_COLS} FROM oauth_refresh_tokens WHERE token_hash = ?"
 _ROTATE_REFRESH = (
-    "UPDATE oauth_refresh_tokens SET rotated_at = ?, successor_hash = ?"
+    "UPDATE oauth_refresh_tokens SET rotated_at = ?, successor_hash = ?, successor_sealed = ?"
     " WHERE token_hash = ? AND rotated_at IS NULL RETURNING access_token_hash"
 )
+_FORGET_SUCCESSORS = (
+    "UPDATE oauth_refresh_tokens SET successor_sealed = '' WHERE successor_sealed <> '' AND rotated_at < ?"
+)
+_HIT_RATE_LIMIT = (
+    "INSERT INTO oauth_rate_limits (bucket, window_start, hits) VALUES (?, ?, ?)"
+    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = oauth_rate_limits.hits + excluded.hits"
+    " RETURNING hits"
+)
+_INSERT_AUDIT = f"INSERT INTO oauth_audit_events ({_AUDIT_COLS}) VALUES ({', '.join('?' * 8)})"
+_LIST_AUDIT = f"SELECT {_AUDIT_COLS} FROM oauth_audit_events ORDER BY create_at DESC, id DESC LIMIT ? OFFSET ?"
+# Rate-limit windows are a minute long; an hour-old one is no longer read.
+_RATE_LIMIT_KEEP_MS = 3_600_000
 _DELETE_ACCESS = "DELETE FROM oauth_access_tokens WHERE token_hash = ?"
 
 # Tokens are reached through their grant (see 0001_initial.sql): {where} selects the grants.
@@ -164,7 +178,7 @@ def _access_values(t: AccessTokenRecord) -> tuple[Any, ...]:
 def _refresh_values(t: RefreshTokenRecord) -> tuple[Any, ...]:
     return (
         t.token_hash, t.grant_id, t.client_id, t.user_id, t.scope, t.audience, t.create_at, t.expires_at,
-        t.last_used_at, t.access_token_hash, t.rotated_at, t.successor_hash,
+        t.last_used_at, t.access_token_hash, t.rotated_at, t.successor_hash, t.successor_sealed,
     )
 
 
@@ -417,12 +431,13 @@ class SqliteStore(Store):
         now: int,
         access: AccessTokenRecord,
         refresh: RefreshTokenRecord | None,
+        successor_sealed: str = "",
     ) -> bool:
         successor = refresh.token_hash if refresh is not None else ""
 
         def work(conn: sqlite3.Connection) -> bool:
             # The conditional UPDATE is the single-use check; nothing else is written when it matches no row.
-            rows = conn.execute(_ROTATE_REFRESH, (now, successor, old_hash)).fetchall()
+            rows = conn.execute(_ROTATE_REFRESH, (now, successor, successor_sealed, old_hash)).fetchall()
             if not rows:
                 return False
             if rows[0][0]:
@@ -464,6 +479,29 @@ class SqliteStore(Store):
         """Returns the number of tokens (access and refresh) removed."""
         return self._revoke(_REVOKE_USER, (user_id,))
 
+    def forget_successors(self, rotated_before: int) -> int:
+        return self._write(lambda conn: conn.execute(_FORGET_SUCCESSORS, (rotated_before,)).rowcount)
+
+    def hit_rate_limits(self, hits: list[tuple[str, int]], window_start: int) -> list[int]:
+        def work(conn: sqlite3.Connection) -> list[int]:
+            return [conn.execute(_HIT_RATE_LIMIT, (bucket, window_start, cost)).fetchone()[0]
+                    for bucket, cost in hits]
+
+        return self._write(work)
+
+    def save_audit_events(self, events: list[AuditRecord]) -> None:
+        if events:
+            self._write(lambda conn: conn.executemany(
+                _INSERT_AUDIT, [(e.id, e.create_at, e.type, e.user_id, e.client_id, e.grant_id, e.remote_addr,
+                                 e.detail) for e in events]))
+
+    def list_audit_events(self, offset: int, limit: int) -> list[AuditRecord]:
+        return [AuditRecord(*row) for row in self._all(_LIST_AUDIT, (limit, offset))]
+
+    def delete_audit_events(self, before: int) -> int:
+        return self._write(
+            lambda conn: conn.execute("DELETE FROM oauth_audit_events WHERE create_at < ?", (before,)).rowcount)
+
     def delete_expired(self, now: int) -> int:
         """Also removes the grants left with no token and no code by this sweep (they count as rows removed)."""
 
@@ -477,6 +515,8 @@ class SqliteStore(Store):
             if candidates:
                 cursor = conn.executemany(_DELETE_ORPHAN_GRANT, [(grant_id,) for grant_id in candidates])
                 removed += cursor.rowcount
+            removed += conn.execute("DELETE FROM oauth_rate_limits WHERE window_start < ?",
+                                    (now - _RATE_LIMIT_KEEP_MS,)).rowcount
             return removed
 
         return self._write(work)

@@ -19,12 +19,14 @@ from oauthplugin.v1 import common_pb2, oauth_pb2
 
 from ..gateway import PluginUnavailable, RpcFailed
 from . import auth, pages
+from .keys import HOST_KEY
 from .responses import app_error, json_response, request_id
 
 log = logging.getLogger("server_stub.oauth")
 
 GATEWAY_KEY = web.AppKey("gateway", object)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="oauth"'}
 
 
 class BadBody(Exception):
@@ -40,7 +42,8 @@ def invalid_body(request: web.Request, name: str) -> web.Response:
                      f"Invalid or missing {name} in request body.")
 
 
-def rpc_error(request: web.Request, error: common_pb2.AppError, headers: dict | None = None) -> web.Response:
+def rpc_error(request: web.Request, error: common_pb2.AppError) -> web.Response:
+    headers = {"Retry-After": str(error.retry_after_seconds)} if error.retry_after_seconds else None
     return app_error(request, error.status_code or 500, error.id, error.message, error.detailed_error,
                      headers=headers)
 
@@ -254,52 +257,113 @@ def token_error(request: web.Request, status: int, error_id: str, message: str, 
     return json_response(request, body, status=status, headers={**NO_STORE, **(headers or {})})
 
 
-async def token(request, gateway, ctx):
-    form_fields = [f.name for f in oauth_pb2.TokenRequest.DESCRIPTOR.fields if f.name != "context"]
-    if request.content_type != "application/x-www-form-urlencoded":
-        form = {}
-    else:
+class FormRefused(Exception):
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+async def read_client_form(request: web.Request, fields: list[str]) -> tuple[dict, bool]:
+    """The form of the token, revocation and introspection endpoints with the client's credentials, from the
+    body (client_secret_post) or the Authorization header (client_secret_basic); (values, used_basic).
+    Repeated parameters and two authentication methods at once are invalid_request (RFC 6749 sections 3.2, 2.3)."""
+    def refuse(status, error_id, message, oauth_error, headers=None):
+        return FormRefused(token_error(request, status, error_id, message, oauth_error, headers))
+
+    form: dict[str, str] = {}
+    if request.content_type == "application/x-www-form-urlencoded":
         try:
-            pairs = urllib.parse.parse_qsl((await request.read()).decode("utf-8"), keep_blank_values=True,
-                                           strict_parsing=False)
+            pairs = urllib.parse.parse_qsl((await request.read()).decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError:
-            return token_error(request, 400, "api.oauth.get_access_token.bad_request.app_error",
-                               "invalid_request: Bad request.", "invalid_request")
-        form = {}
+            raise refuse(400, "api.oauth.get_access_token.bad_request.app_error", "invalid_request: Bad request.",
+                         "invalid_request") from None
         for key, value in pairs:
             if key in form:
-                return token_error(request, 400, "api.oauth.get_access_token.bad_request.app_error",
-                                   f"invalid_request: Repeated parameter {key}.", "invalid_request")
+                raise refuse(400, "api.oauth.get_access_token.bad_request.app_error",
+                             f"invalid_request: Repeated parameter {key}.", "invalid_request")
             form[key] = value
     try:
         basic = basic_credentials(request)
     except ClientAuthError:
-        return token_error(request, 401, "api.oauth.get_access_token.credentials.app_error",
-                           "invalid_client: Invalid client credentials.", "invalid_client",
-                           headers={"WWW-Authenticate": 'Basic realm="oauth"'})
-    fields = {k: form.get(k, "") for k in form_fields}
+        raise refuse(401, "api.oauth.get_access_token.credentials.app_error",
+                     "invalid_client: Invalid client credentials.", "invalid_client", BASIC_CHALLENGE) from None
+    values = {k: form.get(k, "") for k in fields}
     if basic is not None:
         if form.get("client_secret"):
-            return token_error(request, 400, "api.oauth.get_access_token.bad_request.app_error",
-                               "invalid_request: More than one client authentication method.", "invalid_request")
+            raise refuse(400, "api.oauth.get_access_token.bad_request.app_error",
+                         "invalid_request: More than one client authentication method.", "invalid_request")
         if form.get("client_id") and form["client_id"] != basic[0]:
-            return token_error(request, 400, "api.oauth.get_access_token.bad_request.app_error",
-                               "invalid_request: client_id does not match the authenticated client.",
-                               "invalid_request")
-        fields["client_id"], fields["client_secret"] = basic
+            raise refuse(400, "api.oauth.get_access_token.bad_request.app_error",
+                         "invalid_request: client_id does not match the authenticated client.", "invalid_request")
+        values["client_id"], values["client_secret"] = basic
+    return values, basic is not None
+
+
+def client_rpc_error(request: web.Request, error: common_pb2.AppError, used_basic: bool) -> web.Response:
+    status, headers = error.status_code or 500, {}
+    if used_basic and error.oauth_error == "invalid_client":
+        status, headers = 401, dict(BASIC_CHALLENGE)
+    if error.retry_after_seconds:
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return token_error(request, status, error.id, error.message, error.oauth_error, headers)
+
+
+async def client_call(request, gateway, rpc: str, message_type, ctx):
+    """Read the client form, call `rpc`; (answer, None) or (None, error response)."""
+    fields = [f.name for f in message_type.DESCRIPTOR.fields if f.name != "context"]
     try:
-        answer = await gateway.call("Token", oauth_pb2.TokenRequest(context=ctx, **fields))
+        values, used_basic = await read_client_form(request, fields)
+    except FormRefused as refused:
+        return None, refused.response
+    try:
+        return await gateway.call(rpc, message_type(context=ctx, **values)), None
     except RpcFailed as failed:
-        error = failed.error
-        status, headers = error.status_code or 500, {}
-        if basic is not None and error.oauth_error == "invalid_client":
-            status, headers = 401, {"WWW-Authenticate": 'Basic realm="oauth"'}
-        return token_error(request, status, error.id, error.message, error.oauth_error, headers)
+        return None, client_rpc_error(request, failed.error, used_basic)
+
+
+async def token(request, gateway, ctx):
+    answer, refused = await client_call(request, gateway, "Token", oauth_pb2.TokenRequest, ctx)
+    if refused is not None:
+        return refused
     body = {"access_token": answer.access_token, "token_type": answer.token_type, "expires_in": answer.expires_in,
             "scope": answer.scope, "refresh_token": answer.refresh_token, "id_token": answer.id_token}
     if answer.audience:
         body["audience"] = answer.audience
     return json_response(request, body, headers=NO_STORE)
+
+
+async def revoke(request, gateway, ctx):
+    """RFC 7009: 200 whether or not the token was valid."""
+    answer, refused = await client_call(request, gateway, "Revoke", oauth_pb2.TokenActionRequest, ctx)
+    if refused is not None:
+        return refused
+    return web.Response(status=200, headers={**NO_STORE, "X-Request-Id": request_id(request)})
+
+
+async def introspect(request, gateway, ctx):
+    """RFC 7662; the host adds the username, since it owns the users."""
+    answer, refused = await client_call(request, gateway, "Introspect", oauth_pb2.TokenActionRequest, ctx)
+    if refused is not None:
+        return refused
+    if not answer.active:
+        return json_response(request, {"active": False}, headers=NO_STORE)
+    body = {"active": True, "scope": answer.scope, "client_id": answer.client_id, "token_type": answer.token_type,
+            "exp": answer.exp, "iat": answer.iat, "sub": answer.sub, "iss": answer.iss}
+    if answer.aud:
+        body["aud"] = answer.aud
+    user = request.app[HOST_KEY].accounts.get_user(answer.sub)
+    if user is not None:
+        body["username"] = user.username
+    return json_response(request, body, headers=NO_STORE)
+
+
+async def list_audit_events(request, gateway, ctx):
+    page, per_page = paging(request)
+    answer = await gateway.call("ListAuditEvents", oauth_pb2.ListAuditEventsRequest(
+        context=ctx, page=page, per_page=per_page))
+    return json_response(request, [{
+        "id": e.id, "create_at": e.create_at, "type": e.type, "user_id": e.user_id, "client_id": e.client_id,
+        "grant_id": e.grant_id, "remote_addr": e.remote_addr, "detail": json.loads(e.detail_json or b"{}"),
+    } for e in answer.events])
 
 
 async def register_client(request, gateway, ctx):
@@ -343,6 +407,9 @@ HANDLERS: dict[str, Handler] = {
     "DecideConsent": decide_consent,
     "Deauthorize": deauthorize,
     "Token": token,
+    "Revoke": revoke,
+    "Introspect": introspect,
+    "ListAuditEvents": list_audit_events,
     "RegisterClient": register_client,
     "GetMetadata": get_metadata,
 }

@@ -48,8 +48,10 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def provider(store, clock, settings) -> OAuthProvider:
-    return OAuthProvider(store, clock, settings)
+def provider(store, clock, settings) -> Iterator[OAuthProvider]:
+    p = OAuthProvider(store, clock, settings)
+    yield p
+    p.close()  # before the store closes: pending audit events are written
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_trusted_confidential_client_without_pkce_is_redirected_with_code(provid
     """Port of TestAuthorizeOAuthPage/ConfidentialClient_PKCEOptional."""
     app = provider.create_app(admin, app_request(is_trusted=True))
     outcome = provider.begin_authorization(user, authorize_request(app, state="test_state"))
-    assert outcome.kind == REDIRECT and set(query_of(outcome.redirect_url)) == {"code", "state"}
+    assert outcome.kind == REDIRECT and set(query_of(outcome.redirect_url)) == {"code", "state", "iss"}
 
 
 def test_earlier_consent_for_the_same_scope_skips_the_page(provider, user, flow, confidential_app):
@@ -109,7 +109,8 @@ def test_unsupported_response_type_redirects_with_error_and_state(provider, user
     outcome = provider.begin_authorization(user, authorize_request(confidential_app, response_type=response_type,
                                                                    state="a&b"))
     assert outcome.kind == REDIRECT
-    assert query_of(outcome.redirect_url) == {"error": "unsupported_response_type", "state": "a&b"}
+    assert query_of(outcome.redirect_url) == {"error": "unsupported_response_type", "state": "a&b",
+                                              "iss": "https://mm.example.com"}
     assert provider.list_authorized_apps(user, "me") == []
 
 
@@ -138,7 +139,7 @@ def test_allow_with_a_callback_query_round_trips_state(provider, admin):
 def test_deny_redirects_with_access_denied_and_state(provider, user):
     app = provider.create_app(user, app_request(callback_urls=["https://c.example.com/cb?keep=1"]))
     url = provider.decide_consent(user, authorize_request(app, state="s t"), allow=False)
-    assert url == "https://c.example.com/cb?error=access_denied&keep=1&state=s+t"
+    assert url == "https://c.example.com/cb?error=access_denied&iss=https%3A%2F%2Fmm.example.com&keep=1&state=s+t"
     assert provider.list_authorized_apps(user, "me") == []
 
 
@@ -181,7 +182,7 @@ def test_public_client_consent_without_pkce_is_refused(provider, user, public_ap
 
 def test_implicit_grant_is_refused_while_the_setting_is_off(provider, user, confidential_app):
     url = provider.decide_consent(user, authorize_request(confidential_app, response_type="token", state="s"), True)
-    assert query_of(url) == {"error": "unsupported_response_type", "state": "s"}
+    assert query_of(url) == {"error": "unsupported_response_type", "state": "s", "iss": "https://mm.example.com"}
     assert "#" not in url
 
 
@@ -211,7 +212,7 @@ def test_second_implicit_grant_for_the_same_user_and_app_gets_its_own_token(prov
 def test_implicit_deny_puts_the_error_in_the_fragment(provider, user, confidential_app):
     enable(provider, enable_implicit_grant=True)
     url = provider.decide_consent(user, authorize_request(confidential_app, response_type="token", state="s"), False)
-    assert url == CALLBACK + "#error=access_denied&state=s"
+    assert url == CALLBACK + "#error=access_denied&iss=https%3A%2F%2Fmm.example.com&state=s"
 
 
 def test_store_failure_while_issuing_redirects_with_server_error(provider, user, confidential_app, store,
@@ -221,7 +222,7 @@ def test_store_failure_while_issuing_redirects_with_server_error(provider, user,
 
     monkeypatch.setattr(store, "save_code", broken)
     url = provider.decide_consent(user, authorize_request(confidential_app, state="s"), True)
-    assert query_of(url) == {"error": "server_error", "state": "s"}
+    assert query_of(url) == {"error": "server_error", "state": "s", "iss": "https://mm.example.com"}
     assert provider.list_authorized_apps(user, "me") == []
 
 

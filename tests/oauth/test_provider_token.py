@@ -316,9 +316,10 @@ def test_refresh_rotates_both_tokens_and_ends_the_old_access_token_at_once(provi
     assert provider.validate_token(third.access_token).grant_id == grant_id  # the same family
 
 
-def test_refresh_token_reuse_revokes_the_whole_family(provider, flow, user, confidential_app):
+def test_refresh_token_reuse_revokes_the_whole_family(provider, flow, clock, user, confidential_app):
     first = flow.exchange(confidential_app, flow.code_for(user, confidential_app))
     second = flow.refresh(confidential_app, first.refresh_token)
+    clock.advance(provider.settings.refresh_grace_seconds + 1)
     expect_error(INVALID_REFRESH, 404, flow.refresh, confidential_app, first.refresh_token)
     expect_error(SESSION_EXPIRED, 401, provider.validate_token, second.access_token)
     expect_error(INVALID_REFRESH, 404, flow.refresh, confidential_app, second.refresh_token)
@@ -358,24 +359,88 @@ def test_access_token_lifetime_follows_the_session_length_setting(provider, flow
     expect_error(SESSION_EXPIRED, 401, provider.validate_token, tokens.access_token)
 
 
-def test_exactly_one_of_concurrent_refreshes_wins(flow, user, confidential_app):
+def test_reuse_within_the_grace_window_gets_the_same_successor_and_revokes_nothing(
+        provider, flow, clock, user, confidential_app):
+    first = flow.exchange(confidential_app, flow.code_for(user, confidential_app))
+    second = flow.refresh(confidential_app, first.refresh_token)
+    clock.advance(provider.settings.refresh_grace_seconds - 1)
+    again = flow.refresh(confidential_app, first.refresh_token)
+    assert (again.access_token, again.refresh_token) == (second.access_token, second.refresh_token)
+    assert provider.validate_token(second.access_token)
+    assert flow.refresh(confidential_app, second.refresh_token).access_token
+
+
+def test_grace_window_follows_a_successor_rotated_within_its_own_window(provider, flow, clock, user,
+                                                                      confidential_app):
+    first = flow.exchange(confidential_app, flow.code_for(user, confidential_app))
+    second = flow.refresh(confidential_app, first.refresh_token)
+    clock.advance(5)
+    third = flow.refresh(confidential_app, second.refresh_token)
+    late = flow.refresh(confidential_app, first.refresh_token)  # the other tab, still holding the first token
+    assert late.refresh_token == third.refresh_token
+    assert provider.validate_token(third.access_token)
+
+
+def test_grace_window_never_returns_a_successor_revoked_since(provider, flow, user, confidential_app):
+    first = flow.exchange(confidential_app, flow.code_for(user, confidential_app))
+    second = flow.refresh(confidential_app, first.refresh_token)
+    provider.revoke_access_token(second.access_token)
+    expect_error(INVALID_REFRESH, 404, flow.refresh, confidential_app, first.refresh_token)
+
+
+def test_grace_window_of_zero_makes_any_reuse_revoke_the_family(provider, flow, user, confidential_app):
+    provider.configure(dataclasses.replace(provider.settings, refresh_grace_seconds=0))
+    first = flow.exchange(confidential_app, flow.code_for(user, confidential_app))
+    second = flow.refresh(confidential_app, first.refresh_token)
+    expect_error(INVALID_REFRESH, 404, flow.refresh, confidential_app, first.refresh_token)
+    expect_error(SESSION_EXPIRED, 401, provider.validate_token, second.access_token)
+
+
+def test_refresh_token_dies_at_the_absolute_lifetime_even_when_used(provider, flow, clock, user, confidential_app):
+    provider.configure(dataclasses.replace(provider.settings, refresh_absolute_lifetime_hours=2))
     tokens = flow.exchange(confidential_app, flow.code_for(user, confidential_app))
-    barrier = threading.Barrier(4)
+    for _ in range(3):
+        clock.advance(1800)
+        tokens = flow.refresh(confidential_app, tokens.refresh_token)
+    clock.advance(1800 + 1)
+    expect_error(INVALID_REFRESH, 404, flow.refresh, confidential_app, tokens.refresh_token)
+
+
+def test_concurrent_refreshes_within_the_grace_window_all_get_the_one_successor(provider, flow, user,
+                                                                                confidential_app):
+    tokens = flow.exchange(confidential_app, flow.code_for(user, confidential_app))
+    results = _refresh_concurrently(flow, confidential_app, tokens.refresh_token, 4)
+    assert not [r for r in results if isinstance(r, AppError)], results
+    assert len({r.access_token for r in results}) == 1
+    assert provider.validate_token(results[0].access_token)
+
+
+def test_concurrent_refreshes_without_a_grace_window_revoke_the_family(provider, flow, user, confidential_app):
+    provider.configure(dataclasses.replace(provider.settings, refresh_grace_seconds=0))
+    tokens = flow.exchange(confidential_app, flow.code_for(user, confidential_app))
+    results = _refresh_concurrently(flow, confidential_app, tokens.refresh_token, 4)
+    winners = [r for r in results if not isinstance(r, AppError)]
+    assert len(winners) == 1, results
+    expect_error(SESSION_EXPIRED, 401, provider.validate_token, winners[0].access_token)
+
+
+def _refresh_concurrently(flow, app, refresh_token: str, count: int) -> list:
+    barrier = threading.Barrier(count)
     results: list[object] = []
 
     def attempt():
         barrier.wait()
         try:
-            results.append(flow.refresh(confidential_app, tokens.refresh_token))
+            results.append(flow.refresh(app, refresh_token))
         except AppError as error:
             results.append(error)
 
-    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    threads = [threading.Thread(target=attempt) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len([r for r in results if not isinstance(r, AppError)]) == 1, results
+    return results
 
 
 # --- secrets --------------------------------------------------------------------------------------------------

@@ -52,4 +52,4 @@ def test_null_and_ill_typed_values_fall_back_to_defaults():
 def test_token_lifetimes_derive_from_session_length():
     s = Settings(session_length_sso_in_hours=10)
     assert s.access_token_lifetime_seconds == 36_000
-    assert s.refresh_token_idle_ms == 2 * 36_000_000
+    assert s.refresh_token_idle_ms == 1440 * 3_600_000, "the idle timeout is its own setting (60 days)"

@@ -53,7 +53,7 @@ def test_allow_redirects_to_the_callback_with_a_code_and_the_state(shared):
     redirect = ok(shared.decide(admin(), app, state="123")).redirect_url
     assert redirect.startswith(CALLBACK + "?")
     params = query_of(redirect)
-    assert params["state"] == "123" and len(params["code"]) >= 43 and set(params) == {"code", "state"}
+    assert params["state"] == "123" and len(params["code"]) >= 43 and set(params) == {"code", "state", "iss"}
 
 
 def test_allow_with_response_type_token_puts_the_token_in_the_fragment(implicit):

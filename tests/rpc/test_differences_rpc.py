@@ -38,6 +38,8 @@ from tests.rpc.flows import (
     query_of,
 )
 
+ISSUER = "https://chat.example.com"  # the SiteURL the plugin fixture configures
+
 
 def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
@@ -136,9 +138,9 @@ def test_error_redirects_url_encode_the_state_and_merge_into_the_query(shared, r
         assert response.outcome == Outcome.REDIRECT
     url = ok(response).redirect_url
     assert url.startswith("https://nowhere.com/cb?") and url.count("?") == 1 and "#" not in url
-    assert query_of(url) == {"error": "unsupported_response_type", "simply": "lovely", "state": STATE}
-    assert url == ("https://nowhere.com/cb?error=unsupported_response_type&simply=lovely"
-                   "&state=a+b%26c%3Dd%3Fe%23f%2F%C3%A9%25")
+    assert query_of(url) == {"error": "unsupported_response_type", "simply": "lovely", "state": STATE, "iss": ISSUER}
+    assert url == ("https://nowhere.com/cb?error=unsupported_response_type&iss=https%3A%2F%2Fchat.example.com"
+                   "&simply=lovely&state=a+b%26c%3Dd%3Fe%23f%2F%C3%A9%25")
     assert count(shared, "oauth_codes", app.id) == 0
 
 
@@ -151,7 +153,7 @@ def test_denied_consent_redirects_with_access_denied_and_the_state(shared):
     user = plain_user()
     url = ok(shared.decide(user, app, allow=False, redirect_uri=callback, state=STATE)).redirect_url
     assert url.count("?") == 1
-    assert query_of(url) == {"error": "access_denied", "simply": "lovely", "state": STATE}
+    assert query_of(url) == {"error": "access_denied", "simply": "lovely", "state": STATE, "iss": ISSUER}
     assert count(shared, "oauth_codes", app.id) == 0
     assert ok(shared.begin(user, app, redirect_uri=callback)).outcome == Outcome.CONSENT
     expect_error(shared.decide(user, app, allow=False, redirect_uri="https://evil.example.com/cb"),
@@ -281,10 +283,12 @@ def test_a_refresh_ends_the_previous_access_token_at_once(shared):
     assert shared.works(second.access_token) and shared.works(other.access_token)
 
 
-def test_tokens_record_their_grant_and_refresh_token_reuse_revokes_the_family(shared):
+def test_tokens_record_their_grant_and_refresh_token_reuse_revokes_the_family(plugin, client):
     """Difference 6.7 (RFC 9700 section 4.14.2): every token records its grant (refreshes keep the grant id); a
-    refresh token presented after it was rotated fails and revokes every token of that grant, including the
-    newest access and refresh token. The user's other grant survives."""
+    refresh token presented after it was rotated (here with no grace window) fails and revokes every token of
+    that grant, including the newest access and refresh token. The user's other grant survives."""
+    plugin.configure(plugin={"RefreshTokenGracePeriodSeconds": 0})
+    shared = client
     app = shared.create_app()
     user = plain_user()
     first = shared.tokens(user, app)
@@ -301,26 +305,27 @@ def test_tokens_record_their_grant_and_refresh_token_reuse_revokes_the_family(sh
     assert db_rows(shared.plugin, "SELECT COUNT(*) FROM oauth_access_tokens WHERE grant_id = ?", (grant_id,)) == [(0,)]
 
 
-def test_concurrent_refreshes_of_one_token_have_one_winner_and_revoke_the_family(shared):
-    """Difference 6.7: six refreshes of one refresh token at once over three gRPC connections: exactly one gets
-    tokens, the others 404 invalid refresh token; losing the race counts as reuse, so the grant is revoked and
-    the winner's new tokens stop working too."""
+def test_concurrent_refreshes_within_the_grace_window_all_get_the_one_successor(shared):
+    """Issue 5: six refreshes of one refresh token at once over three gRPC connections, inside the grace window
+    (default 30 s): every request gets the same successor, nothing is revoked, one family lives on."""
     app = shared.create_app()
     tokens = shared.tokens(plain_user(), app)
-    channels = [shared.plugin.new_channel() for _ in range(3)]
-    try:
-        stubs = [oauth_pb2_grpc.OAuthServiceStub(channel) for channel in channels]
-        barrier = threading.Barrier(6)
+    results = refresh_at_once(shared, app, tokens.refresh_token)
+    assert all(not r.HasField("error") for r in results), [r.error for r in results]
+    assert len({(r.access_token, r.refresh_token) for r in results}) == 1
+    assert shared.works(results[0].access_token)
+    assert ok(shared.refresh(app, results[0].refresh_token)).access_token
 
-        def attempt(index: int):
-            barrier.wait(timeout=10)
-            return OAuthClient(shared.plugin, stubs[index % 3]).refresh(app, tokens.refresh_token)
 
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            results = list(pool.map(attempt, range(6)))
-    finally:
-        for channel in channels:
-            channel.close()
+def test_concurrent_refreshes_of_one_token_without_a_grace_window_revoke_the_family(plugin, client):
+    """Difference 6.7 with RefreshTokenGracePeriodSeconds 0: exactly one of six simultaneous refreshes gets
+    tokens, the others 404 invalid refresh token; losing the race counts as reuse, so the grant is revoked and
+    the winner's new tokens stop working too."""
+    plugin.configure(plugin={"RefreshTokenGracePeriodSeconds": 0})
+    shared = client
+    app = shared.create_app()
+    tokens = shared.tokens(plain_user(), app)
+    results = refresh_at_once(shared, app, tokens.refresh_token)
     winners = [r for r in results if not r.HasField("error")]
     assert len(winners) == 1, [r.error for r in results]
     for loser in results:
@@ -328,6 +333,23 @@ def test_concurrent_refreshes_of_one_token_have_one_winner_and_revoke_the_family
             expect_error(loser, INVALID_REFRESH, 404, "invalid_grant")
     assert not shared.works(winners[0].access_token)
     expect_error(shared.refresh(app, winners[0].refresh_token), INVALID_REFRESH, 404)
+
+
+def refresh_at_once(shared, app, refresh_token: str) -> list:
+    channels = [shared.plugin.new_channel() for _ in range(3)]
+    try:
+        stubs = [oauth_pb2_grpc.OAuthServiceStub(channel) for channel in channels]
+        barrier = threading.Barrier(6)
+
+        def attempt(index: int):
+            barrier.wait(timeout=10)
+            return OAuthClient(shared.plugin, stubs[index % 3]).refresh(app, refresh_token)
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            return list(pool.map(attempt, range(6)))
+    finally:
+        for channel in channels:
+            channel.close()
 
 
 def test_an_unused_refresh_token_expires_after_twice_the_session_length(shared):
@@ -401,7 +423,8 @@ def test_implicit_grant_is_off_by_default_and_works_when_the_plugin_setting_is_o
     for response in (client.begin(user, app, response_type="token", state="s 1"),
                      client.decide(user, untrusted, response_type="token", state="s 1")):
         url = ok(response).redirect_url
-        assert "#" not in url and query_of(url) == {"error": "unsupported_response_type", "state": "s 1"}
+        assert "#" not in url and query_of(url) == {"error": "unsupported_response_type", "state": "s 1",
+                                                  "iss": ISSUER}
     assert count(client, "oauth_access_tokens", app.id) + count(client, "oauth_access_tokens", untrusted.id) == 0
     document = json.loads(ok(client.rpc.GetMetadata(oauth_pb2.MetadataRequest())).metadata_json)
     assert document["response_types_supported"] == ["code"] and "implicit" not in document["grant_types_supported"]
@@ -416,7 +439,7 @@ def test_implicit_grant_is_off_by_default_and_works_when_the_plugin_setting_is_o
     assert len({first["access_token"], second["access_token"], third["access_token"]}) == 3
     assert all(client.works(f["access_token"]) for f in (first, second, third))
     denied = ok(client.decide(user, untrusted, allow=False, response_type="token", state="s 1")).redirect_url
-    assert "?" not in denied and fragment_of(denied) == {"error": "access_denied", "state": "s 1"}
+    assert "?" not in denied and fragment_of(denied) == {"error": "access_denied", "state": "s 1", "iss": ISSUER}
     document = json.loads(ok(client.rpc.GetMetadata(oauth_pb2.MetadataRequest())).metadata_json)
     assert document["response_types_supported"] == ["code", "token"]
     assert document["grant_types_supported"] == ["authorization_code", "refresh_token", "implicit"]

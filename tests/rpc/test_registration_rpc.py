@@ -288,8 +288,13 @@ def test_metadata_with_registration_off_and_on(plugin, client):
         "response_types_supported": ["code"],
         "scopes_supported": ["user"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
+        "revocation_endpoint": SITE + "/oauth/revoke",
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+        "introspection_endpoint": SITE + "/oauth/introspect",
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "authorization_response_iss_parameter_supported": True,
     }
     plugin.configure(EnableDynamicClientRegistration=True)
     document = json.loads(ok(metadata(client)).metadata_json)

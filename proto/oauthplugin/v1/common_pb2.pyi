@@ -25,15 +25,17 @@ class RequestContext(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., user_id: _Optional[str] = ..., session_id: _Optional[str] = ..., permissions: _Optional[_Iterable[str]] = ..., remote_addr: _Optional[str] = ..., is_oauth: _Optional[bool] = ..., user_agent: _Optional[str] = ...) -> None: ...
 
 class AppError(_message.Message):
-    __slots__ = ("id", "message", "detailed_error", "status_code", "oauth_error")
+    __slots__ = ("id", "message", "detailed_error", "status_code", "oauth_error", "retry_after_seconds")
     ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     DETAILED_ERROR_FIELD_NUMBER: _ClassVar[int]
     STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
     OAUTH_ERROR_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     message: str
     detailed_error: str
     status_code: int
     oauth_error: str
-    def __init__(self, id: _Optional[str] = ..., message: _Optional[str] = ..., detailed_error: _Optional[str] = ..., status_code: _Optional[int] = ..., oauth_error: _Optional[str] = ...) -> None: ...
+    retry_after_seconds: int
+    def __init__(self, id: _Optional[str] = ..., message: _Optional[str] = ..., detailed_error: _Optional[str] = ..., status_code: _Optional[int] = ..., oauth_error: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ...) -> None: ...

@@ -342,3 +342,79 @@ class MetadataResponse(_message.Message):
     error: _common_pb2.AppError
     metadata_json: bytes
     def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., metadata_json: _Optional[bytes] = ...) -> None: ...
+
+class TokenActionRequest(_message.Message):
+    __slots__ = ("context", "token", "token_type_hint", "client_id", "client_secret")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_TYPE_HINT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+    context: _common_pb2.RequestContext
+    token: str
+    token_type_hint: str
+    client_id: str
+    client_secret: str
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., token: _Optional[str] = ..., token_type_hint: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ...) -> None: ...
+
+class IntrospectResponse(_message.Message):
+    __slots__ = ("error", "active", "scope", "client_id", "token_type", "exp", "iat", "sub", "aud", "iss")
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    EXP_FIELD_NUMBER: _ClassVar[int]
+    IAT_FIELD_NUMBER: _ClassVar[int]
+    SUB_FIELD_NUMBER: _ClassVar[int]
+    AUD_FIELD_NUMBER: _ClassVar[int]
+    ISS_FIELD_NUMBER: _ClassVar[int]
+    error: _common_pb2.AppError
+    active: bool
+    scope: str
+    client_id: str
+    token_type: str
+    exp: int
+    iat: int
+    sub: str
+    aud: str
+    iss: str
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., active: _Optional[bool] = ..., scope: _Optional[str] = ..., client_id: _Optional[str] = ..., token_type: _Optional[str] = ..., exp: _Optional[int] = ..., iat: _Optional[int] = ..., sub: _Optional[str] = ..., aud: _Optional[str] = ..., iss: _Optional[str] = ...) -> None: ...
+
+class AuditEvent(_message.Message):
+    __slots__ = ("id", "create_at", "type", "user_id", "client_id", "grant_id", "remote_addr", "detail_json")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CREATE_AT_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_ADDR_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_JSON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    create_at: int
+    type: str
+    user_id: str
+    client_id: str
+    grant_id: str
+    remote_addr: str
+    detail_json: bytes
+    def __init__(self, id: _Optional[str] = ..., create_at: _Optional[int] = ..., type: _Optional[str] = ..., user_id: _Optional[str] = ..., client_id: _Optional[str] = ..., grant_id: _Optional[str] = ..., remote_addr: _Optional[str] = ..., detail_json: _Optional[bytes] = ...) -> None: ...
+
+class ListAuditEventsRequest(_message.Message):
+    __slots__ = ("context", "page", "per_page")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    PER_PAGE_FIELD_NUMBER: _ClassVar[int]
+    context: _common_pb2.RequestContext
+    page: int
+    per_page: int
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., page: _Optional[int] = ..., per_page: _Optional[int] = ...) -> None: ...
+
+class ListAuditEventsResponse(_message.Message):
+    __slots__ = ("error", "events")
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    error: _common_pb2.AppError
+    events: _containers.RepeatedCompositeFieldContainer[AuditEvent]
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., events: _Optional[_Iterable[_Union[AuditEvent, _Mapping]]] = ...) -> None: ...

@@ -94,6 +94,16 @@ class OAuthServiceStub:
                 request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.TokenRequest.SerializeToString,
                 response_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.TokenResponse.FromString,
                 _registered_method=True)
+        self.Revoke = channel.unary_unary(
+                '/oauthplugin.v1.OAuthService/Revoke',
+                request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.TokenActionRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.StatusResponse.FromString,
+                _registered_method=True)
+        self.Introspect = channel.unary_unary(
+                '/oauthplugin.v1.OAuthService/Introspect',
+                request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.TokenActionRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.IntrospectResponse.FromString,
+                _registered_method=True)
         self.ValidateToken = channel.unary_unary(
                 '/oauthplugin.v1.OAuthService/ValidateToken',
                 request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.ValidateTokenRequest.SerializeToString,
@@ -118,6 +128,11 @@ class OAuthServiceStub:
                 '/oauthplugin.v1.OAuthService/GetMetadata',
                 request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.MetadataRequest.SerializeToString,
                 response_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.MetadataResponse.FromString,
+                _registered_method=True)
+        self.ListAuditEvents = channel.unary_unary(
+                '/oauthplugin.v1.OAuthService/ListAuditEvents',
+                request_serializer=oauthplugin_dot_v1_dot_oauth__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.ListAuditEventsResponse.FromString,
                 _registered_method=True)
 
 
@@ -203,6 +218,20 @@ class OAuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Revoke(self, request, context):
+        """RFC 7009 token revocation (client authentication required).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Introspect(self, request, context):
+        """RFC 7662 token introspection (client authentication required).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ValidateToken(self, request, context):
         """The host calls this for every request bearing an OAuth access token.
         """
@@ -233,6 +262,14 @@ class OAuthServiceServicer:
 
     def GetMetadata(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEvents(self, request, context):
+        """--- audit ---
+        The audit trail, newest first (system admins).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -300,6 +337,16 @@ def add_OAuthServiceServicer_to_server(servicer, server):
                     request_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.TokenRequest.FromString,
                     response_serializer=oauthplugin_dot_v1_dot_oauth__pb2.TokenResponse.SerializeToString,
             ),
+            'Revoke': grpc.unary_unary_rpc_method_handler(
+                    servicer.Revoke,
+                    request_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.TokenActionRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_oauth__pb2.StatusResponse.SerializeToString,
+            ),
+            'Introspect': grpc.unary_unary_rpc_method_handler(
+                    servicer.Introspect,
+                    request_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.TokenActionRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_oauth__pb2.IntrospectResponse.SerializeToString,
+            ),
             'ValidateToken': grpc.unary_unary_rpc_method_handler(
                     servicer.ValidateToken,
                     request_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.ValidateTokenRequest.FromString,
@@ -324,6 +371,11 @@ def add_OAuthServiceServicer_to_server(servicer, server):
                     servicer.GetMetadata,
                     request_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.MetadataRequest.FromString,
                     response_serializer=oauthplugin_dot_v1_dot_oauth__pb2.MetadataResponse.SerializeToString,
+            ),
+            'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=oauthplugin_dot_v1_dot_oauth__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_oauth__pb2.ListAuditEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -661,6 +713,60 @@ class OAuthService:
             _registered_method=True)
 
     @staticmethod
+    def Revoke(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oauthplugin.v1.OAuthService/Revoke',
+            oauthplugin_dot_v1_dot_oauth__pb2.TokenActionRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_oauth__pb2.StatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Introspect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oauthplugin.v1.OAuthService/Introspect',
+            oauthplugin_dot_v1_dot_oauth__pb2.TokenActionRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_oauth__pb2.IntrospectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ValidateToken(request,
             target,
             options=(),
@@ -785,6 +891,33 @@ class OAuthService:
             '/oauthplugin.v1.OAuthService/GetMetadata',
             oauthplugin_dot_v1_dot_oauth__pb2.MetadataRequest.SerializeToString,
             oauthplugin_dot_v1_dot_oauth__pb2.MetadataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oauthplugin.v1.OAuthService/ListAuditEvents',
+            oauthplugin_dot_v1_dot_oauth__pb2.ListAuditEventsRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_oauth__pb2.ListAuditEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
