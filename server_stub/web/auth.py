@@ -79,9 +79,19 @@ class Session:
         return self.has_permission(perms.MANAGE_SYSTEM)
 
 
-def session_expired() -> AppErrorResponse:
+BEARER_REALM = 'Bearer realm="mattermost"'
+
+
+def session_expired(request: web.Request | None = None) -> AppErrorResponse:
+    """401 with RFC 6750's challenge: `error="invalid_token"` only when a bearer token was presented (an
+    invalid, expired or revoked one); a request without credentials gets the bare challenge (section 3.1)."""
+    challenge = BEARER_REALM
+    if request is not None and "access_token" not in request.query and \
+            request.headers.get("Authorization", "").partition(" ")[0].lower() in ("bearer", "token"):
+        challenge += ', error="invalid_token", error_description="The access token is invalid, expired or revoked."'
     return AppErrorResponse(401, "api.context.session_expired.app_error",
-                            "Invalid or expired session, please login again.")
+                            "Invalid or expired session, please login again.",
+                            headers={"WWW-Authenticate": challenge})
 
 
 def permission_error() -> AppErrorResponse:
@@ -195,7 +205,7 @@ async def require_session(request: web.Request, *, trust_requester: bool = False
     """The caller's session; 401 `api.context.session_expired.app_error` without one."""
     session = await optional_session(request, trust_requester=trust_requester)
     if session is None:
-        raise session_expired()
+        raise session_expired(request)
     return session
 
 
@@ -207,7 +217,7 @@ async def current_user(request: web.Request, *, trust_requester: bool = False) -
         if session.local:
             raise AppErrorResponse(400, "api.context.invalid_url_param.app_error",
                                    "Invalid or missing user_id parameter in request URL.")
-        raise session_expired()
+        raise session_expired(request)
     return user
 
 

@@ -226,3 +226,13 @@ def test_oauth_routes_answer_501_while_the_plugin_is_disabled(api, admin, host):
     finally:
         api.post("/api/v4/plugins/oauth-provider/enable", token=admin.token)
         host.wait_state(2)
+
+
+def test_bearer_errors_follow_rfc_6750(api):
+    bare = api.get("/api/v4/users/me")
+    assert bare.status == 401
+    assert bare.headers["WWW-Authenticate"] == 'Bearer realm="mattermost"', "no credentials: no error attribute"
+    bad = api.get("/api/v4/users/me", token="not-a-valid-token")
+    assert bad.status == 401
+    assert 'error="invalid_token"' in bad.headers["WWW-Authenticate"]
+    assert bad.error_id == "api.context.session_expired.app_error"
