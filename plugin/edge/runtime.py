@@ -90,10 +90,17 @@ class PluginRuntime:
 
 
 def open_store(server_config: dict, plugin_config: dict):
-    """The plugin's database: `datasource` from its settings, else a SQLite file under the host's data
-    directory (FileSettings.Directory/plugins/<id>/oauth.db)."""
+    """The plugin's database, from its settings DriverName and DataSource (Mattermost's SqlSettings naming):
+    `sqlite` (the default) with a file, else a SQLite file under the host's data directory
+    (FileSettings.Directory/plugins/<id>/oauth.db); or `postgres` with a DSN, shared by several nodes."""
     driver = (plugin_config.get("drivername") or "sqlite").lower()
     source = plugin_config.get("datasource") or ""
+    if driver in ("postgres", "postgresql"):
+        if not source:
+            raise ValueError("DriverName postgres needs a DataSource (a PostgreSQL connection string)")
+        from plugin.store.postgres import PostgresStore
+
+        return PostgresStore(source)
     if driver != "sqlite":
         raise ValueError(f"unsupported database driver {driver!r}")
     if not source:

@@ -71,6 +71,8 @@ MESSAGES: dict[str, str] = {
     # rate limits and the audit trail (this plugin's own ids)
     "api.oauth.rate_limited.app_error": "Too many requests. Please try again later.",
     "app.oauth.audit.list.app_error": "Unable to read the OAuth audit trail.",
+    # the database cannot be reached (503 with Retry-After; this plugin's own id)
+    "app.store.unavailable.app_error": "The database is unavailable. Please try again in a moment.",
     # model.oauth.* (OAuthApp.IsValid, ValidateForGrantType)
     "model.oauth.is_valid.app_id.app_error": "Invalid app id.",
     "model.oauth.is_valid.create_at.app_error": "Create at must be a valid time.",
@@ -171,11 +173,13 @@ def app_error(
     oauth_error: str = "",
     detailed_error: str = "",
     message: str | None = None,
+    retry_after: int = 0,
     **params: str,
 ) -> AppError:
     """Build an AppError with Mattermost's English message for `id`."""
     text = message if message is not None else MESSAGES[id].format(**params)
-    return AppError(id, text, status, detailed_error=detailed_error, oauth_error=oauth_error)
+    return AppError(id, text, status, detailed_error=detailed_error, oauth_error=oauth_error,
+                    retry_after=retry_after)
 
 
 class DCRError(Exception):

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from plugin.store.contract import AlreadyExists, Store, StoreError
+from plugin.store.contract import AlreadyExists, Store, StoreError, StoreUnavailable
 from plugin.store.records import (
     AccessTokenRecord,
     AppRecord,
@@ -48,6 +48,7 @@ from .rfc6749 import (
     RESPONSE_TYPE_CODE,
     RESPONSE_TYPE_TOKEN,
     SERVER_ERROR,
+    TEMPORARILY_UNAVAILABLE,
     UNSUPPORTED_RESPONSE_TYPE,
     AuthorizeRequest,
     TokenActionRequest,
@@ -145,11 +146,26 @@ def normalize_paging(page: int | None, per_page: int | None) -> tuple[int, int]:
     return page, min(per_page, MAX_PER_PAGE)
 
 
+STORE_UNAVAILABLE = "app.store.unavailable.app_error"
+STORE_RETRY_AFTER_SECONDS = 1
+
+
+def store_unavailable(exc: StoreUnavailable) -> AppError:
+    """503 with Retry-After: the database cannot be reached now (PostgreSQL down or unreachable); nothing was
+    acknowledged, and the same request may succeed in a moment."""
+    log.error("store unavailable: %s", exc)
+    return app_error(STORE_UNAVAILABLE, 503, oauth_error=TEMPORARILY_UNAVAILABLE,
+                     retry_after=STORE_RETRY_AFTER_SECONDS)
+
+
 @contextmanager
 def _store_errors(error_id: str, status: int = 500, oauth_error: str = "") -> Iterator[None]:
-    """Turn a database failure into Mattermost's 500 for the operation; log the detail server-side."""
+    """Turn a database failure into Mattermost's 500 for the operation (503 with Retry-After while the database
+    is unreachable); log the detail server-side."""
     try:
         yield
+    except StoreUnavailable as exc:
+        raise store_unavailable(exc) from exc
     except StoreError as exc:
         log.error("store failure (%s): %s", error_id, exc)
         raise app_error(error_id, status, oauth_error=oauth_error) from exc
@@ -277,6 +293,8 @@ class OAuthProvider:
             self.store.save_app(record)
         except AlreadyExists as exc:
             raise app_error("app.oauth.save_app.existing.app_error", 400) from exc
+        except StoreUnavailable as exc:
+            raise store_unavailable(exc) from exc
         except StoreError as exc:
             log.error("store failure saving app: %s", exc)
             raise app_error("app.oauth.save_app.save.app_error", 500) from exc
@@ -523,7 +541,8 @@ class OAuthProvider:
             self.store.save_consent(ConsentRecord(user_id, record.id, scope, self._now()))
         except StoreError as exc:
             log.error("store failure while authorizing client %s: %s", record.id, exc)
-            return error_redirect(request.redirect_uri, SERVER_ERROR, request.state, in_fragment,
+            error = TEMPORARILY_UNAVAILABLE if isinstance(exc, StoreUnavailable) else SERVER_ERROR
+            return error_redirect(request.redirect_uri, error, request.state, in_fragment,
                                   iss=settings.site_url)
         return url
 
@@ -671,6 +690,8 @@ class OAuthProvider:
         refresh_token, refresh = self._new_refresh_token(settings, app, grant, audience, access, now)
         try:
             self.store.issue_tokens(grant, access, refresh, code_hash=code_hash)
+        except StoreUnavailable as exc:
+            raise store_unavailable(exc) from exc
         except StoreError as exc:
             # The store refuses to issue for a code deleted since it was consumed (deauthorization, user
             # deactivation, app deletion racing this exchange): to the client that is an invalid code.
@@ -1019,6 +1040,8 @@ class OAuthProvider:
         try:
             self._save_new_app(app, secret)
         except AppError as exc:
+            if exc.id == STORE_UNAVAILABLE:
+                raise  # not the metadata's fault: 503 with Retry-After
             raise DCRError(INVALID_CLIENT_METADATA, exc.message, exc.status) from exc
         return registration_response(
             client_id=app.id,

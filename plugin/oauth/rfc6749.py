@@ -33,6 +33,7 @@ SCOPE_MAX = 128
 ACCESS_DENIED = "access_denied"
 UNSUPPORTED_RESPONSE_TYPE = "unsupported_response_type"
 SERVER_ERROR = "server_error"
+TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
 
 
 @dataclass

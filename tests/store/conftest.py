@@ -1,48 +1,66 @@
 """Store fixtures, parametrised over every implementation of the store contract.
 
-To run the contract suite against another implementation, add an entry to BACKENDS: a function that takes the
-test's temporary directory and returns a factory; every call of the factory opens a new, unmigrated store
-object on the same (per-test) database, so tests can reopen it or race two handles against each other.
+Each entry of BACKENDS is a context manager that takes the test's temporary directory and yields a factory;
+every call of the factory opens a new, unmigrated store object on the same (per-test, empty) database, so tests
+can reopen it or race two handles against each other. On leaving, the backend removes that database.
+
+- sqlite: a file in the test's temporary directory.
+- postgres: a schema of its own on the server named by OAUTH_TEST_POSTGRES_DSN (tests/postgres.py); without
+  one the postgres half of every test skips, or fails in CI.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ContextManager
 
 import pytest
 
 from plugin.store.contract import Store
 from plugin.store.sqlite import SqliteStore
+from tests import postgres
 
 StoreFactory = Callable[[], Store]
 
 
-def _sqlite(tmp_path: Path) -> StoreFactory:
+@contextlib.contextmanager
+def _sqlite(tmp_path: Path) -> Iterator[StoreFactory]:
     # A subdirectory that does not exist yet: migrate() must create it.
     path = str(tmp_path / "data" / "oauth.db")
-    return lambda: SqliteStore(path)
+    yield lambda: SqliteStore(path)
 
 
-BACKENDS: dict[str, Callable[[Path], StoreFactory]] = {
+@contextlib.contextmanager
+def _postgres(tmp_path: Path) -> Iterator[StoreFactory]:
+    from plugin.store.postgres import PostgresStore
+
+    with postgres.fresh_schema(postgres.require_dsn()) as dsn:
+        yield lambda: PostgresStore(dsn)
+
+
+BACKENDS: dict[str, Callable[[Path], ContextManager[StoreFactory]]] = {
     "sqlite": _sqlite,
-    # "postgres": _postgres,  # e.g. a fresh schema per test on a server named by an environment variable
+    "postgres": _postgres,
 }
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """Factory of store handles on this test's database; every handle is closed after the test."""
-    make = BACKENDS[request.param](tmp_path)
-    opened: list[Store] = []
+    with BACKENDS[request.param](tmp_path) as make:
+        opened: list[Store] = []
 
-    def factory() -> Store:
-        store = make()
-        opened.append(store)
-        return store
+        def factory() -> Store:
+            store = make()
+            opened.append(store)
+            return store
 
-    yield factory
-    for store in opened:
-        store.close()
+        try:
+            yield factory
+        finally:
+            for store in opened:
+                store.close()
 
 
 @pytest.fixture
