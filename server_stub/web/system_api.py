@@ -43,25 +43,32 @@ async def get_config(request: web.Request) -> web.Response:
     return json_response(request, config_rules.sanitize(host.config.get(), _plugin_secrets(host)), headers=NO_CACHE)
 
 
+def change_config(host, incoming, *, full: bool = False, by: str = "") -> dict:
+    """Apply a configuration change (PUT /config/patch, or PUT /config when `full`) through the config store, so
+    listeners run (plugins get OnConfigurationChange, roles follow the settings). Answers the configuration in
+    force; raises config_rules.ConfigError. The System Console pages use this too."""
+    current = host.config.get()
+    defaults = None
+    if full:
+        defaults = default_config(host.config.data_dir, current["ServiceSettings"].get("ListenAddress", ""))
+    new = config_rules.apply_change(current, incoming, defaults=defaults, plugin_secrets=_plugin_secrets(host))
+    if new != current:
+        host.config.save(new)
+        log.info("configuration changed", extra={"by": by or "local"})
+    return host.config.get()
+
+
 async def _change_config(request: web.Request, full: bool) -> web.Response:
     host = _host(request)
     incoming = await read_json(request, "config", max_payload_bytes(host.config.config))
     if not isinstance(incoming, dict):
         raise invalid_body_param("config")
     session = await _require_admin(request)
-    current = host.config.get()
-    defaults = None
-    if full:
-        defaults = default_config(host.config.data_dir, current["ServiceSettings"].get("ListenAddress", ""))
-    secrets = _plugin_secrets(host)
     try:
-        new = config_rules.apply_change(current, incoming, defaults=defaults, plugin_secrets=secrets)
+        config = change_config(host, incoming, full=full, by=session.user_id)
     except config_rules.ConfigError as exc:
         raise config_error(exc) from None
-    if new != current:
-        host.config.save(new)  # listeners: plugins get OnConfigurationChange, roles follow the settings
-        log.info("configuration changed through the API", extra={"by": session.user_id or "local"})
-    return json_response(request, config_rules.sanitize(host.config.get(), secrets), headers=NO_CACHE)
+    return json_response(request, config_rules.sanitize(config, _plugin_secrets(host)), headers=NO_CACHE)
 
 
 def config_error(exc: config_rules.ConfigError) -> AppErrorResponse:

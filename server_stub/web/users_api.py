@@ -70,6 +70,22 @@ def user_json_for(user: User, session: auth.Session) -> dict:
 
 # --- POST /api/v4/users ----------------------------------------------------------------------------------------
 
+async def register_user(host, session: auth.Session | None, email: str, username: str, password: str,
+                        **profile) -> User:
+    """Mattermost's createUser for a caller: a system admin creates any account; anyone else signs up (the first
+    account of a fresh server becomes its system admin; later ones need TeamSettings.EnableOpenServer). Raises
+    AccountError. The sign-up page uses this too."""
+    accounts = host.accounts
+    if session is not None and session.is_system_admin:
+        return await asyncio.to_thread(accounts.create_user, email, username, password, **profile)
+    open_server = bool((host.config.config.get("TeamSettings") or {}).get("EnableOpenServer", False))
+    if not open_server and accounts.count_users() > 0:  # before validation, as Mattermost checks it
+        raise AccountError("api.user.create_user.no_open_server",
+                           "This server does not allow open signups. Please speak with your "
+                           "Administrator to receive an invitation.", 403)
+    return await asyncio.to_thread(accounts.signup, email, username, password, open_server, **profile)
+
+
 async def create_user(request: web.Request) -> web.Response:
     host = _host(request)
     body = await _body(request, "user")
@@ -78,17 +94,8 @@ async def create_user(request: web.Request) -> web.Response:
     password = get_str(body, "password", required=True)
     profile = {key: get_str(body, key) for key in ("first_name", "last_name", "nickname", "locale")}
     session = await auth.optional_session(request)
-    accounts = host.accounts
     try:
-        if session is not None and session.is_system_admin:
-            user = await asyncio.to_thread(accounts.create_user, email, username, password, **profile)
-        else:
-            open_server = bool((host.config.config.get("TeamSettings") or {}).get("EnableOpenServer", False))
-            if not open_server and accounts.count_users() > 0:  # before validation, as Mattermost checks it
-                raise AccountError("api.user.create_user.no_open_server",
-                                   "This server does not allow open signups. Please speak with your "
-                                   "Administrator to receive an invitation.", 403)
-            user = await asyncio.to_thread(accounts.signup, email, username, password, open_server, **profile)
+        user = await register_user(host, session, email, username, password, **profile)
     except AccountError as exc:
         raise _account_error(exc) from None
     log.info("user created", extra={"user_id": user.id, "roles": user.roles})
@@ -103,6 +110,18 @@ def _session_props(request: web.Request) -> dict:
             "is_oauth_user": "false", "is_guest": "false"}
 
 
+def start_session(request: web.Request, user: User):
+    """A new web session for a user who just proved their password: answers (token, session record, cookie max age
+    in seconds). ServiceSettings.SessionLengthWebInHours sets its lifetime. The log-in page uses this too."""
+    host = _host(request)
+    service = host.config.config.get("ServiceSettings") or {}
+    hours = service.get("SessionLengthWebInHours", 720)
+    hours = hours if isinstance(hours, int) and not isinstance(hours, bool) and hours > 0 else 720
+    token, record = host.accounts.create_session(user.id, hours * 3600 * 1000, _session_props(request))
+    log.info("user logged in", extra={"user_id": user.id, "session_id": record.id})
+    return token, record, hours * 3600
+
+
 async def login(request: web.Request) -> web.Response:
     host = _host(request)
     body = await _body(request, "login_id")
@@ -114,15 +133,11 @@ async def login(request: web.Request) -> web.Response:
         user = await asyncio.to_thread(host.accounts.authenticate, login_id, password)
     except AccountError as exc:
         raise _account_error(exc) from None
-    service = host.config.config.get("ServiceSettings") or {}
-    hours = service.get("SessionLengthWebInHours", 720)
-    hours = hours if isinstance(hours, int) and not isinstance(hours, bool) and hours > 0 else 720
-    token, record = host.accounts.create_session(user.id, hours * 3600 * 1000, _session_props(request))
+    token, record, max_age = start_session(request, user)
     response = json_response(request, user.to_json(), headers={"Token": token})
     # Mattermost sets the cookies only for its web app (which sends X-Requested-With); API clients use the header.
     if request.headers.get(auth.HEADER_REQUESTED_WITH) == auth.REQUESTED_WITH_XML:
-        auth.attach_session_cookies(response, request, token, user.id, record.csrf_token, hours * 3600)
-    log.info("user logged in", extra={"user_id": user.id, "session_id": record.id})
+        auth.attach_session_cookies(response, request, token, user.id, record.csrf_token, max_age)
     return response
 
 
