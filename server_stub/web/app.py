@@ -54,4 +54,8 @@ def create_app(host, local_mode: bool = False) -> web.Application:
     app.router.add_static("/static/", STATIC_DIR)
     app.router.add_get("/api/v4/system/ping", ping)
     add_core_routes(app)
+    if not local_mode:  # the local-mode socket serves the command line's API, not people
+        from .pages_routes import add_page_routes
+
+        add_page_routes(app)
     return app

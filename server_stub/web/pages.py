@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import urllib.parse
+from typing import Iterable
 
 import jinja2
 from aiohttp import web
@@ -13,10 +16,38 @@ TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 
+_CSP = ("default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+_ORIGIN = re.compile(r"^[a-z][a-z0-9+.\-]*://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
+
+
+def redirect_target_source(url: str) -> str:
+    """The CSP source (origin) of a URL a form's answer may redirect to, or "" when it is none that can be named."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return ""
+    if not parts.scheme or not parts.netloc or "@" in parts.netloc:
+        return ""
+    origin = f"{parts.scheme.lower()}://{parts.netloc}"
+    return origin if _ORIGIN.match(origin) else ""
+
+
+def csp(redirect_targets: Iterable[str] = ()) -> str:
+    """The pages' Content-Security-Policy. Browsers apply form-action to every redirect that follows a form's
+    submission too, so a form whose answer redirects to another site (the consent form to the app's redirect_uri,
+    the log-in form through /oauth/authorize) names that site's origin."""
+    sources = ["'self'"]
+    for target in redirect_targets:
+        source = redirect_target_source(target)
+        if source and source not in sources:
+            sources.append(source)
+    return _CSP.format(form_action=" ".join(sources))
+
+
 PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
-                               "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": csp(),
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -42,4 +73,5 @@ async def consent_page(request: web.Request, app, authorize_request) -> web.Resp
     session = await auth.optional_session(request)
     fields = {f.name: getattr(authorize_request, f.name) for f in authorize_request.DESCRIPTOR.fields}
     return render("consent.html", app=app, fields=fields, csrf=getattr(session, "csrf_token", ""),
-                  title=f"Authorize {app.name}")
+                  title=f"Authorize {app.name}",
+                  headers={"Content-Security-Policy": csp([authorize_request.redirect_uri])})
