@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from plugin.store import migrations
 from plugin.store.contract import AlreadyExists, Store, StoreError
+from plugin.store.records import AuditRecord
 
 from . import builders as b
 from .builders import HOUR_MS, NOW
@@ -735,3 +736,186 @@ def test_concurrent_writers_serialise_without_errors(store):
     users = race(THREADS, work)
     for i, user in enumerate(users):
         assert (store.get_consent(user, app.id) is None) == bool(i % 2)
+
+
+# --- the refresh-token grace window: sealed successors -------------------------------------------------------
+
+
+def test_rotate_refresh_token_keeps_the_sealed_successor_on_the_old_row_only(store):
+    """The grace window: the rotated row keeps the successor sealed (an opaque text the store never reads); the
+    successor's own row starts with none."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    a2, r2 = b.access(auth.grant), b.refresh(auth.grant)
+    sealed = "c2VhbGVk+/=" * 40  # base64-looking, longer than any one-line field
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW + 5, a2, r2, sealed) is True
+    old = store.get_refresh_token(auth.refresh.token_hash)
+    assert (old.rotated_at, old.successor_hash, old.successor_sealed) == (NOW + 5, r2.token_hash, sealed)
+    assert store.get_refresh_token(r2.token_hash).successor_sealed == ""
+
+
+def test_rotate_refresh_token_without_a_sealed_successor_keeps_it_empty(store):
+    """A grace window of 0 seals nothing: the rotated row has no successor to hand out again."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW, b.access(auth.grant), b.refresh(auth.grant))
+    assert store.get_refresh_token(auth.refresh.token_hash).successor_sealed == ""
+
+
+def test_losing_rotation_does_not_overwrite_the_winners_sealed_successor(store):
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    a2, r2 = b.access(auth.grant), b.refresh(auth.grant)
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW, a2, r2, "winner")
+    assert store.rotate_refresh_token(auth.refresh.token_hash, NOW + 1, b.access(auth.grant),
+                                      b.refresh(auth.grant), "loser") is False
+    old = store.get_refresh_token(auth.refresh.token_hash)
+    assert (old.rotated_at, old.successor_hash, old.successor_sealed) == (NOW, r2.token_hash, "winner")
+
+
+def test_forget_successors_clears_only_those_rotated_before_the_time(store):
+    """Housekeeping after the grace window: sealed successors of rows rotated before the cut-off go; the rows
+    themselves, their rotation mark and successor hash stay (reuse detection needs them); rows rotated at or after
+    the cut-off keep theirs."""
+    app = saved_app(store)
+    old_auth, recent_auth = b.authorize(store, app.id, b.new_id()), b.authorize(store, app.id, b.new_id())
+    old_next, recent_next = b.refresh(old_auth.grant), b.refresh(recent_auth.grant)
+    store.rotate_refresh_token(old_auth.refresh.token_hash, NOW - 31_000, b.access(old_auth.grant), old_next, "a")
+    store.rotate_refresh_token(recent_auth.refresh.token_hash, NOW - 30_000, b.access(recent_auth.grant),
+                               recent_next, "b")
+    assert store.forget_successors(NOW - 30_000) == 1
+    forgotten = store.get_refresh_token(old_auth.refresh.token_hash)
+    assert (forgotten.rotated_at, forgotten.successor_hash, forgotten.successor_sealed) == \
+        (NOW - 31_000, old_next.token_hash, "")
+    assert store.get_refresh_token(recent_auth.refresh.token_hash).successor_sealed == "b"
+    assert store.get_refresh_token(old_next.token_hash) == old_next  # the live successor is untouched
+    assert store.forget_successors(NOW - 30_000) == 0  # nothing left to forget before the cut-off
+    assert store.forget_successors(NOW) == 1
+
+
+def test_forget_successors_with_nothing_rotated_changes_nothing(store):
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    assert store.forget_successors(NOW + 24 * HOUR_MS) == 0
+    assert store.get_refresh_token(auth.refresh.token_hash) == auth.refresh
+
+
+# --- rate limits -------------------------------------------------------------------------------------------
+
+
+def test_hit_rate_limits_adds_each_cost_to_its_bucket_and_returns_the_counts_in_order(store):
+    window = NOW - NOW % 60_000
+    assert store.hit_rate_limits([("client:a", 1), ("addr:127.0.0.1", 1)], window) == [1, 1]
+    assert store.hit_rate_limits([("client:a", 1), ("addr:127.0.0.1", 1)], window) == [2, 2]
+    assert store.hit_rate_limits([("addr:127.0.0.1", 5), ("client:a", 4)], window) == [7, 6]
+    assert store.hit_rate_limits([("client:b", 1)], window) == [1]  # buckets are independent
+
+
+def test_hit_rate_limits_counts_each_window_separately(store):
+    window = NOW - NOW % 60_000
+    assert store.hit_rate_limits([("client:a", 3)], window) == [3]
+    assert store.hit_rate_limits([("client:a", 1)], window + 60_000) == [1]
+    assert store.hit_rate_limits([("client:a", 1)], window) == [4]
+
+
+def test_hit_rate_limits_of_no_bucket_returns_an_empty_list(store):
+    assert store.hit_rate_limits([], NOW) == []
+
+
+def test_hit_rate_limits_loses_no_hit_across_threads(store):
+    """Every node shares the counters: concurrent hits are added atomically, each caller sees a distinct count."""
+    window = NOW - NOW % 60_000
+    counts = race(THREADS, lambda i: store.hit_rate_limits([("client:raced", 1), ("addr:raced", 2)], window))
+    assert sorted(c[0] for c in counts) == list(range(1, THREADS + 1))
+    assert sorted(c[1] for c in counts) == list(range(2, 2 * THREADS + 1, 2))
+    assert store.hit_rate_limits([("client:raced", 0), ("addr:raced", 0)], window) == [THREADS, 2 * THREADS]
+
+
+def test_hit_rate_limits_is_shared_by_store_handles(open_store):
+    first, second = open_store(), open_store()
+    first.migrate()
+    second.migrate()
+    window = NOW - NOW % 60_000
+    counts = race(8, lambda i: (first if i % 2 else second).hit_rate_limits([("client:shared", 1)], window))
+    assert sorted(c[0] for c in counts) == list(range(1, 9))
+    assert second.hit_rate_limits([("client:shared", 1)], window) == [9]
+
+
+# --- the audit trail ---------------------------------------------------------------------------------------
+
+
+def audit_event(**fields) -> AuditRecord:
+    values = dict(id=b.new_id(), create_at=NOW, type="token_issued", user_id=b.new_id(), client_id=b.new_id(),
+                  grant_id=b.new_id(), remote_addr="127.0.0.1", detail='{"grant_type": "authorization_code"}')
+    values.update(fields)
+    return AuditRecord(**values)
+
+
+def test_save_audit_events_then_list_returns_every_field(store):
+    event = audit_event(remote_addr="2001:db8::1", detail='{"name": "Zapier \\u00e9t\\u00e9 日本", "n": 3}')
+    bare = audit_event(create_at=NOW - 1, type="user_revoked", client_id="", grant_id="", remote_addr="",
+                       detail="{}")
+    store.save_audit_events([event, bare])
+    assert store.list_audit_events(0, 10) == [event, bare]
+
+
+def test_list_audit_events_is_newest_first_and_pages(store):
+    events = [audit_event(create_at=NOW + i) for i in range(7)]
+    store.save_audit_events(events[:3])
+    store.save_audit_events(events[3:])
+    newest_first = events[::-1]
+    assert store.list_audit_events(0, 3) == newest_first[:3]
+    assert store.list_audit_events(3, 3) == newest_first[3:6]
+    assert store.list_audit_events(6, 3) == newest_first[6:]
+    assert store.list_audit_events(9, 3) == []
+
+
+def test_list_audit_events_pages_events_of_the_same_millisecond_without_repeats_or_gaps(store):
+    events = [audit_event(create_at=NOW) for _ in range(9)]
+    store.save_audit_events(events)
+    pages = [store.list_audit_events(offset, 2) for offset in range(0, 10, 2)]
+    seen = [e.id for page in pages for e in page]
+    assert sorted(seen) == sorted(e.id for e in events) and len(seen) == len(set(seen))
+
+
+def test_save_audit_events_of_an_empty_batch_saves_nothing(store):
+    store.save_audit_events([])
+    assert store.list_audit_events(0, 10) == []
+
+
+def test_save_audit_events_is_all_or_nothing(store):
+    """One transaction: a batch with a taken id fails (StoreError) and saves none of its events."""
+    first = audit_event()
+    store.save_audit_events([first])
+    batch = [audit_event(create_at=NOW + 1), audit_event(id=first.id, create_at=NOW + 2)]
+    with pytest.raises(StoreError):
+        store.save_audit_events(batch)
+    assert store.list_audit_events(0, 10) == [first]
+
+
+def test_save_audit_events_from_several_threads_keeps_them_all(store):
+    batches = [[audit_event(create_at=NOW + i) for _ in range(5)] for i in range(THREADS)]
+    race(THREADS, lambda i: store.save_audit_events(batches[i]))
+    assert len(store.list_audit_events(0, 200)) == 5 * THREADS
+
+
+def test_delete_audit_events_removes_only_events_created_before_the_time(store):
+    old, boundary, recent = (audit_event(create_at=NOW - 90 * 86_400_000 - 1),
+                             audit_event(create_at=NOW - 90 * 86_400_000), audit_event(create_at=NOW))
+    store.save_audit_events([old, boundary, recent])
+    assert store.delete_audit_events(NOW - 90 * 86_400_000) == 1
+    assert store.list_audit_events(0, 10) == [recent, boundary]
+    assert store.delete_audit_events(NOW - 90 * 86_400_000) == 0
+
+
+def test_audit_events_survive_revocations_and_app_deletion(store):
+    """The trail is not tied to the rows it describes: revoking a grant, a user or deleting the app keeps it."""
+    app = saved_app(store)
+    auth = b.authorize(store, app.id, b.new_id())
+    event = audit_event(user_id=auth.user_id, client_id=app.id, grant_id=auth.grant.id)
+    store.save_audit_events([event])
+    store.revoke_grant(auth.grant.id)
+    store.revoke_user(auth.user_id)
+    store.delete_app(app.id)
+    store.delete_expired(NOW + 365 * 24 * HOUR_MS)
+    assert store.list_audit_events(0, 10) == [event]
