@@ -16,6 +16,7 @@ run: $(INSTALLED)
 	$(PY) -m server_stub serve --listen $(LISTEN) --data-dir $(DATA)
 
 test: $(INSTALLED)
+	scripts/install-chromium   # Debian's chromium for tests/browser (apt, when /usr/bin/chromium is missing)
 	$(PY) -m pytest -q
 
 proto: $(INSTALLED)
