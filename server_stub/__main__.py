@@ -90,10 +90,10 @@ def cmd_plugin(args) -> int:
 
 
 def cmd_user(args) -> int:
-    from .accounts import AccountError, Accounts
+    from .accounts import AccountError, open_accounts
 
     config = ConfigStore(args.data_dir).get()
-    accounts = Accounts(config["SqlSettings"]["DataSource"])
+    accounts = open_accounts(config)
     roles = "system_admin system_user" if args.system_admin else "system_user"
     try:
         user = accounts.create_user(args.email, args.username, args.password, roles)

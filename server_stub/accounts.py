@@ -1,8 +1,12 @@
 """The host's own users, sessions and roles (Mattermost owns these, not the plugin).
 
-One module, plain SQL, SQLite by default (WAL, one connection per thread). The SQL sticks to what SQLite and
-PostgreSQL both understand (`ON CONFLICT ... DO NOTHING`, no `INSERT OR ...`, booleans as 0/1 parameters), so a
-PostgreSQL variant only has to swap the connection and the `?` placeholders.
+One module, plain SQL, SQLite by default (WAL, one connection per thread), PostgreSQL when
+SqlSettings.DriverName is "postgres" (SqlSettings.DataSource is then a DSN; several hosts share it). The SQL
+sticks to what both understand (`ON CONFLICT ... DO NOTHING`, no `INSERT OR ...`, booleans as 0/1 parameters);
+the dialect switch (`_Sqlite`, `_Postgres`) swaps the connection, the `?` placeholders and the row locks a
+read-then-write needs under PostgreSQL's READ COMMITTED (SQLite's BEGIN IMMEDIATE already serialises writers).
+While PostgreSQL is unreachable every call raises `DatabaseUnavailable` at once (the HTTP layer answers 503
+with Retry-After); it recovers by itself (plugin/store/pgpool.py, shared with the plugin's store).
 
 - Passwords: scrypt with a per-user salt.
 - Session tokens: 26-character Mattermost ids (128 random bits); only their SHA-256 is stored.
@@ -81,6 +85,10 @@ CREATE TABLE IF NOT EXISTS systems (
 # What Mattermost's login answers for an unknown login id or a wrong password (deliberately the same).
 INVALID_CREDENTIALS = ("api.user.login.invalid_credentials_email_username",
                        "Enter a valid email or username and/or password.")
+
+
+class DatabaseUnavailable(Exception):
+    """The accounts database cannot be reached now (PostgreSQL down or unreachable): try again shortly."""
 
 
 class AccountError(Exception):
@@ -235,19 +243,21 @@ def validate_new_user(email: str, username: str, password: str) -> tuple[str, st
     return email.lower(), username
 
 
-class Accounts:
-    def __init__(self, path: str, clock: Clock | None = None) -> None:
+class _Sqlite:
+    """One SQLite file: a connection per thread; writers serialise through BEGIN IMMEDIATE."""
+    name = "sqlite"
+    for_update = ""  # BEGIN IMMEDIATE holds the write lock: rows read in a write transaction cannot change
+    integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: str) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
-        self.clock = clock or SystemClock()
         self._local = threading.local()
-        db = self._conn()
-        db.executescript(SCHEMA)
-        self._seed_roles()
 
-    # --- plumbing ---------------------------------------------------------------------------------------------
+    def create_schema(self, schema: str) -> None:
+        self.reader().executescript(schema)
 
-    def _conn(self) -> sqlite3.Connection:
+    def reader(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
@@ -258,9 +268,9 @@ class Accounts:
         return db
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes the write lock up front (no read-then-upgrade deadlocks)."""
-        db = self._conn()
+        db = self.reader()
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -268,6 +278,148 @@ class Accounts:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def lock_users(self, db) -> None:
+        """Serialise with other writers of the users table (BEGIN IMMEDIATE already does)."""
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+class _PgRow(dict):
+    """A row by column name, like sqlite3.Row, and by position (`row[0]`)."""
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
+def _pg_rows(cursor):
+    names = [column.name for column in cursor.description or ()]
+    return lambda values: _PgRow(zip(names, values))
+
+
+class _PgResult:
+    """A statement's answer, read in full before its connection went back to the pool."""
+
+    def __init__(self, cursor) -> None:
+        self.rowcount = cursor.rowcount
+        self._rows = cursor.fetchall() if cursor.description else []
+
+    def fetchone(self):
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list:
+        return list(self._rows)
+
+
+class _PgConnection:
+    """What the SQL in this module needs of a connection: `execute` with `?` placeholders."""
+
+    def __init__(self, conn) -> None:
+        conn.row_factory = _pg_rows
+        self._conn = conn
+
+    def execute(self, sql: str, params=()):
+        return self._conn.execute(sql.replace("?", "%s"), tuple(params))
+
+
+class _PgReader:
+    """Each statement on its own, in autocommit, on a pooled connection."""
+
+    def __init__(self, pool) -> None:
+        self._pool = pool
+
+    def execute(self, sql: str, params=()) -> _PgResult:
+        return self._pool.read(lambda conn: _PgResult(_PgConnection(conn).execute(sql, params)))
+
+
+class _Postgres:
+    """A PostgreSQL database (a DSN), shared by several hosts."""
+    name = "postgres"
+    for_update = " FOR UPDATE"  # READ COMMITTED: lock what a read-then-write reads
+    USERS_LOCK = 0x686F737475736572  # pg_advisory_xact_lock key ("hostuser")
+    SCHEMA_LOCK = 0x686F7374736368  # ("hostsch")
+
+    def __init__(self, dsn: str) -> None:
+        import psycopg
+
+        from plugin.store.pgpool import PgPool
+
+        self.integrity_errors = (psycopg.IntegrityError,)
+        try:
+            self._pool = PgPool(dsn, name="host-accounts", min_size=1, max_size=8,
+                                unavailable=DatabaseUnavailable, closed=DatabaseUnavailable)
+        except psycopg.Error as exc:
+            raise ValueError(f"invalid SqlSettings.DataSource: {exc}") from None
+
+    def create_schema(self, schema: str) -> None:
+        statements = [statement.strip() for statement in schema.split(";") if statement.strip()]
+        with self.transaction() as db:
+            # Hosts starting together: CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL.
+            db.execute("SELECT pg_advisory_xact_lock(?)", (self.SCHEMA_LOCK,))
+            for statement in statements:
+                db.execute(statement)
+
+    def reader(self) -> _PgReader:
+        return _PgReader(self._pool)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[_PgConnection]:
+        with self._pool.transaction() as conn:
+            yield _PgConnection(conn)
+
+    def lock_users(self, db) -> None:
+        """Serialise writers that count users before inserting one (the first account becomes the admin)."""
+        db.execute("SELECT pg_advisory_xact_lock(?)", (self.USERS_LOCK,))
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_database(driver_name: str, data_source: str):
+    """SqlSettings.DriverName and DataSource as the database of the accounts."""
+    driver = (driver_name or "sqlite").lower()
+    if driver in ("postgres", "postgresql"):
+        if not data_source:
+            raise ValueError("SqlSettings.DriverName postgres needs a DataSource (a PostgreSQL connection string)")
+        return _Postgres(data_source)
+    if driver != "sqlite":
+        raise ValueError(f"unsupported SqlSettings.DriverName {driver_name!r}")
+    return _Sqlite(data_source)
+
+
+def open_accounts(config: dict, clock: Clock | None = None) -> "Accounts":
+    """The accounts of the host whose configuration this is (SqlSettings.DriverName and DataSource)."""
+    sql = config.get("SqlSettings") or {}
+    return Accounts(sql.get("DataSource") or "", clock=clock, driver_name=sql.get("DriverName") or "sqlite")
+
+
+class Accounts:
+    def __init__(self, path: str, clock: Clock | None = None, driver_name: str = "sqlite") -> None:
+        """`path` is SqlSettings.DataSource: a SQLite file, or a PostgreSQL DSN when `driver_name` is
+        "postgres"."""
+        self.db = open_database(driver_name, path)
+        self.path = path
+        self.clock = clock or SystemClock()
+        self.db.create_schema(SCHEMA)
+        self._seed_roles()
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
+
+    def _conn(self):
+        """For single statements outside a transaction (reads)."""
+        return self.db.reader()
+
+    def _transaction(self):
+        return self.db.transaction()
+
+    def close(self) -> None:
+        self.db.close()
 
     def _now(self) -> int:
         return self.clock.now_ms()
@@ -284,17 +436,22 @@ class Accounts:
 
     # --- users ------------------------------------------------------------------------------------------------
 
-    def _insert_user(self, db: sqlite3.Connection, user: User) -> None:
+    def _insert_user(self, db, user: User) -> None:
+        # A savepoint: after a failed statement PostgreSQL accepts nothing else in the transaction until it is
+        # rolled back to one, and the lookup below must run.
+        db.execute("SAVEPOINT insert_user")
         try:
             db.execute("INSERT INTO users (id, username, email, password_hash, roles, first_name, last_name, "
                        "nickname, locale, create_at, update_at, delete_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                        dataclasses.astuple(user))
-        except sqlite3.IntegrityError:
+        except self.db.integrity_errors:
+            db.execute("ROLLBACK TO SAVEPOINT insert_user")
             if db.execute("SELECT 1 FROM users WHERE email = ?", (user.email,)).fetchone():
                 raise AccountError("app.user.save.email_exists.app_error",
                                    "An account with that email already exists.") from None
             raise AccountError("app.user.save.username_exists.app_error",
                                "An account with that username already exists.") from None
+        db.execute("RELEASE SAVEPOINT insert_user")
 
     def _new_user(self, email: str, username: str, password: str, roles: str, profile: dict) -> User:
         email, username = validate_new_user(email, username, password)
@@ -317,6 +474,7 @@ class Accounts:
         after that, sign-up needs an open server. The count and the insert are one transaction."""
         user = self._new_user(email, username, password, perms.SYSTEM_USER_ROLE, profile)
         with self._transaction() as db:
+            self.db.lock_users(db)
             if db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0:
                 user.roles = f"{perms.SYSTEM_ADMIN_ROLE} {perms.SYSTEM_USER_ROLE}"
             elif not open_server:
@@ -356,7 +514,7 @@ class Accounts:
         """Activate or deactivate a user. Deactivation also revokes every host session of the user."""
         stamp = self._now()
         with self._transaction() as db:
-            row = db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+            row = db.execute("SELECT * FROM users WHERE id = ?" + self.db.for_update, (user_id,)).fetchone()
             if row is None:
                 return None
             user = User(**dict(row))
@@ -475,7 +633,8 @@ class Accounts:
     def set_role_permission(self, role_name: str, permission: str, granted: bool) -> bool:
         """Grant or remove one permission of a role; answers whether anything changed."""
         with self._transaction() as db:
-            row = db.execute("SELECT permissions FROM roles WHERE name = ?", (role_name,)).fetchone()
+            row = db.execute("SELECT permissions FROM roles WHERE name = ?" + self.db.for_update,
+                             (role_name,)).fetchone()
             if row is None:
                 return False
             current = (row["permissions"] or "").split()

@@ -9,7 +9,7 @@ import signal
 from aiohttp import web
 
 from . import manifest
-from .accounts import Accounts, follow_integration_setting
+from .accounts import follow_integration_setting, open_accounts
 from .config import ConfigStore, site_url
 from .gateway import Gateway
 from .plugins import PROJECT_DIR, PluginEnvironment
@@ -22,7 +22,7 @@ class Host:
     def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None) -> None:
         self.config = ConfigStore(data_dir, listen)
         self._enable_prepackaged()
-        self.accounts = Accounts(self.config.config["SqlSettings"]["DataSource"])
+        self.accounts = open_accounts(self.config.config)
         follow_integration_setting(self.config, self.accounts)
         self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout)
         self.gateway = Gateway(self.plugins, manifest.load(PROJECT_DIR).id)

@@ -30,11 +30,12 @@ that must not interleave with others take row locks first (see plugin/store/post
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import psycopg
@@ -117,9 +118,13 @@ class PgPool:
         self._probe_interval = probe_interval
         self._unavailable, self._closed_error = unavailable, closed
         self._lock = threading.Lock()
-        self._pool: ConnectionPool | None = self._new_pool()
+        self._probe_lock = threading.Lock()
+        # No pool until a first probe connects: the first call then fails at once when the server is down, instead
+        # of waiting `acquire_timeout` for a pool that cannot fill.
+        self._pool: ConnectionPool | None = None
         self._next_probe = 0.0
-        self._down_reason = ""
+        self._down_reason = "not connected yet"
+        self._connected_once = False
         self._closed = False
 
     # --- public ------------------------------------------------------------------------------------------------
@@ -130,10 +135,6 @@ class PgPool:
     def write(self, work: Callable[[psycopg.Connection], T]) -> T:
         """Run `work(conn)` in one READ COMMITTED transaction and commit; roll back on any exception."""
         return self._run(work, transaction=True)
-
-    @property
-    def is_down(self) -> bool:
-        return self._pool is None and not self._closed
 
     def close(self) -> None:
         with self._lock:
@@ -163,21 +164,30 @@ class PgPool:
                 raise self._closed_error(f"{self.name}: closed")
             if self._pool is not None:
                 return self._pool
-            now = time.monotonic()
-            if now < self._next_probe:
+            if time.monotonic() < self._next_probe:  # known to be down: fail at once
                 raise self._unavailable(f"{self.name}: database unavailable ({self._down_reason})")
-            self._next_probe = now + self._probe_interval  # this caller probes; the others fail fast meanwhile
-        reason = self._probe()
-        with self._lock:
-            if self._closed:
-                raise self._closed_error(f"{self.name}: closed")
-            if reason is not None:
-                self._down_reason = reason
-                raise self._unavailable(f"{self.name}: database unavailable ({reason})")
-            if self._pool is None:
-                self._pool = self._new_pool()
-                log.warning("database reachable again; new connection pool", extra={"pool": self.name})
-            return self._pool
+        with self._probe_lock:  # one caller probes; the others wait for its outcome (at most connect_timeout)
+            with self._lock:
+                if self._closed:
+                    raise self._closed_error(f"{self.name}: closed")
+                if self._pool is not None:
+                    return self._pool
+                if time.monotonic() < self._next_probe:
+                    raise self._unavailable(f"{self.name}: database unavailable ({self._down_reason})")
+            reason = self._probe()
+            with self._lock:
+                if self._closed:
+                    raise self._closed_error(f"{self.name}: closed")
+                if reason is not None:
+                    self._down_reason = reason
+                    self._next_probe = time.monotonic() + self._probe_interval
+                    raise self._unavailable(f"{self.name}: database unavailable ({reason})")
+                if self._pool is None:
+                    self._pool = self._new_pool()
+                    if self._connected_once:
+                        log.warning("database reachable again; new connection pool", extra={"pool": self.name})
+                    self._connected_once = True
+                return self._pool
 
     def _probe(self) -> str | None:
         """None when a new connection can be made now, else why not."""
@@ -211,12 +221,11 @@ class PgPool:
             raise self._unavailable(f"{self.name}: database unavailable ({reason})") from error
 
     # --- running work ---------------------------------------------------------------------------------------------
-    def _run(self, work: Callable[[psycopg.Connection], T], transaction: bool) -> T:
-        lost_retries, conflict_retries = 1, CONFLICT_RETRIES
+    def _getconn(self) -> tuple[ConnectionPool, psycopg.Connection]:
         while True:
             pool = self._current_pool()
             try:
-                conn = pool.getconn(timeout=self._acquire_timeout)
+                return pool, pool.getconn(timeout=self._acquire_timeout)
             except PoolClosed:
                 continue  # replaced meanwhile by another caller: take the new one (or the closed error)
             except PoolTimeout as exc:
@@ -224,6 +233,11 @@ class PgPool:
                 self._connection_lost(pool, exc, replace=False)
                 raise self._unavailable(f"{self.name}: no connection free within {self._acquire_timeout} s") \
                     from exc
+
+    def _run(self, work: Callable[[psycopg.Connection], T], transaction: bool) -> T:
+        lost_retries, conflict_retries = 1, CONFLICT_RETRIES
+        while True:
+            pool, conn = self._getconn()
             committing = False
             try:
                 if transaction:
@@ -257,6 +271,43 @@ class PgPool:
                 raise
             finally:
                 pool.putconn(conn)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """`write` for callers that run a block rather than hand over a function: one READ COMMITTED transaction,
+        committed when the block ends, rolled back when it raises. A block cannot be run again, so only its BEGIN
+        is retried (on a fresh pool, when the connection it got was dead); a connection lost inside the block is
+        `unavailable` (the server rolled the transaction back)."""
+        lost_retries = 1
+        while True:
+            pool, conn = self._getconn()
+            try:
+                conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                break
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                pool.putconn(conn)
+                if (conn.broken or conn.closed) and lost_retries > 0:
+                    lost_retries -= 1
+                    self._connection_lost(pool, exc)  # raises when down
+                    continue
+                raise self._unavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        committing = False
+        try:
+            yield conn
+            committing = True
+            conn.execute("COMMIT")
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if conn.broken or conn.closed:
+                self._connection_lost(pool, exc)  # raises when down
+                what = "during COMMIT; outcome unknown" if committing else "; rolled back"
+                raise self._unavailable(f"{self.name}: connection lost {what}") from exc
+            _rollback(conn)
+            raise self._unavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            pool.putconn(conn)
 
 
 def _rollback(conn: psycopg.Connection) -> None:

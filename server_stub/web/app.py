@@ -6,6 +6,7 @@ import os
 
 from aiohttp import web
 
+from ..accounts import DatabaseUnavailable
 from .keys import HOST_KEY, LOCAL_MODE_KEY  # noqa: F401 - re-exported
 from .responses import AppErrorResponse, app_error, json_response, request_id
 
@@ -29,6 +30,12 @@ async def error_middleware(request: web.Request, handler):
             return app_error(request, 413, "api.context.request_body_too_large.app_error",
                              "The request body is too large.")
         raise
+    except DatabaseUnavailable as exc:
+        log.error("database unavailable", extra={"request_id": request_id(request), "path": request.path,
+                                                  "error": str(exc)})
+        return app_error(request, 503, "app.store.unavailable.app_error",
+                         "The database is unavailable. Please try again in a moment.",
+                         headers={"Retry-After": "1"})
     except Exception:
         log.exception("unhandled error", extra={"request_id": request_id(request), "path": request.path})
         return app_error(request, 500, "api.context.unknown.app_error",

@@ -42,8 +42,13 @@ def invalid_body(request: web.Request, name: str) -> web.Response:
                      f"Invalid or missing {name} in request body.")
 
 
+def retry_headers(error: common_pb2.AppError) -> dict | None:
+    """Retry-After when the plugin asks for it (429 rate limits, 503 while its database is unreachable)."""
+    return {"Retry-After": str(error.retry_after_seconds)} if error.retry_after_seconds else None
+
+
 def rpc_error(request: web.Request, error: common_pb2.AppError) -> web.Response:
-    headers = {"Retry-After": str(error.retry_after_seconds)} if error.retry_after_seconds else None
+    headers = retry_headers(error)
     return app_error(request, error.status_code or 500, error.id, error.message, error.detailed_error,
                      headers=headers)
 
@@ -200,7 +205,8 @@ async def begin_authorization(request, gateway, ctx):
     try:
         answer = await gateway.call("BeginAuthorization", message)
     except RpcFailed as failed:
-        return pages.error_page(request, failed.error.status_code or 500, failed.error.message)
+        return pages.error_page(request, failed.error.status_code or 500, failed.error.message,
+                                headers=retry_headers(failed.error))
     if answer.outcome == oauth_pb2.BeginAuthorizationResponse.LOGIN:
         raise web.HTTPFound("/login?" + urllib.parse.urlencode({"redirect_to": request.path_qs}))
     if answer.outcome == oauth_pb2.BeginAuthorizationResponse.REDIRECT:
@@ -374,7 +380,7 @@ async def register_client(request, gateway, ctx):
     except RpcFailed as failed:
         return json_response(request, {"error": failed.error.oauth_error or "invalid_client_metadata",
                                        "error_description": failed.error.message},
-                             status=failed.error.status_code or 400)
+                             status=failed.error.status_code or 400, headers=retry_headers(failed.error))
     body = {"client_id": answer.client_id}
     if answer.client_secret:
         body["client_secret"] = answer.client_secret
@@ -477,7 +483,8 @@ async def consent_decision(request: web.Request) -> web.Response:
     try:
         answer = await request.app[GATEWAY_KEY].call("DecideConsent", message)
     except RpcFailed as failed:
-        return pages.error_page(request, failed.error.status_code or 500, failed.error.message)
+        return pages.error_page(request, failed.error.status_code or 500, failed.error.message,
+                                headers=retry_headers(failed.error))
     except PluginUnavailable as exc:
         return pages.error_page(request, exc.status, exc.message, headers=exc.headers)
     raise web.HTTPSeeOther(answer.redirect_url)

@@ -32,9 +32,11 @@ def gateway_error(exc: Exception) -> AppErrorResponse:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
         return AppErrorResponse(exc.status, exc.error_id, exc.message, headers=headers)
     error = getattr(exc, "error", None)
+    retry_after = getattr(error, "retry_after_seconds", 0)
     return AppErrorResponse(getattr(error, "status_code", 0) or 500,
                             getattr(error, "id", "") or "api.context.unknown.app_error",
-                            getattr(error, "message", "") or "An unexpected error occurred. Please try again.")
+                            getattr(error, "message", "") or "An unexpected error occurred. Please try again.",
+                            headers={"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def _is_gateway_error(exc: Exception) -> bool:

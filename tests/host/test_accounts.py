@@ -1,10 +1,15 @@
 """The host's account store on its own (no HTTP): session expiry on an injected clock, permissions as the union
-of roles, the first-user rule, and the integrations setting's hold on system_user."""
+of roles, the first-user rule, and the integrations setting's hold on system_user. Every test runs on SQLite and
+on PostgreSQL (SqlSettings.DriverName "postgres"; a schema of its own on OAUTH_TEST_POSTGRES_DSN, see
+tests/postgres.py)."""
 from __future__ import annotations
+
+import threading
 
 import pytest
 
 from server_stub.accounts import AccountError, Accounts, apply_integration_policy
+from tests import postgres
 
 
 class FakeClock:
@@ -20,9 +25,17 @@ def clock():
     return FakeClock()
 
 
-@pytest.fixture
-def accounts(tmp_path, clock):
-    return Accounts(str(tmp_path / "host.db"), clock=clock)
+@pytest.fixture(params=["sqlite", "postgres"])
+def accounts(request, tmp_path, clock):
+    if request.param == "sqlite":
+        store = Accounts(str(tmp_path / "host.db"), clock=clock)
+        yield store
+        store.close()
+        return
+    with postgres.fresh_schema(postgres.require_dsn()) as dsn:
+        store = Accounts(dsn, clock=clock, driver_name="postgres")
+        yield store
+        store.close()
 
 
 def test_session_is_valid_until_it_expires_then_gone(accounts, clock):
@@ -99,3 +112,33 @@ def test_integration_setting_is_applied_only_when_its_value_changes(accounts):
     apply_integration_policy(accounts, only_admins=True)
     apply_integration_policy(accounts, only_admins=False)
     assert user_can_manage_oauth()
+
+
+def test_an_existing_email_or_username_is_refused_and_the_transaction_goes_on(accounts):
+    accounts.create_user("a@example.com", "alice", "passw0rd")
+    with pytest.raises(AccountError) as email:
+        accounts.create_user("a@example.com", "alice2", "passw0rd")
+    assert email.value.error_id == "app.user.save.email_exists.app_error"
+    with pytest.raises(AccountError) as username:
+        accounts.signup("b@example.com", "alice", "passw0rd", open_server=True)
+    assert username.value.error_id == "app.user.save.username_exists.app_error"
+    assert accounts.count_users() == 1
+
+
+def test_concurrent_first_sign_ups_make_one_system_admin(accounts, monkeypatch):
+    import server_stub.accounts
+
+    monkeypatch.setattr(server_stub.accounts, "hash_password", lambda password: "not-a-hash")  # all race at once
+    barrier = threading.Barrier(8)
+    roles: list[str] = []
+
+    def sign_up(i: int) -> None:
+        barrier.wait()
+        roles.append(accounts.signup(f"u{i}@example.com", f"user{i}", "passw0rd", open_server=True).roles)
+
+    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(roles).count("system_admin system_user") == 1 and len(roles) == 8
