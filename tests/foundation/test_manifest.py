@@ -22,6 +22,18 @@ def test_project_manifest_is_valid_and_names_an_executable_inside_the_bundle():
     assert {"DriverName", "DataSource", "EnableImplicitGrant"} <= keys
 
 
+def test_the_data_source_is_a_secret_the_config_api_never_shows():
+    """A PostgreSQL DataSource holds a password: the manifest marks it secret, so the host sanitizes it."""
+    from server_stub.config_rules import FAKE_SETTING, sanitize, secret_plugin_settings
+
+    loaded = manifest.load(str(ROOT))
+    assert next(s for s in loaded.settings if s["key"] == "DataSource").get("secret") is True
+    config = {"PluginSettings": {"Plugins": {loaded.id: {"drivername": "postgres",
+                                                          "datasource": "postgres://u:pw@db/oauth"}}}}
+    shown = sanitize(config, secret_plugin_settings([loaded]))["PluginSettings"]["Plugins"][loaded.id]
+    assert shown == {"drivername": "postgres", "datasource": FAKE_SETTING}
+
+
 @pytest.mark.parametrize("change, message", [
     ({"id": "ab"}, "invalid plugin ID"),
     ({"id": "x" * 191}, "invalid plugin ID"),
