@@ -1,0 +1,164 @@
+"""Two nodes (two hosts, two plugin processes) over one PostgreSQL behave as one server: whatever one node
+writes, the other sees at its next request, and single use holds across them."""
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import threading
+
+import psycopg
+import pytest
+
+from tests import postgres
+
+from .conftest import (
+    CALLBACK,
+    code_for,
+    create_app,
+    exchange,
+    me,
+    pkce,
+    refresh,
+    sign_up,
+    start_nodes,
+    tokens_for,
+)
+
+
+@pytest.fixture(scope="module")
+def database():
+    with postgres.fresh_database(postgres.require_dsn()) as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="module")
+def nodes(database, tmp_path_factory):
+    started = start_nodes(tmp_path_factory.mktemp("cluster"), database)
+    yield started
+    for node in started:
+        node.process.stop()
+
+
+@pytest.fixture(scope="module")
+def a(nodes):
+    return nodes[0].api
+
+
+@pytest.fixture(scope="module")
+def b(nodes):
+    return nodes[1].api
+
+
+@pytest.fixture(scope="module")
+def admin_token(a) -> str:
+    return sign_up(a, "admin")[1]  # the first account of the shared database: its system admin
+
+
+@pytest.fixture(scope="module")
+def app(a, admin_token) -> dict:
+    return create_app(a, admin_token)
+
+
+_users = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def user(a, admin_token) -> tuple[str, str]:
+    return sign_up(a, f"user{next(_users)}", admin_token)
+
+
+def test_a_session_made_on_one_node_works_on_the_other_until_logged_out_there(a, b, user):
+    user_id, token = user
+    assert me(b, token).status == 200 and me(b, token).json["id"] == user_id
+    assert b.post("/api/v4/users/logout", token=token).status == 200
+    assert me(a, token).status == 401
+
+
+def test_an_app_created_on_one_node_is_listed_on_the_other(a, b, admin_token):
+    app = create_app(a, admin_token, name="Made on A")
+    listed = b.get("/api/v4/oauth/apps?per_page=200", token=admin_token)
+    assert listed.status == 200 and app["id"] in [item["id"] for item in listed.json]
+    assert b.get(f"/api/v4/oauth/apps/{app['id']}", token=admin_token).json["name"] == "Made on A"
+
+
+def test_a_code_issued_through_one_node_is_exchanged_at_the_other(a, b, app, user):
+    user_id, token = user
+    verifier, challenge = pkce()
+    code = code_for(a, token, app, challenge)
+    issued = exchange(b, app, code, verifier)
+    assert issued.status == 200, issued.body
+    for node in (a, b):
+        answer = me(node, issued.json["access_token"])
+        assert answer.status == 200 and answer.json["id"] == user_id
+    assert exchange(a, app, code, verifier).status == 400  # and it was single-use across nodes
+
+
+def test_a_token_revoked_at_one_node_is_refused_by_the_other_at_its_next_request(a, b, app, user):
+    tokens = tokens_for(a, user[1], app)
+    assert me(b, tokens["access_token"]).status == 200
+    assert a.post("/api/v4/users/logout", token=tokens["access_token"]).status == 200  # revokes its grant
+    assert me(b, tokens["access_token"]).status == 401
+    assert refresh(b, app, tokens["refresh_token"]).status == 404  # the whole grant went
+
+
+def test_deauthorizing_at_one_node_ends_the_apps_access_everywhere(a, b, app, user):
+    tokens = tokens_for(b, user[1], app)
+    assert a.post("/oauth/deauthorize", {"client_id": app["id"]}, token=user[1]).status == 200
+    assert me(b, tokens["access_token"]).status == 401 and me(a, tokens["access_token"]).status == 401
+
+
+def test_fifty_concurrent_exchanges_of_one_code_over_both_nodes_give_exactly_one_success(a, b, app, user):
+    verifier, challenge = pkce()
+    code = code_for(a, user[1], app, challenge)
+    barrier = threading.Barrier(50)
+
+    def attempt(i: int) -> int:
+        barrier.wait()
+        return exchange((a, b)[i % 2], app, code, verifier).status
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(attempt, range(50)))
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 400}, statuses  # the others: invalid_grant, none a 5xx
+
+
+def test_a_refresh_race_across_nodes_leaves_one_family(a, b, app, user, database):
+    """Both nodes refresh the same token at once: one request rotates it; the others, within the grace window,
+    get that same successor (two tabs), so the grant keeps exactly one live refresh token."""
+    tokens = tokens_for(a, user[1], app)
+    barrier = threading.Barrier(20)
+
+    def attempt(i: int):
+        barrier.wait()
+        return refresh((a, b)[i % 2], app, tokens["refresh_token"])
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        replies = list(pool.map(attempt, range(20)))
+    ok = [reply.json for reply in replies if reply.status == 200]
+    assert ok and all(reply.status in (200, 404) for reply in replies), [r.status for r in replies]
+    assert len({body["refresh_token"] for body in ok}) == 1  # one successor, whoever asked
+    successor = ok[0]
+    old_hash = hashlib.sha256(tokens["refresh_token"].encode()).hexdigest()
+    with psycopg.connect(database) as conn:
+        grant_id = conn.execute("SELECT grant_id FROM oauth_refresh_tokens WHERE token_hash = %s",
+                                (old_hash,)).fetchone()[0]
+        live = conn.execute("SELECT count(*) FROM oauth_refresh_tokens WHERE grant_id = %s AND rotated_at IS NULL",
+                            (grant_id,)).fetchone()[0]
+        grants = conn.execute("SELECT count(*) FROM oauth_grants WHERE id = %s", (grant_id,)).fetchone()[0]
+    assert (live, grants) == (1, 1)
+    assert me(b, successor["access_token"]).status == 200
+    again = refresh(b, app, successor["refresh_token"])
+    assert again.status == 200, again.body
+
+
+def test_both_nodes_use_the_same_schema_version(database, nodes):
+    from plugin.store import migrations
+
+    with psycopg.connect(database) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == [m.version for m in migrations.load("postgres")]  # each applied once, by one node
+
+
+def test_the_callback_is_the_registered_one_on_both_nodes(a, b, app, admin_token):
+    for node in (a, b):
+        assert node.get(f"/api/v4/oauth/apps/{app['id']}", token=admin_token).json["callback_urls"] == [CALLBACK]
