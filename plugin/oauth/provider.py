@@ -171,6 +171,12 @@ def _store_errors(error_id: str, status: int = 500, oauth_error: str = "") -> It
         raise app_error(error_id, status, oauth_error=oauth_error) from exc
 
 
+def _missing_token(error_id: str) -> AppError:
+    """RFC 7009 section 2.1 and RFC 7662 section 2.1: `token` is REQUIRED; without it the request is
+    invalid_request (RFC 6749 section 5.2), not an unknown token."""
+    return app_error(error_id, 400, oauth_error="invalid_request", message="invalid_request: Missing token.")
+
+
 class OAuthProvider:
     def __init__(self, store: Store, clock, settings: Settings | None = None) -> None:
         self.store = store
@@ -934,7 +940,9 @@ class OAuthProvider:
 
         def work() -> None:
             app = self._authenticate_client(request.client_id, request.client_secret, allow_public=True)
-            record = self._find_token(request.token, request.token_type_hint) if request.token else None
+            if not request.token:
+                raise _missing_token("api.oauth.revoke.missing_token.app_error")
+            record = self._find_token(request.token, request.token_type_hint)
             if record is None or record.client_id != app.id:
                 return
             with _store_errors("app.oauth.remove_access_data.app_error"):
@@ -955,7 +963,9 @@ class OAuthProvider:
 
         def work() -> dict:
             app = self._authenticate_client(request.client_id, request.client_secret, allow_public=False)
-            record = self._find_token(request.token, request.token_type_hint) if request.token else None
+            if not request.token:
+                raise _missing_token("api.oauth.introspect.missing_token.app_error")
+            record = self._find_token(request.token, request.token_type_hint)
             now = self._now()
             if record is None or record.client_id != app.id or (record.expires_at and now > record.expires_at):
                 return {"active": False}
