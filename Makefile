@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 LISTEN ?= 127.0.0.1:8065
 DATA ?= ./data
 
-.PHONY: run test proto clean
+.PHONY: run test proto clean two-nodes
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,8 +19,13 @@ test: $(INSTALLED)
 	scripts/install-chromium   # Debian's chromium for tests/browser (apt, when /usr/bin/chromium is missing)
 	$(PY) -m pytest -q
 
+# Two nodes behind a round-robin load balancer on $(LISTEN), over one throwaway PostgreSQL (apt installs it when
+# missing); data in ./data-nodes. See README, "Several nodes over PostgreSQL".
+two-nodes: $(INSTALLED)
+	$(PY) scripts/two-nodes --listen $(LISTEN) --dir ./data-nodes
+
 proto: $(INSTALLED)
 	$(PY) proto/generate.py
 
 clean:
-	rm -rf $(VENV) $(DATA) .pytest_cache
+	rm -rf $(VENV) $(DATA) ./data-nodes .pytest_cache
