@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import threading
+import time
 
 log = logging.getLogger("plugin.runtime")
 
@@ -23,6 +24,7 @@ class PluginRuntime:
         self.provider = None
         self._lock = threading.Lock()
         self._stop_cleanup = threading.Event()
+        self._wake_cleanup = threading.Event()  # a configuration change: the cleanup loop rereads its interval
 
     @property
     def active(self) -> bool:
@@ -53,12 +55,14 @@ class PluginRuntime:
             self.server_config, self.plugin_config = server_config, plugin_config
             if self.provider is not None:
                 self.provider.configure(Settings.from_config(server_config, plugin_config))
+        self._wake_cleanup.set()
         log.info("configuration changed", extra=_summary(server_config))
 
     def deactivate(self) -> None:
         with self._lock:
             store, provider, self.store, self.provider = self.store, self.provider, None, None
         self._stop_cleanup.set()
+        self._wake_cleanup.set()
         if provider is not None:
             provider.close()
         if store is not None:
@@ -66,13 +70,18 @@ class PluginRuntime:
         log.info("deactivated")
 
     def _cleanup_loop(self, stop: threading.Event) -> None:
-        """Remove expired codes, tokens and audit rows every `CleanupIntervalSeconds`, off the request path."""
-        while True:
+        """Remove expired codes, tokens and audit rows every `CleanupIntervalSeconds`, off the request path. A
+        changed interval applies at once (counted from the last run), not after the wait in progress."""
+        last_run = time.monotonic()
+        while not stop.is_set():
             provider = self.provider
             interval = provider.settings.cleanup_interval_seconds if provider is not None else 60
-            if stop.wait(interval):
-                return
-            provider = self.provider
+            remaining = last_run + interval - time.monotonic()
+            if remaining > 0:
+                self._wake_cleanup.wait(remaining)
+                self._wake_cleanup.clear()
+                continue
+            last_run = time.monotonic()
             if provider is None:
                 continue
             try:
