@@ -45,6 +45,9 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             "EnableHealthCheck": True,
             # Not a Mattermost key: Mattermost's health job runs every 30 s, fixed.
             "HealthCheckIntervalSeconds": 30,
+            # Not a Mattermost key: how long the host waits for a plugin's hook or RPC before giving up (503 for
+            # an HTTP request). Mattermost's experimental gRPC supervisor waits 30 s for hooks, fixed.
+            "HookTimeoutSeconds": 10,
             "Directory": os.path.join(data_dir, "plugins"),
             "AutomaticPrepackagedPlugins": True,
             "Plugins": {},

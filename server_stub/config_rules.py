@@ -29,7 +29,8 @@ LOCKED_KEYS: tuple[tuple[str, ...], ...] = (
     ("ServiceSettings", "LocalModeSocketLocation"),
 )
 FREE_FORM_MAPS = {("PluginSettings", "Plugins"), ("PluginSettings", "PluginStates")}
-NUMBER_KEYS = {("PluginSettings", "HealthCheckIntervalSeconds")}  # ints or fractions of a second
+NUMBER_KEYS = {("PluginSettings", "HealthCheckIntervalSeconds"),  # ints or fractions of a second
+               ("PluginSettings", "HookTimeoutSeconds")}
 _HOST_PORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:.]+\]|[^:\[\]]*):(?P<port>\d{1,5})$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$")
 
@@ -255,3 +256,6 @@ def validate(config: dict) -> None:
     if not _positive(interval, integer=False):
         fail("model.config.is_valid.health_check_interval.app_error",
              "The plugin health check interval must be a number of seconds greater than 0.")
+    if not _positive(plugins.get("HookTimeoutSeconds", 10), integer=False):
+        fail("model.config.is_valid.hook_timeout.app_error",
+             "The plugin hook timeout must be a number of seconds greater than 0.")

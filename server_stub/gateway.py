@@ -18,7 +18,6 @@ from .supervisor import PluginState
 log = logging.getLogger("server_stub.gateway")
 
 RETRY_AFTER_SECONDS = 1
-RPC_TIMEOUT_SECONDS = 10.0
 
 
 class PluginUnavailable(Exception):
@@ -57,10 +56,16 @@ _DISABLED = PluginUnavailable(501, "api.oauth.allow_oauth.turn_off.app_error",
 
 
 class Gateway:
-    def __init__(self, plugins, plugin_id: str, timeout: float = RPC_TIMEOUT_SECONDS) -> None:
+    def __init__(self, plugins, plugin_id: str, timeout: float | None = None) -> None:
         self.plugins = plugins
         self.plugin_id = plugin_id
-        self.timeout = timeout
+        self._timeout = timeout
+
+    @property
+    def timeout(self) -> float:
+        """How long an RPC may take before its request is answered 503: PluginSettings.HookTimeoutSeconds (read
+        at each call), unless the gateway was made with a fixed timeout."""
+        return self._timeout if self._timeout is not None else self.plugins.hook_timeout()
 
     def _stub(self):
         supervisor = self.plugins.supervisors.get(self.plugin_id)

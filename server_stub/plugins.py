@@ -9,7 +9,7 @@ import os
 
 from . import manifest as manifests
 from .config import ConfigStore, site_url
-from .supervisor import PluginState, PluginSupervisor
+from .supervisor import HOOK_TIMEOUT_SECONDS, PluginState, PluginSupervisor
 
 log = logging.getLogger("server_stub.plugins")
 
@@ -81,7 +81,17 @@ class PluginEnvironment:
                 self.supervisors[plugin_id].manifest = manifest
 
     def _supervisor_options(self) -> dict:
-        return {"start_timeout": self.start_timeout} if self.start_timeout else {}
+        options = {"hook_timeout": self.hook_timeout}
+        if self.start_timeout:
+            options["start_timeout"] = self.start_timeout
+        return options
+
+    def hook_timeout(self) -> float:
+        """PluginSettings.HookTimeoutSeconds: how long the host waits for a hook or an RPC before giving up."""
+        value = self.config.config["PluginSettings"].get("HookTimeoutSeconds", HOOK_TIMEOUT_SECONDS)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            return HOOK_TIMEOUT_SECONDS
+        return float(value)
 
     def is_enabled(self, plugin_id: str) -> bool:
         settings = self.config.config["PluginSettings"]

@@ -28,7 +28,10 @@ from .manifest import Manifest
 log = logging.getLogger("server_stub.plugins")
 
 START_TIMEOUT_SECONDS = 10.0
-HOOK_TIMEOUT_SECONDS = 30.0
+# PluginSettings.HookTimeoutSeconds by default: how long the host waits for any call into a plugin (a hook, or an
+# RPC serving a request) before giving up on it. Mattermost's experimental gRPC supervisor waits 30 s for hooks;
+# 10 s keeps a stuck plugin from holding HTTP clients for long.
+HOOK_TIMEOUT_SECONDS = 10.0
 SHUTDOWN_WAIT_SECONDS = 2.0
 HEALTH_PING_TRIES = 3
 HEALTH_PING_TIMEOUT_SECONDS = 2.0
@@ -150,24 +153,22 @@ class PluginProcess:
         while await self.proc.stdout.read(65536):
             pass
 
-    async def ping(self) -> bool:
+    async def ping(self, timeout: float = HEALTH_PING_TIMEOUT_SECONDS) -> bool:
         """go-plugin's Ping: only an RPC error counts as a failure."""
         if self.health is None:
             return False
         try:
-            await self.health.Check(
-                health_pb2.HealthCheckRequest(service=protocol.HEALTH_SERVICE), timeout=HEALTH_PING_TIMEOUT_SECONDS
-            )
+            await self.health.Check(health_pb2.HealthCheckRequest(service=protocol.HEALTH_SERVICE), timeout=timeout)
             return True
         except grpc.RpcError:
             return False
 
-    async def stop(self) -> None:
+    async def stop(self, hook_timeout: float = HOOK_TIMEOUT_SECONDS) -> None:
         """OnDeactivate, then Shutdown, then kill if the process has not left within 2 s."""
         self.stopping = True
         if self.proc and self.proc.returncode is None and self.hooks is not None:
             try:
-                await self.hooks.OnDeactivate(hooks_pb2.OnDeactivateRequest(), timeout=10)
+                await self.hooks.OnDeactivate(hooks_pb2.OnDeactivateRequest(), timeout=hook_timeout)
             except grpc.RpcError as exc:
                 log.warning("OnDeactivate failed", extra={"plugin_id": self.manifest.id, "error": exc.code().name})
             try:
@@ -228,10 +229,12 @@ class PluginSupervisor:
     """One plugin across launches: state, activation, health and restarts."""
 
     def __init__(self, manifest: Manifest, config: ConfigProvider, *, start_timeout: float = START_TIMEOUT_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 hook_timeout: Callable[[], float] = lambda: HOOK_TIMEOUT_SECONDS) -> None:
         self.manifest = manifest
         self._config = config
         self.start_timeout = start_timeout
+        self.hook_timeout = hook_timeout  # read at each call: a configuration change applies to the next one
         self.state = PluginState.NOT_RUNNING
         self.error = ""
         self.process: PluginProcess | None = None
@@ -265,11 +268,11 @@ class PluginSupervisor:
             self.process = process
             await process.start(self.start_timeout)
             server_json, plugin_json = self._config()
-            implemented = await process.hooks.Implemented(hooks_pb2.ImplementedRequest(), timeout=HOOK_TIMEOUT_SECONDS)
+            implemented = await process.hooks.Implemented(hooks_pb2.ImplementedRequest(), timeout=self.hook_timeout())
             response = await process.hooks.OnActivate(
                 hooks_pb2.OnActivateRequest(configuration=hooks_pb2.Configuration(
                     server_config_json=server_json, plugin_config_json=plugin_json)),
-                timeout=HOOK_TIMEOUT_SECONDS,
+                timeout=self.hook_timeout(),
             )
             if response.HasField("error"):
                 raise LaunchError(f"OnActivate failed: {response.error.message}")
@@ -293,7 +296,7 @@ class PluginSupervisor:
         process, self.process = self.process, None
         if process is not None:
             self._set_state(PluginState.STOPPING)
-            await process.stop()
+            await process.stop(self.hook_timeout())
         self._set_state(final_state, error)
 
     async def configuration_changed(self) -> None:
@@ -305,7 +308,7 @@ class PluginSupervisor:
             response = await process.hooks.OnConfigurationChange(
                 hooks_pb2.OnConfigurationChangeRequest(configuration=hooks_pb2.Configuration(
                     server_config_json=server_json, plugin_config_json=plugin_json)),
-                timeout=HOOK_TIMEOUT_SECONDS,
+                timeout=self.hook_timeout(),
             )
             if response.HasField("error"):
                 log.error("Plugin OnConfigurationChange hook failed",
@@ -319,8 +322,9 @@ class PluginSupervisor:
         process = self.process
         if self.state != PluginState.RUNNING or process is None:
             return
+        timeout = min(HEALTH_PING_TIMEOUT_SECONDS, self.hook_timeout())
         for _ in range(HEALTH_PING_TRIES):
-            if await process.ping():
+            if await process.ping(timeout):
                 return
         await self._failed(process, "plugin RPC connection is not responding")
 

@@ -65,7 +65,8 @@ def test_invalid_values_answer_model_config_is_valid(api, admin):
              ({"ServiceSettings": {"SessionLengthSSOInHours": 0}}, "model.config.is_valid.session_length.app_error"),
              ({"ServiceSettings": {"DCRRedirectURIAllowlist": ["https://ok.example.com/*", "  "]}},
               "model.config.is_valid.dcr_redirect_uri_allowlist.app_error"),
-             ({"ServiceSettings": {"MaximumPayloadSizeBytes": -1}}, "model.config.is_valid.max_payload_size.app_error")]
+             ({"ServiceSettings": {"MaximumPayloadSizeBytes": -1}}, "model.config.is_valid.max_payload_size.app_error"),
+             ({"PluginSettings": {"HookTimeoutSeconds": 0}}, "model.config.is_valid.hook_timeout.app_error")]
     before = api.get("/api/v4/config", token=admin.token).json
     for body, error_id in cases:
         reply = api.put("/api/v4/config/patch", body, token=admin.token)
@@ -79,6 +80,7 @@ def test_wrong_types_name_the_setting(api, admin):
              ({"ServiceSettings": {"SessionLengthSSOInHours": 1.5}}, "ServiceSettings.SessionLengthSSOInHours"),
              ({"ServiceSettings": {"DCRRedirectURIAllowlist": "https://x"}}, "ServiceSettings.DCRRedirectURIAllowlist"),
              ({"ServiceSettings": []}, "ServiceSettings"),
+             ({"PluginSettings": {"HookTimeoutSeconds": "10"}}, "PluginSettings.HookTimeoutSeconds"),
              ({"PluginSettings": {"PluginStates": {PLUGIN_ID: {"Enable": "yes"}}}},
               f"PluginSettings.PluginStates.{PLUGIN_ID}.Enable")]
     for body, name in cases:
