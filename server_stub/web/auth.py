@@ -108,9 +108,13 @@ def require_permission(session: Session, permission: str) -> None:
 def token_from_request(request: web.Request) -> tuple[str, str] | None:
     """(token, where it came from) or None. A query-string token is refused (401)."""
     if "access_token" in request.query:
+        # Every 401 names the scheme to use (RFC 9110 section 15.5.2); a token in the URI is a malformed
+        # request in RFC 6750's terms (section 3.1, invalid_request).
         raise AppErrorResponse(401, "api.context.token_provided.app_error",
                                "Access tokens are not accepted in the query string; "
-                               "send them in the Authorization header.")
+                               "send them in the Authorization header.",
+                               headers={"WWW-Authenticate": BEARER_REALM + ', error="invalid_request", '
+                                        'error_description="Send the access token in the Authorization header."'})
     cookie = request.cookies.get(SESSION_COOKIE, "")
     if cookie:
         return cookie[:MAX_TOKEN_LENGTH], FROM_COOKIE

@@ -258,6 +258,8 @@ def token_error(request: web.Request, status: int, error_id: str, message: str, 
                 headers: dict | None = None) -> web.Response:
     """AppError JSON with RFC 6749's `error` and `error_description` beside it, and no-store."""
     description = message.split(": ", 1)[1] if message.startswith(oauth_error + ": ") else message
+    # RFC 6749 section 5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E (a message may quote input).
+    description = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in description)
     body = {"id": error_id, "message": message, "detailed_error": "", "request_id": request_id(request),
             "status_code": status, "error": oauth_error or "invalid_request", "error_description": description}
     return json_response(request, body, status=status, headers={**NO_STORE, **(headers or {})})
