@@ -637,6 +637,7 @@ def test_every_kind_of_change_leaves_an_audit_event_of_its_type(plugin, client):
     ok(revoke(client, app, client.tokens(user, app).access_token))                      # token_revoked
     ok(client.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=user, client_id=app.id)))  # deauthorized
     ok(client.rpc.RevokeUser(oauth_pb2.RevokeUserRequest(user_id=user.user_id)))        # user_revoked
+    time.sleep(0.01)
     ok(client.rpc.DeleteApp(oauth_pb2.AppIdRequest(context=boss, app_id=app.id)))       # app_deleted
 
     events = audit_events(client)
@@ -675,7 +676,10 @@ def test_audit_trail_is_for_system_admins_only(client):
 
 def test_audit_trail_pages_newest_first(client):
     boss = admin()
-    apps = [client.create_app(boss) for _ in range(5)]
+    apps = []
+    for _ in range(5):
+        apps.append(client.create_app(boss))
+        time.sleep(0.01)  # distinct milliseconds: the order within one is not defined
     pages = [ok(client.rpc.ListAuditEvents(oauth_pb2.ListAuditEventsRequest(context=boss, page=p, per_page=2))).events
              for p in range(3)]
     assert [len(p) for p in pages] == [2, 2, 1]
