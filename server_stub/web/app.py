@@ -7,6 +7,7 @@ import os
 from aiohttp import web
 
 from ..accounts import DatabaseUnavailable
+from .body import payload_limit_middleware
 from .keys import HOST_KEY, LOCAL_MODE_KEY  # noqa: F401 - re-exported
 from .responses import AppErrorResponse, app_error, json_response, request_id
 
@@ -53,7 +54,7 @@ def create_app(host, local_mode: bool = False) -> web.Application:
     from .api4 import add_core_routes
     from .oauth_routes import GATEWAY_KEY, add_oauth_routes
 
-    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[payload_limit_middleware, error_middleware], client_max_size=1024 * 1024)
     app[HOST_KEY] = host
     app[LOCAL_MODE_KEY] = local_mode
     app[GATEWAY_KEY] = host.gateway

@@ -3,7 +3,7 @@
 Bodies are read leniently: unknown fields are ignored and `null` for an optional string means "". What cannot be
 understood (malformed JSON, a wrong type, a missing required field) answers 400
 `api.context.invalid_body_param.app_error` naming the parameter; a body over
-`ServiceSettings.MaximumPayloadSizeBytes` answers 413.
+`ServiceSettings.MaximumPayloadSizeBytes` answers 413, on every route (`payload_limit_middleware`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .responses import AppErrorResponse
+from .keys import HOST_KEY
+from .responses import AppErrorResponse, app_error
 
 DEFAULT_MAX_PAYLOAD_BYTES = 300_000  # Mattermost's default ServiceSettings.MaximumPayloadSizeBytes
 MAX_JSON_DEPTH = 64  # deeper nesting is no request body of this API, and would exhaust Python's recursion limit
@@ -38,6 +39,32 @@ def max_payload_bytes(config: dict) -> int:
     value = (config.get("ServiceSettings") or {}).get("MaximumPayloadSizeBytes", DEFAULT_MAX_PAYLOAD_BYTES)
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
         else DEFAULT_MAX_PAYLOAD_BYTES
+
+
+@web.middleware
+async def payload_limit_middleware(request: web.Request, handler):
+    """ServiceSettings.MaximumPayloadSizeBytes on every route (API, OAuth forms, pages), before anything else
+    (authentication included): a declared length over it answers 413 at once, and a body of undeclared length
+    (chunked) is read here, up to the limit, so that it answers 413 too instead of reaching a handler that would
+    act without reading it. Multipart forms are left to aiohttp, which stops reading them at the same limit."""
+    if not request.body_exists:
+        return await handler(request)
+    limit, length = max_payload_bytes(request.app[HOST_KEY].config.config), request.content_length
+    if length is not None and length > limit:
+        return _too_large(request)
+    if length is None or limit > request.client_max_size:  # else reading stops at the declared length
+        request = request.clone(client_max_size=limit)
+    if length is None and request.content_type != "multipart/form-data":
+        try:
+            await request.read()  # kept by the request for the handler
+        except web.HTTPRequestEntityTooLarge:
+            return _too_large(request)
+    return await handler(request)
+
+
+def _too_large(request: web.Request) -> web.Response:
+    error = body_too_large()
+    return app_error(request, error.status_code, error.error_id, error.error_message)
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
