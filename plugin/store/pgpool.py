@@ -11,11 +11,12 @@ Generic (it knows no table): the plugin's store (plugin/store/postgres.py) and t
 - **Fail fast.** Every wait is bounded: connecting (`connect_timeout`, 2 s), each statement (`statement_timeout`,
   5 s, set by the server), a transaction left idle (`idle_in_transaction_session_timeout`), a connection from the
   pool (`acquire_timeout`), and a server that stopped answering (TCP keepalives and `tcp_user_timeout`). Once the
-  database is known to be down, calls raise `unavailable` at once, without trying, except for one probe (a plain
-  connect) per `probe_interval`.
-- **Recover by itself.** The first probe that connects puts a fresh pool in place: the old pool's connections
-  are dead, and psycopg_pool's own reconnection backs off exponentially, which could keep it empty for minutes
-  after the database is back. Nothing has to be restarted.
+  database is known to be down, calls raise `unavailable` at once, without trying: no caller waits for a
+  connection attempt (the host calls its accounts on its event loop).
+- **Recover by itself.** While the database is down a background thread probes it (a plain connect) every
+  `probe_interval`; the first probe that connects puts a fresh pool in place: the old pool's connections are
+  dead, and psycopg_pool's own reconnection backs off exponentially, which could keep it empty for minutes after
+  the database is back. Nothing has to be restarted.
 - **Never lose or repeat a write.** Reads run in autocommit (one round trip). Writes run in
   `BEGIN ISOLATION LEVEL READ COMMITTED ... COMMIT`. A transaction that failed before its COMMIT was sent was
   rolled back by the server (a dead connection never commits), so it is run again once on a fresh connection; a
@@ -119,10 +120,11 @@ class PgPool:
         self._unavailable, self._closed_error = unavailable, closed
         self._lock = threading.Lock()
         self._probe_lock = threading.Lock()
+        self._prober: threading.Thread | None = None
+        self._stop = threading.Event()
         # No pool until a first probe connects: the first call then fails at once when the server is down, instead
         # of waiting `acquire_timeout` for a pool that cannot fill.
         self._pool: ConnectionPool | None = None
-        self._next_probe = 0.0
         self._down_reason = "not connected yet"
         self._connected_once = False
         self._closed = False
@@ -137,6 +139,7 @@ class PgPool:
         return self._run(work, transaction=True)
 
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
@@ -164,30 +167,44 @@ class PgPool:
                 raise self._closed_error(f"{self.name}: closed")
             if self._pool is not None:
                 return self._pool
-            if time.monotonic() < self._next_probe:  # known to be down: fail at once
+            if self._connected_once:  # known to be down: fail at once; the prober brings the pool back
                 raise self._unavailable(f"{self.name}: database unavailable ({self._down_reason})")
-        with self._probe_lock:  # one caller probes; the others wait for its outcome (at most connect_timeout)
+        # Never connected yet (the first calls, e.g. migrate): connect now, one caller at a time.
+        with self._probe_lock:
             with self._lock:
-                if self._closed:
-                    raise self._closed_error(f"{self.name}: closed")
                 if self._pool is not None:
                     return self._pool
-                if time.monotonic() < self._next_probe:
-                    raise self._unavailable(f"{self.name}: database unavailable ({self._down_reason})")
             reason = self._probe()
             with self._lock:
                 if self._closed:
                     raise self._closed_error(f"{self.name}: closed")
                 if reason is not None:
                     self._down_reason = reason
-                    self._next_probe = time.monotonic() + self._probe_interval
                     raise self._unavailable(f"{self.name}: database unavailable ({reason})")
                 if self._pool is None:
                     self._pool = self._new_pool()
-                    if self._connected_once:
-                        log.warning("database reachable again; new connection pool", extra={"pool": self.name})
                     self._connected_once = True
                 return self._pool
+
+    def _go_down(self, reason: str) -> None:
+        """With self._lock held: no pool until the background prober connects again."""
+        self._pool = None
+        self._down_reason = reason
+        if self._prober is None or not self._prober.is_alive():
+            self._prober = threading.Thread(target=self._probe_until_up, name=f"{self.name}-probe", daemon=True)
+            self._prober.start()
+
+    def _probe_until_up(self) -> None:
+        while not self._stop.wait(self._probe_interval):
+            reason = self._probe()
+            with self._lock:
+                if self._closed or self._pool is not None:
+                    return
+                if reason is None:
+                    self._pool = self._new_pool()
+                    log.warning("database reachable again; new connection pool", extra={"pool": self.name})
+                    return
+                self._down_reason = reason
 
     def _probe(self) -> str | None:
         """None when a new connection can be made now, else why not."""
@@ -206,10 +223,10 @@ class PgPool:
         with self._lock:
             current = self._pool is pool
             if current:
-                self._pool = self._new_pool() if reason is None else None
-                if reason is not None:
-                    self._down_reason = reason
-                    self._next_probe = time.monotonic() + self._probe_interval
+                if reason is None:
+                    self._pool = self._new_pool()
+                else:
+                    self._go_down(reason)
         if current:
             if reason is None:
                 log.warning("database connection lost; new connection pool", extra={"pool": self.name,
