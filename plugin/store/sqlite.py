@@ -10,14 +10,19 @@ Connections: one per concurrent caller, taken from a lock-protected idle list an
 gRPC thread pool of any size can call the store; connections are reused (the statement cache of the sqlite3
 module prepares each SQL string once per connection) and closed by `close()`.
 
-Settings of every connection: WAL journal (readers never block the writer), `synchronous=FULL` by default (each
-commit is fsynced, so an acknowledged write survives a process kill and also a power loss; `NORMAL` would still
-survive a process kill in WAL mode but may lose the last commits on power loss), foreign keys on, and a busy
-timeout so that writers wait for each other instead of failing.
+Settings of every connection: WAL journal (readers never block the writer), foreign keys on, a busy timeout so
+that writers wait for each other instead of failing, and `synchronous=NORMAL` by default. In WAL mode NORMAL
+writes every commit to the WAL before the commit returns but fsyncs only at checkpoints: an acknowledged write
+survives the plugin's or the host's death (kill -9 included; the fault tests do that under load), and the
+database is never corrupted, but a power loss or kernel crash may lose the commits of the last moments. `FULL`
+(fsync at every commit) also survives that, at about a third of the write throughput on the bench machine
+(bench/README.md); pass `synchronous="FULL"` for it.
 
 Transactions: reads are one SELECT each (atomic on its own); writes run in `BEGIN IMMEDIATE`, which takes the
-write lock up front, so two writers serialise through the busy timeout instead of one failing halfway with
-"database is locked". Single use of codes and refresh tokens is one conditional `UPDATE ... RETURNING`.
+write lock up front, so two writers serialise instead of one failing halfway with "database is locked". Writers of
+this process queue on a lock of their own first: SQLite's busy handler would let them sleep and retry (up to
+100 ms a try), which is what made the slowest token requests slow. Single use of codes and refresh tokens is one
+conditional `UPDATE ... RETURNING`.
 """
 from __future__ import annotations
 
@@ -185,7 +190,7 @@ def _refresh_values(t: RefreshTokenRecord) -> tuple[Any, ...]:
 class SqliteStore(Store):
     """The store on one SQLite file. Thread-safe; call `migrate()` before anything else."""
 
-    def __init__(self, path: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, path: str, *, synchronous: str = "NORMAL", busy_timeout_ms: int = 5000) -> None:
         if not path or path == ":memory:" or path.startswith("file:"):
             # Each pooled connection would get its own private in-memory database.
             raise ValueError("SqliteStore needs a file path")
@@ -195,8 +200,13 @@ class SqliteStore(Store):
         self._synchronous = synchronous.upper()
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writer of this process at a time (see the module's docstring)
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
+
+    @property
+    def path(self) -> str:
+        return self._path
 
     # --- connections and transactions ----------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -262,13 +272,14 @@ class SqliteStore(Store):
         """Run `work` in one BEGIN IMMEDIATE transaction; roll back on any exception."""
         conn = self._acquire()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with self._write_lock:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
             return result
         except sqlite3.Error as e:
             raise _wrap(e) from e
