@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import http.client
 import json
 import os
@@ -48,11 +47,12 @@ def local_request(data_dir: str, method: str, path: str):
 
 def cmd_serve(args) -> int:
     from plugin.edge import logs  # the host logs JSON lines like its plugins
+    from plugin.edge.goplugin import run_event_loop
 
     from .host import serve
 
     logs.setup()
-    asyncio.run(serve(args.data_dir, args.listen))
+    run_event_loop(serve(args.data_dir, args.listen))
     return 0
 
 
