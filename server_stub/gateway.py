@@ -3,6 +3,11 @@
 Every OAuth request goes through here: find the running plugin, call its RPC with the request context, and
 turn an unavailable plugin into Mattermost's answer (501 when the plugin is disabled, 503 with Retry-After while
 it starts or restarts; never a hang). RPC results and their AppErrors go back to the HTTP layer as they are.
+
+Validated access tokens are kept in memory (`token_cache.TokenCache`) when the plugin allows it, so a bearer
+request usually costs no RPC. Every RPC that can revoke tokens drops what was kept for the client or user it
+concerns as soon as it has answered, before the HTTP layer sees the answer (`_forget_revoked`); an RPC this
+module does not know as harmless drops everything.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import grpc
 from oauthplugin.v1 import common_pb2, oauth_pb2
 
 from .supervisor import PluginState
+from .token_cache import TokenCache
 
 log = logging.getLogger("server_stub.gateway")
 
@@ -51,6 +57,14 @@ class OAuthTokenInfo:
     grant_id: str
 
 
+# RPCs that never revoke a token; any other RPC passing through drops kept tokens (see _forget_revoked).
+_HARMLESS = frozenset({
+    "CreateApp", "ListApps", "GetApp", "UpdateApp", "RegenerateSecret", "GetAppInfo", "ListAuthorizedApps",
+    "BeginAuthorization", "DecideConsent", "Introspect", "ValidateToken", "RegisterClient", "GetMetadata",
+    "ListAuditEvents",
+})
+_TRANSPORT_FAILURES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED)
+
 _DISABLED = PluginUnavailable(501, "api.oauth.allow_oauth.turn_off.app_error",
                               "The system admin has turned off OAuth2 Service Provider.")
 
@@ -60,6 +74,8 @@ class Gateway:
         self.plugins = plugins
         self.plugin_id = plugin_id
         self._timeout = timeout
+        self.tokens: TokenCache[OAuthTokenInfo] = TokenCache()
+        self._tokens_from = None  # the plugin process whose answers the cache holds
 
     @property
     def timeout(self) -> float:
@@ -73,6 +89,9 @@ class Gateway:
             raise _DISABLED
         process = supervisor.process
         if supervisor.state == PluginState.RUNNING and process is not None and process.oauth is not None:
+            if process is not self._tokens_from:  # a new launch: nothing the old one said is kept
+                self.tokens.clear()
+                self._tokens_from = process
             return process.oauth
         if supervisor.state in (PluginState.FAILED_TO_START, PluginState.FAILED_TO_STAY_RUNNING):
             raise PluginUnavailable(503, "app.plugin.failed.app_error",
@@ -89,20 +108,49 @@ class Gateway:
         except grpc.RpcError as exc:
             code = exc.code()
             log.warning("plugin RPC failed", extra={"rpc": rpc, "code": code.name, "details": exc.details()})
-            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED):
+            if rpc not in _HARMLESS:
+                self.tokens.suspend()  # it may still commit: keep nothing for a while
+            if code in _TRANSPORT_FAILURES:
                 raise PluginUnavailable(503, "app.plugin.unavailable.app_error",
                                         "The OAuth provider plugin did not answer. Please try again shortly.",
                                         retry_after=RETRY_AFTER_SECONDS) from None
             raise PluginUnavailable(500, "app.plugin.rpc.app_error",
                                     "The OAuth provider plugin failed to handle the request.") from None
+        if rpc not in _HARMLESS:
+            self._forget_revoked(rpc, request, response)
         if response.HasField("error"):
             raise RpcFailed(response.error)
         return response
 
+    def _forget_revoked(self, rpc: str, request, response) -> None:
+        """Drop the kept tokens an answered RPC may have revoked. The plugin only ever revokes tokens of the
+        client that authenticated (token endpoint, RFC 7009), of the app named (deauthorize, delete) or of the
+        user named; anything else drops everything."""
+        tokens = self.tokens
+        if rpc == "Token":
+            if request.grant_type != "authorization_code" or response.HasField("error"):
+                tokens.drop_client(request.client_id)  # rotation, family revocation, replayed code
+        elif rpc in ("Revoke", "Deauthorize"):
+            tokens.drop_client(request.client_id)
+        elif rpc == "DeleteApp":
+            tokens.drop_client(request.app_id)
+        elif rpc == "RevokeUser":
+            tokens.drop_user(request.user_id)
+        elif rpc == "RevokeAccessToken":
+            tokens.drop_token(request.token)
+        else:
+            tokens.clear()
+
     async def validate_oauth_token(self, token: str, context: common_pb2.RequestContext | None = None
                                    ) -> OAuthTokenInfo | None:
         """The token's meaning, or None when it is not a valid OAuth access token."""
+        tokens = self.tokens
         try:
+            self._stub()  # a disabled or restarting plugin answers for its tokens, whatever was kept
+            kept = tokens.get(token)
+            if kept is not None:
+                return kept
+            ticket = tokens.ticket()
             answer = await self.call("ValidateToken", oauth_pb2.ValidateTokenRequest(context=context, token=token))
         except RpcFailed as failed:
             if failed.error.status_code in (400, 401, 403, 404):
@@ -113,8 +161,12 @@ class Gateway:
             if exc.status == 501:
                 return None  # no OAuth provider: no OAuth tokens
             raise
-        return OAuthTokenInfo(answer.user_id, answer.client_id, answer.scope, answer.audience,
+        info = OAuthTokenInfo(answer.user_id, answer.client_id, answer.scope, answer.audience,
                               answer.expires_at, answer.grant_id)
+        if answer.cacheable:
+            tokens.put(token, info, ticket, client_id=info.client_id, user_id=info.user_id,
+                       expires_at=info.expires_at)
+        return info
 
     async def revoke_oauth_token(self, token: str, context: common_pb2.RequestContext | None = None) -> None:
         """Logout with an OAuth token revokes that token (and its refresh token)."""

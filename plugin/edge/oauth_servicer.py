@@ -174,7 +174,7 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
             info = p.validate_token(request.token)
             return oauth_pb2.ValidateTokenResponse(
                 user_id=info.user_id, client_id=info.client_id, scope=info.scope, audience=info.audience,
-                expires_at=info.expires_at, grant_id=info.grant_id)
+                expires_at=info.expires_at, grant_id=info.grant_id, cacheable=self.runtime.cacheable)
         return await self._call(oauth_pb2.ValidateTokenResponse, work, request.context.request_id)
 
     async def RevokeAccessToken(self, request, context):

@@ -22,6 +22,10 @@ class PluginRuntime:
         self.plugin_config: dict = {}
         self.store = None
         self.provider = None
+        # True while this process is the only writer of its database (a SQLite file it holds: node_claim.py);
+        # the host may then keep validated tokens in memory.
+        self.cacheable = False
+        self._claim = None
         self._lock = threading.Lock()
         self._stop_cleanup = threading.Event()
         self._wake_cleanup = threading.Event()  # a configuration change: the cleanup loop rereads its interval
@@ -36,9 +40,22 @@ class PluginRuntime:
             from plugin.oauth.provider import OAuthProvider
             from plugin.oauth.settings import Settings
             from plugin.clock import SystemClock
+            from plugin.store.sqlite import SqliteStore
+
+            from .node_claim import claim_sqlite
 
             store = open_store(server_config, plugin_config)
-            version = store.migrate()
+            if self._claim is not None:  # activated again without a deactivation: the new claim replaces it
+                self._claim.release()
+                self._claim, self.cacheable = None, False
+            claim = claim_sqlite(store.path) if isinstance(store, SqliteStore) else None
+            try:
+                version = store.migrate()
+            except BaseException:
+                if claim is not None:
+                    claim.release()
+                raise
+            self._claim, self.cacheable = claim, claim is not None
             self.store = store
             self.provider = OAuthProvider(store, SystemClock(), Settings.from_config(server_config, plugin_config))
             self.server_config, self.plugin_config = server_config, plugin_config
@@ -61,12 +78,15 @@ class PluginRuntime:
     def deactivate(self) -> None:
         with self._lock:
             store, provider, self.store, self.provider = self.store, self.provider, None, None
+            claim, self._claim, self.cacheable = self._claim, None, False
         self._stop_cleanup.set()
         self._wake_cleanup.set()
         if provider is not None:
             provider.close()
         if store is not None:
             store.close()
+        if claim is not None:
+            claim.release()
         log.info("deactivated")
 
     def _cleanup_loop(self, stop: threading.Event) -> None:

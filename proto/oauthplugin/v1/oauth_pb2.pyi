@@ -262,7 +262,7 @@ class ValidateTokenRequest(_message.Message):
     def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., token: _Optional[str] = ...) -> None: ...
 
 class ValidateTokenResponse(_message.Message):
-    __slots__ = ("error", "user_id", "client_id", "scope", "audience", "expires_at", "grant_id")
+    __slots__ = ("error", "user_id", "client_id", "scope", "audience", "expires_at", "grant_id", "cacheable")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -270,6 +270,7 @@ class ValidateTokenResponse(_message.Message):
     AUDIENCE_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CACHEABLE_FIELD_NUMBER: _ClassVar[int]
     error: _common_pb2.AppError
     user_id: str
     client_id: str
@@ -277,7 +278,8 @@ class ValidateTokenResponse(_message.Message):
     audience: str
     expires_at: int
     grant_id: str
-    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., user_id: _Optional[str] = ..., client_id: _Optional[str] = ..., scope: _Optional[str] = ..., audience: _Optional[str] = ..., expires_at: _Optional[int] = ..., grant_id: _Optional[str] = ...) -> None: ...
+    cacheable: bool
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., user_id: _Optional[str] = ..., client_id: _Optional[str] = ..., scope: _Optional[str] = ..., audience: _Optional[str] = ..., expires_at: _Optional[int] = ..., grant_id: _Optional[str] = ..., cacheable: _Optional[bool] = ...) -> None: ...
 
 class RevokeAccessTokenRequest(_message.Message):
     __slots__ = ("context", "token")

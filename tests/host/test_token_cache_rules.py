@@ -1,0 +1,173 @@
+"""The rules of the host's token cache (server_stub/token_cache.py) and of the gateway that fills and empties it,
+with a scripted plugin: nothing kept outlives a revocation, even one that lands while a validation is in flight."""
+from __future__ import annotations
+
+import asyncio
+import types
+
+import grpc
+import pytest
+
+from oauthplugin.v1 import common_pb2, oauth_pb2
+from server_stub.gateway import Gateway, PluginUnavailable
+from server_stub.supervisor import PluginState
+from server_stub.token_cache import TokenCache
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def kept(cache: TokenCache, token: str, client: str = "c", user: str = "u", expires_at: int = 0) -> None:
+    assert cache.put(token, ("info", token), cache.ticket(), client_id=client, user_id=user, expires_at=expires_at)
+
+
+def test_a_validation_in_flight_during_any_drop_is_not_kept():
+    cache = TokenCache()
+    ticket = cache.ticket()
+    cache.drop_client("someone-else")
+    assert not cache.put("t", "info", ticket, client_id="c", user_id="u", expires_at=0)
+    assert cache.get("t") is None
+
+
+def test_drops_by_client_user_and_token():
+    cache = TokenCache()
+    kept(cache, "a1", client="a", user="u1")
+    kept(cache, "a2", client="a", user="u2")
+    kept(cache, "b1", client="b", user="u1")
+    cache.drop_client("a")
+    assert cache.get("a1") is None and cache.get("a2") is None and cache.get("b1") is not None
+    kept(cache, "a1", client="a", user="u1")
+    cache.drop_user("u1")
+    assert cache.get("a1") is None and cache.get("b1") is None
+    kept(cache, "b2", client="b", user="u3")
+    kept(cache, "c1", client="c", user="u3")
+    cache.drop_token("b2")  # a token ends its grant: its client's kept tokens go
+    assert cache.get("b2") is None and cache.get("c1") is not None
+    cache.drop_token("never-seen")  # unknown: its client is unknown, everything goes
+    assert cache.get("c1") is None and len(cache) == 0
+
+
+def test_entries_end_at_the_tokens_expiry_and_after_the_maximum_age():
+    clock, wall = Clock(), [10_000]
+    cache = TokenCache(max_age=60, clock=clock, wall_ms=lambda: wall[0])
+    kept(cache, "short", expires_at=10_500)
+    kept(cache, "long", expires_at=0)
+    wall[0] = 10_501
+    assert cache.get("short") is None and cache.get("long") is not None
+    clock.now += 60
+    assert cache.get("long") is None
+
+
+def test_a_suspended_cache_keeps_and_serves_nothing_for_a_while():
+    clock = Clock()
+    cache = TokenCache(clock=clock)
+    kept(cache, "t")
+    cache.suspend(30)
+    assert cache.get("t") is None
+    assert not cache.put("t", "info", cache.ticket(), client_id="c", user_id="u", expires_at=0)
+    clock.now += 31
+    kept(cache, "t")
+    assert cache.get("t") is not None
+
+
+def test_the_oldest_entry_makes_room():
+    cache = TokenCache(max_entries=2)
+    for token in ("a", "b", "c"):
+        kept(cache, token)
+    assert cache.get("a") is None and cache.get("b") is not None and len(cache) == 2
+
+
+# --- the gateway with a scripted plugin -----------------------------------------------------------------------
+
+class ScriptedPlugin:
+    """OAuthService stub: ValidateToken answers from `valid` (after `gate`, when set); Revoke empties it."""
+
+    def __init__(self, cacheable: bool = True) -> None:
+        self.valid = {"tok": "client"}
+        self.cacheable = cacheable
+        self.gate: asyncio.Event | None = None
+        self.validations = 0
+        self.fail_with: grpc.StatusCode | None = None
+
+    async def ValidateToken(self, request, timeout=None):
+        self.validations += 1
+        client = self.valid.get(request.token)  # read before the gate: the in-flight read sees the old state
+        if self.gate is not None:
+            await self.gate.wait()
+        if client is None:
+            return oauth_pb2.ValidateTokenResponse(error=common_pb2.AppError(status_code=401))
+        return oauth_pb2.ValidateTokenResponse(user_id="u", client_id=client, expires_at=0,
+                                               cacheable=self.cacheable)
+
+    async def Revoke(self, request, timeout=None):
+        if self.fail_with is not None:
+            raise FakeRpcError(self.fail_with)
+        self.valid = {t: c for t, c in self.valid.items() if c != request.client_id}
+        return oauth_pb2.StatusResponse()
+
+
+class FakeRpcError(grpc.RpcError):
+    def __init__(self, code: grpc.StatusCode) -> None:
+        self._code = code
+
+    def code(self):
+        return self._code
+
+    def details(self):
+        return "scripted"
+
+
+def gateway_for(plugin: ScriptedPlugin) -> Gateway:
+    process = types.SimpleNamespace(oauth=plugin)
+    supervisor = types.SimpleNamespace(state=PluginState.RUNNING, process=process)
+    plugins = types.SimpleNamespace(supervisors={"p": supervisor}, is_enabled=lambda plugin_id: True)
+    return Gateway(plugins, "p", timeout=5.0)
+
+
+async def test_validated_tokens_are_kept_only_when_the_plugin_says_so():
+    for cacheable, asked in ((True, 1), (False, 3)):
+        plugin = ScriptedPlugin(cacheable)
+        gateway = gateway_for(plugin)
+        for _ in range(3):
+            assert (await gateway.validate_oauth_token("tok")).client_id == "client"
+        assert plugin.validations == asked
+
+
+async def test_a_revocation_answered_while_a_validation_is_in_flight_is_not_undone_by_it():
+    plugin = ScriptedPlugin()
+    gateway = gateway_for(plugin)
+    plugin.gate = asyncio.Event()
+    in_flight = asyncio.create_task(gateway.validate_oauth_token("tok"))
+    await asyncio.sleep(0.01)  # the plugin has read the token as valid
+    await gateway.call("Revoke", oauth_pb2.TokenActionRequest(token="tok", client_id="client"))
+    plugin.gate.set()
+    assert (await in_flight) is not None, "answered before the revocation: fine for that one request"
+    plugin.gate = None
+    assert await gateway.validate_oauth_token("tok") is None, "but not kept past the revocation"
+
+
+async def test_a_revocation_that_fails_in_transit_suspends_the_cache():
+    plugin = ScriptedPlugin()
+    gateway = gateway_for(plugin)
+    await gateway.validate_oauth_token("tok")
+    plugin.fail_with = grpc.StatusCode.DEADLINE_EXCEEDED
+    with pytest.raises(PluginUnavailable):
+        await gateway.call("Revoke", oauth_pb2.TokenActionRequest(token="tok", client_id="client"))
+    before = plugin.validations
+    await gateway.validate_oauth_token("tok")
+    await gateway.validate_oauth_token("tok")
+    assert plugin.validations == before + 2, "nothing served from, nor kept in, a suspended cache"
+
+
+async def test_an_rpc_the_gateway_does_not_know_drops_everything():
+    plugin = ScriptedPlugin()
+    plugin.SomethingNew = lambda request, timeout=None: asyncio.sleep(0, oauth_pb2.StatusResponse())
+    gateway = gateway_for(plugin)
+    await gateway.validate_oauth_token("tok")
+    await gateway.call("SomethingNew", oauth_pb2.StatusResponse())
+    assert len(gateway.tokens) == 0
