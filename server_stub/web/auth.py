@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from aiohttp import web
 
 from .. import permissions as perms
-from ..accounts import MAX_TOKEN_LENGTH, SessionRecord, User
+from ..accounts import MAX_TOKEN_LENGTH, SessionRecord, User, is_valid_id
 from ..gateway import OAuthTokenInfo, PluginUnavailable
 from .keys import HOST_KEY, LOCAL_MODE_KEY
 from .responses import AppErrorResponse
@@ -69,6 +69,8 @@ class Session:
     local: bool = False
     expires_at: int = 0
     oauth: OAuthTokenInfo | None = None
+    # The user as read for this request (handlers about the caller need not read it again).
+    user: User | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def has_permission(self, permission: str) -> bool:
         return self.local or permission in self.permissions
@@ -162,7 +164,11 @@ async def _resolve(request: web.Request) -> Session | None:
     token, location = found
     host = _host(request)
     accounts = host.accounts
-    record: SessionRecord | None = accounts.session_by_token(token)
+    # Host session tokens are 26-character ids; anything else in the header (an OAuth access token) cannot be
+    # one, and is not looked up among the sessions.
+    record: SessionRecord | None = None
+    if location == FROM_COOKIE or is_valid_id(token):
+        record = accounts.session_by_token(token)
     if record is not None:
         user = accounts.get_user(record.user_id)
         if user is None or not user.is_active:
@@ -172,7 +178,7 @@ async def _resolve(request: web.Request) -> Session | None:
             accounts.touch_session(record.id)
         return Session(user_id=user.id, session_id=record.id, is_oauth=False, roles=user.roles,
                        permissions=accounts.permissions_for_roles(user.roles), csrf_token=record.csrf_token,
-                       token=token, location=location, expires_at=record.expires_at)
+                       token=token, location=location, expires_at=record.expires_at, user=user)
     if location != FROM_HEADER:
         return None  # OAuth access tokens are bearer tokens: only in the Authorization header
     gateway = getattr(host, "gateway", None)
@@ -191,7 +197,7 @@ async def _resolve(request: web.Request) -> Session | None:
     return Session(user_id=user.id, session_id="", is_oauth=True, roles=user.roles,
                    permissions=accounts.permissions_for_roles(user.roles), csrf_token="",
                    oauth_client_id=info.client_id, token=token, location=location, expires_at=info.expires_at,
-                   oauth=info)
+                   oauth=info, user=user)
 
 
 async def optional_session(request: web.Request, *, trust_requester: bool = False) -> Session | None:
@@ -216,7 +222,9 @@ async def require_session(request: web.Request, *, trust_requester: bool = False
 async def current_user(request: web.Request, *, trust_requester: bool = False) -> User:
     """The signed-in user. Local mode has no user: 400 invalid_url_param user_id, as for `me` there."""
     session = await require_session(request, trust_requester=trust_requester)
-    user = _host(request).accounts.get_user(session.user_id) if session.user_id else None
+    user = session.user
+    if user is None and session.user_id:
+        user = _host(request).accounts.get_user(session.user_id)
     if user is None:
         if session.local:
             raise AppErrorResponse(400, "api.context.invalid_url_param.app_error",

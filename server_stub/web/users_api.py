@@ -168,7 +168,9 @@ async def logout(request: web.Request) -> web.Response:
 async def get_user(request: web.Request) -> web.Response:
     session = await auth.require_session(request)
     user_id = _user_id_param(request, session)
-    user = _host(request).accounts.get_user(user_id)
+    user = session.user if session.user is not None and session.user.id == user_id else None
+    if user is None:
+        user = _host(request).accounts.get_user(user_id)
     if user is None:
         raise _missing_user()
     return json_response(request, user_json_for(user, session))
