@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 LISTEN ?= 127.0.0.1:8065
 DATA ?= ./data
 
-.PHONY: run test proto clean two-nodes
+.PHONY: run test bench proto clean two-nodes
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +23,9 @@ test: $(INSTALLED)
 # missing); data in ./data-nodes. See README, "Several nodes over PostgreSQL".
 two-nodes: $(INSTALLED)
 	$(PY) scripts/two-nodes --listen $(LISTEN) --dir ./data-nodes
+
+bench: $(INSTALLED)
+	$(PY) bench/run.py
 
 proto: $(INSTALLED)
 	$(PY) proto/generate.py
