@@ -2,9 +2,7 @@
 two hosts and a load balancer, the nodes share users and apps behind it, and Ctrl-C stops all of it."""
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,30 +18,15 @@ from tests.host.conftest import Api
 from .conftest import PASSWORD, create_app, me
 
 
-def three_free_ports() -> int:
-    """A port p with p, p+1 and p+2 free (the balancer and the two nodes)."""
-    for _ in range(50):
-        base = free_port()
-        if base > 65000:
-            continue
-        try:
-            for offset in (1, 2):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", base + offset))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no three consecutive free ports")
-
-
 @pytest.fixture
 def running(tmp_path):
     postgres.require_dsn()
-    base = three_free_ports()
+    ports = [free_port() for _ in range(3)]
     pg_dir = tempfile.mkdtemp(prefix="oauth-two-nodes-test-")
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "two-nodes"), "--listen", f"127.0.0.1:{base}",
-         "--dir", str(tmp_path / "nodes"), "--pg-dir", pg_dir],
+        [sys.executable, str(ROOT / "scripts" / "two-nodes"), "--listen", f"127.0.0.1:{ports[0]}",
+         "--nodes", f"127.0.0.1:{ports[1]},127.0.0.1:{ports[2]}", "--dir", str(tmp_path / "nodes"),
+         "--pg-dir", pg_dir],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     deadline = time.monotonic() + 90
@@ -57,7 +40,7 @@ def running(tmp_path):
     assert lines and lines[-1].startswith("Sign up at"), "".join(lines)
     dsn = next(line.split("database: ", 1)[1].strip() for line in lines if "database: " in line)
     try:
-        yield proc, Api(f"http://127.0.0.1:{base}"), [Api(f"http://127.0.0.1:{base + i}") for i in (1, 2)], dsn
+        yield proc, Api(f"http://127.0.0.1:{ports[0]}"), [Api(f"http://127.0.0.1:{p}") for p in ports[1:]], dsn
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -83,4 +66,3 @@ def test_two_nodes_behind_the_balancer_share_everything_and_stop_on_ctrl_c(runni
     for api in (node_a, node_b):
         with pytest.raises(OSError):
             api.get("/api/v4/system/ping")
-    assert os.path.exists(str(ROOT / "scripts" / "two-nodes"))
