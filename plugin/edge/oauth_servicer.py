@@ -1,13 +1,17 @@
 """gRPC servicer of oauthplugin.v1.OAuthService: translates messages to the domain's calls and back.
 
-Domain calls are synchronous (they talk to the database) and run in worker threads. Every failure becomes the
-response's AppError; nothing the host sends can end an RPC with a traceback.
+Domain calls are synchronous (they talk to the database) and run in a pool of worker threads of the servicer's
+own: two on SQLite (one writer at a time anyway; more threads only fight over the GIL, bench/README.md), eight on
+PostgreSQL (they mostly wait for the server); OAUTH_RPC_THREADS overrides. Every failure becomes the response's
+AppError; nothing the host sends can end an RPC with a traceback.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from google.protobuf.message import Message
@@ -69,15 +73,28 @@ def error_message(exc: AppError) -> common_pb2.AppError:
                                retry_after_seconds=exc.retry_after)
 
 
+SQLITE_THREADS, POSTGRES_THREADS = 2, 8
+
+
 class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
     def __init__(self, runtime: PluginRuntime) -> None:
         self.runtime = runtime
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            from plugin.store.sqlite import SqliteStore
+
+            default = SQLITE_THREADS if isinstance(self.runtime.store, SqliteStore) else POSTGRES_THREADS
+            self._executor = ThreadPoolExecutor(max_workers=int(os.environ.get("OAUTH_RPC_THREADS") or default),
+                                                thread_name_prefix="rpc")
+        return self._executor
 
     async def _call(self, response_type: type[Message], work: Callable, request_id: str = "") -> Message:
         """Run `work(provider)` in a thread; its result fills the response, its AppError the error field."""
         try:
             provider = self.runtime.require_provider()
-            return await asyncio.to_thread(work, provider)
+            return await asyncio.get_running_loop().run_in_executor(self._threads(), work, provider)
         except AppError as exc:
             return response_type(error=error_message(exc))
         except DCRError as exc:
