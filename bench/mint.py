@@ -168,15 +168,17 @@ def mint_codes(bulk: Bulk, fx: Fixture, count: int) -> list[str]:
 
 
 def mint_refresh_tokens(bulk: Bulk, fx: Fixture, count: int) -> list[str]:
-    """`count` live refresh tokens, each in a grant of its own (as `count` code exchanges would leave them,
-    less their access tokens, so that the access-token table keeps the size the scale runs set)."""
+    """`count` live refresh tokens, each in a grant of its own (as `count` code exchanges would leave them, less
+    their access tokens, so that the access-token table keeps the size the scale runs set: each names an access
+    token that is gone, so a rotation still runs its DELETE of the previous access token)."""
     now = int(time.time() * 1000)
     tokens = [new_secret() for _ in range(count)]
     grants = [new_id() for _ in range(count)]
     bulk.insert("oauth_grants", GRANT_COLUMNS, (
         (g, fx.client_id, fx.user_id, SCOPE, "", fx.redirect_uri, now, "") for g in grants))
     bulk.insert("oauth_refresh_tokens", REFRESH_COLUMNS, (
-        (hash_secret(t), g, fx.client_id, fx.user_id, SCOPE, "", now, now + LIFETIME_MS, now, "", None, "", "")
+        (hash_secret(t), g, fx.client_id, fx.user_id, SCOPE, "", now, now + LIFETIME_MS, now, os.urandom(32).hex(),
+         None, "", "")
         for t, g in zip(tokens, grants)))
     return tokens
 

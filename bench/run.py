@@ -21,6 +21,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import shutil
 import socket
 import statistics
@@ -311,51 +312,37 @@ BACKGROUND_THREADS = ("audit-writer", "cleanup")
 QUERY_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
-def classify(lines: list[str]) -> dict:
-    """Queries (SELECT/INSERT/UPDATE/DELETE) and transactions (BEGIN) of the request path; the audit writer's
+def _tally(counts: dict, role: str, statement: str) -> None:
+    verb = statement.lstrip("(").split(" ", 1)[0].upper()
+    if verb in QUERY_VERBS:
+        counts[role + "_queries"] += 1
+    elif verb == "BEGIN":
+        counts["transactions"] += 1
+
+
+def count_statements(trace: pathlib.Path, host_pid: int, pg: "Postgres | None", action, repeat: int) -> dict:
+    """Queries (SELECT/INSERT/UPDATE/DELETE) of the host and of the plugin, and transactions (BEGIN), per call of
+    `action`. SQLite statements come from the trace (by process), the plugin's PostgreSQL statements from the
+    server's log (log_statement = all; psycopg's extended protocol logs `execute <name>: SQL`). The audit writer's
     batches and the cleanup thread run off the request path and are left out."""
-    queries = transactions = 0
-    for line in lines:
-        parts = line.split("\t", 2)
-        if len(parts) < 3 or parts[1] in BACKGROUND_THREADS:
-            continue
-        verb = parts[2].lstrip("(").split(" ", 1)[0].upper()
-        if verb in QUERY_VERBS:
-            queries += 1
-        elif verb == "BEGIN":
-            transactions += 1
-    return {"queries": queries, "transactions": transactions}
-
-
-def count_statements(trace: pathlib.Path, action, repeat: int) -> dict:
     before = trace.read_text().splitlines() if trace.exists() else []
+    pg_before = len(pg.log_path.read_text(errors="replace")) if pg is not None and pg.log_path.exists() else 0
     for _ in range(repeat):
         action()
-    time.sleep(0.05)
-    after = trace.read_text().splitlines()
-    counts = classify(after[len(before):])
-    return {key: value / repeat for key, value in counts.items()}
-
-
-def count_pg_statements(pg: Postgres, action, repeat: int) -> dict:
-    """The plugin's statements as PostgreSQL logged them (log_statement = all)."""
-    before = pg.log_path.read_text(errors="replace") if pg.log_path.exists() else ""
-    for _ in range(repeat):
-        action()
-    time.sleep(0.3)
-    added = pg.log_path.read_text(errors="replace")[len(before):]
-    queries = transactions = 0
-    for line in added.splitlines():
-        if "statement: " not in line:
-            continue
-        verb = line.split("statement: ", 1)[1].lstrip("(").split(" ", 1)[0].upper()
-        if "oauth_audit_events" in line:
-            continue
-        if verb in QUERY_VERBS:
-            queries += 1
-        elif verb == "BEGIN":
-            transactions += 1
-    return {"queries": queries / repeat, "transactions": transactions / repeat}
+    time.sleep(0.3 if pg is not None else 0.05)
+    counts = {"host_queries": 0, "plugin_queries": 0, "transactions": 0}
+    for line in trace.read_text().splitlines()[len(before):]:
+        parts = line.split("\t", 2)
+        if len(parts) == 3 and parts[1] not in BACKGROUND_THREADS:
+            _tally(counts, "host" if parts[0] == str(host_pid) else "plugin", parts[2])
+    if pg is not None:
+        for line in pg.log_path.read_text(errors="replace")[pg_before:].splitlines():
+            match = re.search(r"LOG:\s+(?:statement|execute [^:]*): (.*)", line)
+            if match is not None and "oauth_audit_events" not in line:
+                _tally(counts, "plugin", match.group(1))
+    result = {key: value / repeat for key, value in counts.items()}
+    result["queries"] = result["host_queries"] + result["plugin_queries"]
+    return result
 
 
 # --- one database --------------------------------------------------------------------------------------------
@@ -493,9 +480,7 @@ def count_sql(name: str, data_dir: pathlib.Path, fx: mint.Fixture, codes: list[s
             pg.log_statements(True)
             time.sleep(0.3)
         for key, action in actions.items():
-            counts[key] = count_statements(trace, action, 20)
-            if pg is not None:
-                counts[key]["plugin_pg"] = count_pg_statements(pg, action, 20)
+            counts[key] = count_statements(trace, host.proc.pid, pg, action, 20)
     finally:
         if pg is not None:
             pg.log_statements(False)
@@ -512,7 +497,7 @@ def ms(us: float) -> str:
 
 def table(results: list[dict]) -> str:
     rows = ["| DB | Workload | HTTP req/s | p50 ms | p99 ms | errors | paced req/s | paced p99 ms | "
-            "in-process op/s | transport ratio | SQL queries / tx per op |",
+            "in-process op/s | transport ratio | SQL queries (host + plugin) / transactions per op |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for result in results:
         db = result["backend"]
@@ -524,9 +509,8 @@ def table(results: list[dict]) -> str:
             pace = result.get("paced", {}).get(key)
             inproc_ = result["inproc"][key]
             sql = result.get("sql", {}).get(key, {})
-            sql_text = f"{sql.get('queries', 0):g} / {sql.get('transactions', 0):g}" if sql else ""
-            if "plugin_pg" in sql:
-                sql_text += f" (plugin on PG: {sql['plugin_pg']['queries']:g} / {sql['plugin_pg']['transactions']:g})"
+            sql_text = (f"{sql['queries']:g} ({sql['host_queries']:g} + {sql['plugin_queries']:g}) / "
+                        f"{sql['transactions']:g}") if sql else ""
             ratio = inproc_["ops"] / http_["rps"] if http_["rps"] else 0
             rows.append(
                 f"| {db} | {key} {WORKLOADS[key]} | {http_['rps']:,.0f} | {ms(http_['p50_us'])} | "
@@ -547,6 +531,13 @@ def table(results: list[dict]) -> str:
                     f"{large['W4']['rps']:,.0f} ({large['W4']['rps'] / small['W4']['rps'] - 1:+.0%}) | "
                     f"{ms(large['W4']['p99_us'])} |")
     return "\n".join(rows)
+
+
+def load() -> str:
+    try:
+        return open("/proc/loadavg").read().split(" ", 1)[0]
+    except OSError:
+        return "?"
 
 
 def machine() -> str:
@@ -580,6 +571,7 @@ def main() -> int:
     log(f"rate limits are OFF for the bench (RateLimitPerClientPerMinute = RateLimitPerAddressPerMinute = 0); "
         f"wrk -t{THREADS} -c{CONNECTIONS}, {args.duration} s per run")
     results = []
+    load_before = load()
     for backend in ("sqlite", "postgres"):
         if args.only and backend != args.only:
             continue
@@ -587,13 +579,14 @@ def main() -> int:
         if "skipped" in results[-1]:
             log(f"{backend}: skipped: {results[-1]['skipped']}")
     text = "\n".join([
-        f"Benchmark {started:%Y-%m-%d %H:%M %Z} on {machine()}",
+        f"Benchmark {started:%Y-%m-%d %H:%M %Z} on {machine()}; 1-minute load average {load_before} before, "
+        f"{load()} after (above the core count, other processes shared the CPUs and the figures are low)",
         f"wrk -t{THREADS} -c{CONNECTIONS}, {args.duration} s per run; rate limits off for the bench "
         "(plugin settings RateLimitPerClientPerMinute = RateLimitPerAddressPerMinute = 0).",
         "paced: the same workload at about half the measured rate (32 connections with think time). "
         "in-process: the same operation on the plugin's domain and store, one thread, no HTTP or gRPC; "
-        "transport ratio = in-process op/s / HTTP req/s. SQL: queries / transactions per operation over the whole "
-        "path (host and plugin; audit batches excluded).",
+        "transport ratio = in-process op/s / HTTP req/s. SQL: SELECT/INSERT/UPDATE/DELETE per operation over the "
+        "whole path (host + plugin; the audit writer's batches excluded) / transactions (BEGIN).",
         "",
         table(results),
         "",
