@@ -77,6 +77,24 @@ class App:
             is_public=record.client_secret_hash == "",
         )
 
+    def to_record(self, client_secret_hash: str) -> AppRecord:
+        """The row for this app; the store keeps the secret's hash, never the secret."""
+        return AppRecord(
+            id=self.id,
+            creator_id=self.creator_id,
+            create_at=self.create_at,
+            update_at=self.update_at,
+            name=self.name,
+            description=self.description,
+            icon_url=self.icon_url,
+            homepage=self.homepage,
+            callback_urls=list(self.callback_urls),
+            is_trusted=self.is_trusted,
+            mattermost_app_id=self.mattermost_app_id,
+            is_dynamically_registered=self.is_dynamically_registered,
+            client_secret_hash=client_secret_hash,
+        )
+
     @property
     def token_endpoint_auth_method(self) -> str:
         return "none" if self.is_public else "client_secret_post"

@@ -280,21 +280,7 @@ class OAuthProvider:
         return app
 
     def _save_new_app(self, app: App, secret: str) -> None:
-        record = AppRecord(
-            id=app.id,
-            creator_id=app.creator_id,
-            create_at=app.create_at,
-            update_at=app.update_at,
-            name=app.name,
-            description=app.description,
-            icon_url=app.icon_url,
-            homepage=app.homepage,
-            callback_urls=list(app.callback_urls),
-            is_trusted=app.is_trusted,
-            mattermost_app_id=app.mattermost_app_id,
-            is_dynamically_registered=app.is_dynamically_registered,
-            client_secret_hash=hash_secret(secret) if secret else "",
-        )
+        record = app.to_record(hash_secret(secret) if secret else "")
         try:
             self.store.save_app(record)
         except AlreadyExists as exc:
@@ -355,21 +341,7 @@ class OAuthProvider:
         error = validate_app(app)
         if error is not None:
             raise error
-        record = AppRecord(
-            id=app.id,
-            creator_id=app.creator_id,
-            create_at=app.create_at,
-            update_at=app.update_at,
-            name=app.name,
-            description=app.description,
-            icon_url=app.icon_url,
-            homepage=app.homepage,
-            callback_urls=list(app.callback_urls),
-            is_trusted=app.is_trusted,
-            mattermost_app_id=app.mattermost_app_id,
-            is_dynamically_registered=app.is_dynamically_registered,
-            client_secret_hash=old.client_secret_hash,
-        )
+        record = app.to_record(old.client_secret_hash)
         with _store_errors("app.oauth.update_app.updating.app_error"):
             updated = self.store.update_app(record)
         if not updated:
