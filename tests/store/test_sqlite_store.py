@@ -86,6 +86,28 @@ def test_synchronous_full_can_be_chosen(path):
         s.close()
 
 
+def test_checkpoints_run_in_the_background_not_inside_commits(store, path, monkeypatch):
+    """No commit copies the WAL into the database file (wal_autocheckpoint is 0); the store's own thread does,
+    within about CHECKPOINT_SECONDS."""
+    import os
+
+    import plugin.store.sqlite as sqlite_module
+
+    conn = store._acquire()
+    try:
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    finally:
+        store._release(conn)
+    size = os.path.getsize(path)
+    for n in range(300):
+        store.save_app(b.app(id=f"{n:026d}", name="x" * 500))
+    assert os.path.getsize(path) == size, "nothing reached the database file at commit"
+    deadline = time.monotonic() + 5 * sqlite_module.CHECKPOINT_SECONDS
+    while os.path.getsize(path) == size and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.path.getsize(path) > size, "the checkpointer copied the WAL"
+
+
 @pytest.mark.parametrize("bad", ["", ":memory:", "file::memory:?cache=shared"])
 def test_in_memory_and_uri_paths_are_rejected(bad):
     with pytest.raises(ValueError):
