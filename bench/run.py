@@ -348,12 +348,19 @@ def count_statements(trace: pathlib.Path, host_pid: int, pg: "Postgres | None", 
 # --- one database --------------------------------------------------------------------------------------------
 
 def run_backend(name: str, wrk: str, duration: int, quick: bool) -> dict:
+    result: dict = {"backend": name}
+    # Outside the project: the host links the plugin bundle (this project) into its data directory, and a link
+    # back into the tree would send setuptools' package discovery (pip install -e .) round in circles.
+    data_dir = pathlib.Path(tempfile.mkdtemp(prefix=f"oauth-bench-{name}-"))
+    try:
+        return _run_backend(name, wrk, duration, quick, data_dir, result)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _run_backend(name: str, wrk: str, duration: int, quick: bool, data_dir: pathlib.Path, result: dict) -> dict:
     import inproc
 
-    result: dict = {"backend": name}
-    data_dir = OUT / f"data-{name}"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
     pg = None
     if name == "postgres":
         reason = Postgres.unavailable()
@@ -397,6 +404,10 @@ def run_backend(name: str, wrk: str, duration: int, quick: bool) -> dict:
             PROFILE = Profiler(host)
         try:
             result["http"] = {}
+            log(f"{name}: warming up (3 s of W3 and of W4, not counted)")
+            run_wrk(wrk, host.url + "/api/v4/users/me", access, "bearer", 3, f"{name}-warm-W3")
+            run_wrk(wrk, host.url + "/oauth/introspect", [fx.introspect_body(t) for t in access], "form", 3,
+                    f"{name}-warm-W4")
             log(f"{name}: W3 and W4 with {SCALE_SMALL:,} stored access tokens")
             result["http"]["W3"] = run_wrk(wrk, host.url + "/api/v4/users/me", access, "bearer", duration,
                                            f"{name}-W3")
