@@ -5,6 +5,8 @@ import logging
 import os
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
+from multidict import CIMultiDict
 
 from ..accounts import DatabaseUnavailable
 from .body import payload_limit_middleware
@@ -31,6 +33,11 @@ async def error_middleware(request: web.Request, handler):
             return app_error(request, 413, "api.context.request_body_too_large.app_error",
                              "The request body is too large.")
         raise
+    except RequestPayloadError:  # a body that cannot be read (a broken chunked encoding)
+        return app_error(request, 400, "api.context.invalid_body_param.app_error",
+                         "The request body could not be read.")
+    except ConnectionError:
+        raise  # the client left: aiohttp drops the request quietly
     except DatabaseUnavailable as exc:
         log.error("database unavailable", extra={"request_id": request_id(request), "path": request.path,
                                                   "error": str(exc)})
@@ -41,6 +48,18 @@ async def error_middleware(request: web.Request, handler):
         log.exception("unhandled error", extra={"request_id": request_id(request), "path": request.path})
         return app_error(request, 500, "api.context.unknown.app_error",
                          "An unexpected error occurred. Please try again.")
+
+
+@web.middleware
+async def header_text_middleware(request: web.Request, handler):
+    """aiohttp hands header bytes that are not UTF-8 to handlers as lone surrogates (surrogateescape), which no
+    protobuf string, hash or comparison of encoded text accepts. They become U+FFFD here, before anything reads a
+    header, so that a stray byte in a User-Agent, a cookie or a token is a wrong value, never a 500."""
+    if all(value.isascii() for value in request.headers.values()):
+        return await handler(request)
+    return await handler(request.clone(headers=CIMultiDict(
+        (key, value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        for key, value in request.headers.items())))
 
 
 async def ping(request: web.Request) -> web.Response:
@@ -54,7 +73,10 @@ def create_app(host, local_mode: bool = False) -> web.Application:
     from .api4 import add_core_routes
     from .oauth_routes import GATEWAY_KEY, add_oauth_routes
 
-    app = web.Application(middlewares=[payload_limit_middleware, error_middleware], client_max_size=1024 * 1024)
+    # Request bodies are taken as sent, as Go's net/http (Mattermost) takes them: a Content-Encoding is not undone
+    # (aiohttp's decoder could wait forever on a truncated deflate body), so an encoded body is just not JSON.
+    app = web.Application(middlewares=[header_text_middleware, payload_limit_middleware, error_middleware],
+                          client_max_size=1024 * 1024, handler_args={"auto_decompress": False})
     app[HOST_KEY] = host
     app[LOCAL_MODE_KEY] = local_mode
     app[GATEWAY_KEY] = host.gateway

@@ -7,7 +7,6 @@ format. An RPC with a route but no handler is a start-up error, so the contract 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import logging
 import urllib.parse
@@ -19,8 +18,9 @@ from oauthplugin.v1 import common_pb2, oauth_pb2
 
 from ..gateway import PluginUnavailable, RpcFailed
 from . import auth, pages
+from .body import max_payload_bytes, read_json
 from .keys import HOST_KEY
-from .responses import app_error, json_response, request_id
+from .responses import AppErrorResponse, app_error, json_response, request_id
 
 log = logging.getLogger("server_stub.oauth")
 
@@ -72,10 +72,13 @@ def request_context(request: web.Request, session=None) -> common_pb2.RequestCon
 # --- reading bodies the way Mattermost's server does -----------------------------------------------------------
 
 async def read_json_object(request: web.Request, name: str, allow_null: bool = False) -> dict:
-    raw = await request.read()
+    """The body's JSON object, read by the host's body rules (body.read_json: UTF-8, no lone surrogates, which no
+    protobuf string can carry, no absurd nesting); BadBody otherwise."""
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        value = await read_json(request, name, max_payload_bytes(request.app[HOST_KEY].config.config))
+    except AppErrorResponse as exc:
+        if exc.status_code != 400:
+            raise
         raise BadBody(name) from None
     if value is None and allow_null:
         return {}
@@ -246,7 +249,7 @@ def basic_credentials(request: web.Request) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         raise ClientAuthError() from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
@@ -472,7 +475,10 @@ async def consent_decision(request: web.Request) -> web.Response:
     import hmac
 
     session = await auth.optional_session(request, trust_requester=True)  # the form's csrf field is checked here
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError:  # not UTF-8 (UnicodeDecodeError), or a malformed multipart body
+        return pages.error_page(request, 400, "The form could not be read.")
     if session is None:
         return pages.error_page(request, 401, "Your session has expired. Please log in again.")
     if not hmac.compare_digest(str(form.get("csrf", "")), session.csrf_token or "\0"):
