@@ -76,6 +76,17 @@ def error_message(exc: AppError) -> common_pb2.AppError:
 SQLITE_THREADS, POSTGRES_THREADS = 2, 8
 
 
+def json_value(raw: bytes):
+    """The JSON value of `raw`, or None when it is none the provider can keep: malformed, not UTF-8, nested too
+    deep to parse, or spelling lone UTF-16 surrogates (valid JSON, but text no database or protobuf can carry)."""
+    try:
+        value = json.loads(raw or b"null")
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
 class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
     def __init__(self, runtime: PluginRuntime) -> None:
         self.runtime = runtime
@@ -204,11 +215,7 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
 
     async def RegisterClient(self, request, context):
         def work(p):
-            try:
-                body = json.loads(request.metadata_json or b"null")
-            except ValueError:
-                body = None
-            registered = p.register_client(caller_of(request.context), body)
+            registered = p.register_client(caller_of(request.context), json_value(request.metadata_json))
             return oauth_pb2.RegisterClientResponse(**registered)
         return await self._call(oauth_pb2.RegisterClientResponse, work, request.context.request_id)
 
