@@ -56,12 +56,18 @@ class PluginRuntime:
                     claim.release()
                 raise
             self._claim, self.cacheable = claim, claim is not None
+            previous = (self.provider, self.store)  # activated again without a deactivation: closed below
             self.store = store
             self.provider = OAuthProvider(store, SystemClock(), Settings.from_config(server_config, plugin_config))
             self.server_config, self.plugin_config = server_config, plugin_config
+            self._stop_cleanup.set()  # the previous activation's cleanup loop, if any
             self._stop_cleanup = threading.Event()
             threading.Thread(target=self._cleanup_loop, args=(self._stop_cleanup,), name="cleanup",
                              daemon=True).start()
+        self._wake_cleanup.set()
+        for replaced in previous:
+            if replaced is not None:
+                replaced.close()
         log.info("activated", extra={"schema_version": version, **_summary(server_config)})
 
     def configure(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
