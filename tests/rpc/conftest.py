@@ -20,7 +20,7 @@ ADMIN_PERMISSIONS = ("manage_oauth", "manage_system_wide_oauth", "manage_system"
 
 
 class LaunchedPlugin:
-    def __init__(self, data_dir: pathlib.Path) -> None:
+    def __init__(self, data_dir: pathlib.Path, cwd: pathlib.Path = ROOT) -> None:
         self.data_dir = data_dir
         self.cert = protocol.generate_certificate()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PLUGIN_")}
@@ -28,7 +28,7 @@ class LaunchedPlugin:
                     "PLUGIN_PROTOCOL_VERSIONS": "1"})
         exe = manifest.load(str(ROOT)).executable()
         self.proc = subprocess.Popen([exe], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=open(data_dir / "plugin.log", "ab"), env=env, cwd=ROOT)
+                                     stderr=open(data_dir / "plugin.log", "ab"), env=env, cwd=cwd)
         self.handshake = protocol.parse_handshake(self.proc.stdout.readline().decode())
         creds = grpc.ssl_channel_credentials(
             root_certificates=protocol.der_to_pem(self.handshake.server_cert_der),
