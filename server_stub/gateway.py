@@ -11,6 +11,7 @@ module does not know as harmless drops everything.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
@@ -65,6 +66,13 @@ _HARMLESS = frozenset({
 })
 _TRANSPORT_FAILURES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED)
 
+
+def _did_not_answer() -> PluginUnavailable:
+    return PluginUnavailable(503, "app.plugin.unavailable.app_error",
+                             "The OAuth provider plugin did not answer. Please try again shortly.",
+                             retry_after=RETRY_AFTER_SECONDS)
+
+
 _DISABLED = PluginUnavailable(501, "api.oauth.allow_oauth.turn_off.app_error",
                               "The system admin has turned off OAuth2 Service Provider.")
 
@@ -111,11 +119,18 @@ class Gateway:
             if rpc not in _HARMLESS:
                 self.tokens.suspend()  # it may still commit: keep nothing for a while
             if code in _TRANSPORT_FAILURES:
-                raise PluginUnavailable(503, "app.plugin.unavailable.app_error",
-                                        "The OAuth provider plugin did not answer. Please try again shortly.",
-                                        retry_after=RETRY_AFTER_SECONDS) from None
+                raise _did_not_answer() from None
             raise PluginUnavailable(500, "app.plugin.rpc.app_error",
                                     "The OAuth provider plugin failed to handle the request.") from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is None or task.cancelling():
+                raise  # this request itself was cancelled: its client left
+            # grpc.aio cancels the calls of a channel it closes: the plugin stopped or restarted under this call.
+            log.warning("plugin RPC cancelled", extra={"rpc": rpc})
+            if rpc not in _HARMLESS:
+                self.tokens.suspend()
+            raise _did_not_answer() from None
         if rpc not in _HARMLESS:
             self._forget_revoked(rpc, request, response)
         if response.HasField("error"):
