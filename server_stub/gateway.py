@@ -123,13 +123,13 @@ class Gateway:
             raise PluginUnavailable(500, "app.plugin.rpc.app_error",
                                     "The OAuth provider plugin failed to handle the request.") from None
         except asyncio.CancelledError:
+            if rpc not in _HARMLESS:
+                self.tokens.suspend()  # whoever gave up on it, it may still commit
             task = asyncio.current_task()
             if task is None or task.cancelling():
                 raise  # this request itself was cancelled: its client left
             # grpc.aio cancels the calls of a channel it closes: the plugin stopped or restarted under this call.
             log.warning("plugin RPC cancelled", extra={"rpc": rpc})
-            if rpc not in _HARMLESS:
-                self.tokens.suspend()
             raise _did_not_answer() from None
         if rpc not in _HARMLESS:
             self._forget_revoked(rpc, request, response)

@@ -171,3 +171,25 @@ async def test_an_rpc_the_gateway_does_not_know_drops_everything():
     await gateway.validate_oauth_token("tok")
     await gateway.call("SomethingNew", oauth_pb2.StatusResponse())
     assert len(gateway.tokens) == 0
+
+
+async def test_a_revocation_whose_request_was_cancelled_suspends_the_cache():
+    """The client left while its revocation was in flight: the plugin may still commit it."""
+    plugin = ScriptedPlugin()
+    gateway = gateway_for(plugin)
+    await gateway.validate_oauth_token("tok")
+    never = asyncio.Event()
+
+    async def slow_revoke(request, timeout=None):
+        await never.wait()
+
+    plugin.Revoke = slow_revoke
+    revoking = asyncio.create_task(gateway.call("Revoke", oauth_pb2.TokenActionRequest(token="tok",
+                                                                                       client_id="client")))
+    await asyncio.sleep(0.01)
+    revoking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await revoking
+    before = plugin.validations
+    await gateway.validate_oauth_token("tok")
+    assert plugin.validations == before + 1, "not served from the cache"
