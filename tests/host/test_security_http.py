@@ -1,7 +1,7 @@
 """Token security and the standard endpoints over HTTP, against a launched host and its plugin: the refresh grace
 window under concurrent requests, RFC 7009 revocation, RFC 7662 introspection, RFC 9207 `iss`, RFC 8414 metadata
 that lists exactly what works, client authentication (RFC 6749 section 2.3.1), RFC 6750 bearer challenges, rate
-limits and the audit trail (reference: /work/shared/reference/oauth-security-rules.md).
+limits and the audit trail (README, section Security).
 
 The module's host (tests/host/conftest.py) runs with the default plugin settings; tests that need other settings
 start a host of their own, configured before it starts (HostProcess.configure), or change the configuration with

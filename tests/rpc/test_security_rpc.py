@@ -1,7 +1,6 @@
 """Token security and the standard endpoints, over gRPC against the launched plugin: code replay, refresh rotation
 with its grace window and lifetimes, RFC 7009 revocation, RFC 7662 introspection, RFC 9207 `iss`, the metadata
-that advertises them, rate limits and the audit trail (the issue "Beyond Mattermost: token security and the
-standard endpoints that real OAuth clients expect"; docs: /work/shared/reference/oauth-security-rules.md).
+that advertises them, rate limits and the audit trail (README, section Security; docs/provider.md).
 
 Time passes the way the other RPC tests make it pass: rows in the plugin's database are aged (every timestamp of
 a grant moved into the past), since the plugin reads its database live."""
