@@ -12,7 +12,7 @@ import traceback
 from tests.conftest import wait_for
 from tests.faults.flow import NO_RATE_LIMITS, Client, OAuthHttp, Timed, configure_plugin
 
-# The bound: answered within a second; the rest is slack for a loaded test machine.
+# The bound we promise: answered within a second; the rest is slack for a loaded test machine.
 ANSWER_WITHIN = 1.0 + 1.5
 CLIENT_TIMEOUT = 10.0
 
