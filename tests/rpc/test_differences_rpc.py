@@ -306,7 +306,7 @@ def test_tokens_record_their_grant_and_refresh_token_reuse_revokes_the_family(pl
 
 
 def test_concurrent_refreshes_within_the_grace_window_all_get_the_one_successor(shared):
-    """Issue 5: six refreshes of one refresh token at once over three gRPC connections, inside the grace window
+    """Grace window: six refreshes of one refresh token at once over three gRPC connections, inside the grace window
     (default 30 s): every request gets the same successor, nothing is revoked, one family lives on."""
     app = shared.create_app()
     tokens = shared.tokens(plain_user(), app)
