@@ -71,6 +71,18 @@ class Host:
             await runner.cleanup()
 
 
+def welcome(host: Host) -> str:
+    """What to do next, printed once the server is up."""
+    url = site_url(host.config.config)
+    states = ", ".join(f"{s['plugin_id']} state {s['state']}" + (f" ({s['error']})" if s["error"] else "")
+                       for s in host.plugins.statuses()) or "no plugins"
+    first = "create the first account (it becomes the System Admin), then" if host.accounts.count_users() == 0 \
+        else "log in, then"
+    return (f"Mattermost host stand-in listening on {url} (data in {host.config.data_dir}); plugins: {states}.\n"
+            f"Next: open {url}/ and {first} register an app under Integrations > OAuth 2.0 Applications.\n"
+            f"Metadata: {url}/.well-known/oauth-authorization-server. Ctrl-C stops the server.")
+
+
 async def serve(data_dir: str, listen: str | None) -> None:
     host = Host(data_dir, listen)
     await host.start()
@@ -78,8 +90,7 @@ async def serve(data_dir: str, listen: str | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(f"Mattermost host stand-in listening on {site_url(host.config.config)} "
-          f"(data in {host.config.data_dir}); Ctrl-C stops it.", flush=True)
+    print(welcome(host), flush=True)
     await stop.wait()
     log.info("shutting down")
     await host.stop()
