@@ -39,12 +39,11 @@ from . import migrations
 from . import sqlite as shared
 from .contract import AlreadyExists, Store, StoreError, StoreUnavailable
 from .pgpool import PgPool
+from .rows import RowQueries, RowStatements
 from .records import (
     AccessTokenRecord,
-    AppRecord,
     AuditRecord,
     CodeRecord,
-    ConsentRecord,
     GrantRecord,
     RefreshTokenRecord,
 )
@@ -60,28 +59,14 @@ def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-_INSERT_APP = _pg(shared._INSERT_APP)
-_SELECT_APP = _pg(shared._SELECT_APP)
-_LIST_APPS = _pg(shared._LIST_APPS)
-_LIST_APPS_BY_CREATOR = _pg(shared._LIST_APPS_BY_CREATOR)
-_UPDATE_APP = _pg(shared._UPDATE_APP)
-_UPSERT_CONSENT = _pg(shared._UPSERT_CONSENT)
-_SELECT_CONSENT = _pg(shared._SELECT_CONSENT)
-_LIST_AUTHORIZED = _pg(shared._LIST_AUTHORIZED)
-_INSERT_CODE = _pg(shared._INSERT_CODE)
-_SELECT_CODE = _pg(shared._SELECT_CODE)
 _CONSUME_CODE = _pg(shared._CONSUME_CODE)
 _LINK_CODE = _pg(shared._LINK_CODE)
 _INSERT_GRANT = _pg(shared._INSERT_GRANT)
-_SELECT_GRANT = _pg(shared._SELECT_GRANT)
 _INSERT_ACCESS = _pg(shared._INSERT_ACCESS)
-_SELECT_ACCESS = _pg(shared._SELECT_ACCESS)
 _INSERT_REFRESH = _pg(shared._INSERT_REFRESH)
-_SELECT_REFRESH = _pg(shared._SELECT_REFRESH)
 _ROTATE_REFRESH = _pg(shared._ROTATE_REFRESH)
 _DELETE_ACCESS = _pg(shared._DELETE_ACCESS)
 _EXPIRE = tuple(_pg(sql) for sql in shared._EXPIRE)
-_FORGET_SUCCESSORS = _pg(shared._FORGET_SUCCESSORS)
 _HIT_RATE_LIMIT = _pg(shared._HIT_RATE_LIMIT)
 _INSERT_AUDIT = _pg(shared._INSERT_AUDIT)
 _LIST_AUDIT = _pg(shared._LIST_AUDIT)
@@ -124,8 +109,10 @@ def _wrap(error: psycopg.Error) -> StoreError:
     return StoreError(f"postgres: {type(error).__name__}: {error}")
 
 
-class PostgresStore(Store):
+class PostgresStore(RowQueries, Store):
     """The store on a PostgreSQL database (a DSN). Thread-safe; call `migrate()` before anything else."""
+
+    _sql = RowStatements._make(_pg(sql) for sql in shared.ROW_SQL)
 
     def __init__(
         self,
@@ -202,28 +189,6 @@ class PostgresStore(Store):
         self._pool.close()
 
     # --- apps ----------------------------------------------------------------------------------------------
-    def save_app(self, app: AppRecord) -> None:
-        values = (app.id, *shared._app_values(app))
-        self._write(lambda conn: conn.execute(_INSERT_APP, values))
-
-    def get_app(self, app_id: str) -> AppRecord | None:
-        row = self._one(_SELECT_APP, (app_id,))
-        return shared._app(row) if row else None
-
-    def list_apps(self, offset: int, limit: int, creator_id: str | None = None) -> list[AppRecord]:
-        if limit <= 0:
-            return []
-        offset = max(offset, 0)
-        if creator_id is None:
-            rows = self._all(_LIST_APPS, (limit, offset))
-        else:
-            rows = self._all(_LIST_APPS_BY_CREATOR, (creator_id, limit, offset))
-        return [shared._app(row) for row in rows]
-
-    def update_app(self, app: AppRecord) -> bool:
-        values = (*shared._app_values(app), app.id)
-        return self._write(lambda conn: conn.execute(_UPDATE_APP, values).rowcount > 0)
-
     def delete_app(self, app_id: str) -> bool:
         def work(conn: psycopg.Connection) -> bool:
             # With the app row locked, no new code, consent or grant can refer to it (their foreign-key check
@@ -237,32 +202,7 @@ class PostgresStore(Store):
         return self._write(work)
 
     # --- consent -------------------------------------------------------------------------------------------
-    def save_consent(self, consent: ConsentRecord) -> None:
-        values = (consent.user_id, consent.client_id, consent.scope, consent.create_at)
-        self._write(lambda conn: conn.execute(_UPSERT_CONSENT, values))
-
-    def get_consent(self, user_id: str, client_id: str) -> ConsentRecord | None:
-        row = self._one(_SELECT_CONSENT, (user_id, client_id))
-        return ConsentRecord(*row) if row else None
-
-    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[AppRecord]:
-        if limit <= 0:
-            return []
-        return [shared._app(row) for row in self._all(_LIST_AUTHORIZED, (user_id, limit, max(offset, 0)))]
-
     # --- authorization codes -------------------------------------------------------------------------------
-    def save_code(self, code: CodeRecord) -> None:
-        values = (
-            code.code_hash, code.client_id, code.user_id, code.redirect_uri, code.state, code.scope,
-            code.create_at, code.expires_in, code.code_challenge, code.code_challenge_method, code.resource,
-            code.used_at, code.grant_id, code.create_at + code.expires_in * 1000,
-        )
-        self._write(lambda conn: conn.execute(_INSERT_CODE, values))
-
-    def get_code(self, code_hash: str) -> CodeRecord | None:
-        row = self._one(_SELECT_CODE, (code_hash,))
-        return CodeRecord(*row) if row else None
-
     def consume_code(self, code_hash: str, now: int) -> CodeRecord | None:
         # One conditional UPDATE: racing callers queue on the row lock and re-check `used_at IS NULL` against
         # the committed row (READ COMMITTED), so exactly one of them sees the row come back.
@@ -301,18 +241,6 @@ class PostgresStore(Store):
 
         self._write(work)
 
-    def get_grant(self, grant_id: str) -> GrantRecord | None:
-        row = self._one(_SELECT_GRANT, (grant_id,))
-        return GrantRecord(*row) if row else None
-
-    def get_access_token(self, token_hash: str) -> AccessTokenRecord | None:
-        row = self._one(_SELECT_ACCESS, (token_hash,))
-        return AccessTokenRecord(*row) if row else None
-
-    def get_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None:
-        row = self._one(_SELECT_REFRESH, (token_hash,))
-        return RefreshTokenRecord(*row) if row else None
-
     def rotate_refresh_token(
         self,
         old_hash: str,
@@ -341,9 +269,6 @@ class PostgresStore(Store):
 
         return self._write(work)
 
-    def revoke_access_token(self, token_hash: str) -> bool:
-        return self._write(lambda conn: conn.execute(_DELETE_ACCESS, (token_hash,)).rowcount > 0)
-
     def revoke_grant(self, grant_id: str) -> int:
         def work(conn: psycopg.Connection) -> int:
             if conn.execute(_LOCK_GRANT, (grant_id,)).fetchone() is None:
@@ -371,9 +296,6 @@ class PostgresStore(Store):
     def revoke_user(self, user_id: str) -> int:
         """Returns the number of tokens (access and refresh) removed."""
         return self._write(lambda conn: self._revoke_in(conn, _USER, (user_id,)))
-
-    def forget_successors(self, rotated_before: int) -> int:
-        return self._write(lambda conn: conn.execute(_FORGET_SUCCESSORS, (rotated_before,)).rowcount)
 
     # --- rate limits ---------------------------------------------------------------------------------------
     def hit_rate_limits(self, hits: list[tuple[str, int]], window_start: int) -> list[int]:

@@ -28,7 +28,6 @@ conditional `UPDATE ... RETURNING`.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -38,12 +37,11 @@ from typing import Any, TypeVar
 from ..clock import SystemClock
 from . import migrations
 from .contract import AlreadyExists, Store, StoreError
+from .rows import RowQueries, RowStatements
 from .records import (
     AccessTokenRecord,
-    AppRecord,
     AuditRecord,
     CodeRecord,
-    ConsentRecord,
     GrantRecord,
     RefreshTokenRecord,
 )
@@ -163,20 +161,12 @@ def _wrap(error: sqlite3.Error) -> StoreError:
     return StoreError(f"sqlite: {error}")
 
 
-def _app(row: Sequence[Any]) -> AppRecord:
-    return AppRecord(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-        json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12],
-    )
-
-
-def _app_values(app: AppRecord) -> tuple[Any, ...]:
-    """Every column but the id, in _UPDATE_APP order."""
-    return (
-        app.creator_id, app.create_at, app.update_at, app.name, app.description, app.icon_url, app.homepage,
-        json.dumps(list(app.callback_urls)), bool(app.is_trusted), app.mattermost_app_id,
-        bool(app.is_dynamically_registered), app.client_secret_hash,
-    )
+# The statements RowQueries runs (PostgreSQL's store uses them with its own placeholders).
+ROW_SQL = RowStatements(
+    _INSERT_APP, _SELECT_APP, _LIST_APPS, _LIST_APPS_BY_CREATOR, _UPDATE_APP, _UPSERT_CONSENT, _SELECT_CONSENT,
+    _LIST_AUTHORIZED, _INSERT_CODE, _SELECT_CODE, _SELECT_GRANT, _SELECT_ACCESS, _SELECT_REFRESH, _DELETE_ACCESS,
+    _FORGET_SUCCESSORS,
+)
 
 
 def _access_values(t: AccessTokenRecord) -> tuple[Any, ...]:
@@ -190,8 +180,10 @@ def _refresh_values(t: RefreshTokenRecord) -> tuple[Any, ...]:
     )
 
 
-class SqliteStore(Store):
+class SqliteStore(RowQueries, Store):
     """The store on one SQLite file. Thread-safe; call `migrate()` before anything else."""
+
+    _sql = ROW_SQL
 
     def __init__(self, path: str, *, synchronous: str = "NORMAL", busy_timeout_ms: int = 5000) -> None:
         if not path or path == ":memory:" or path.startswith("file:"):
@@ -366,28 +358,6 @@ class SqliteStore(Store):
             conn.close()
 
     # --- apps ----------------------------------------------------------------------------------------------
-    def save_app(self, app: AppRecord) -> None:
-        values = (app.id, *_app_values(app))
-        self._write(lambda conn: conn.execute(_INSERT_APP, values))
-
-    def get_app(self, app_id: str) -> AppRecord | None:
-        row = self._one(_SELECT_APP, (app_id,))
-        return _app(row) if row else None
-
-    def list_apps(self, offset: int, limit: int, creator_id: str | None = None) -> list[AppRecord]:
-        if limit <= 0:
-            return []
-        offset = max(offset, 0)
-        if creator_id is None:
-            rows = self._all(_LIST_APPS, (limit, offset))
-        else:
-            rows = self._all(_LIST_APPS_BY_CREATOR, (creator_id, limit, offset))
-        return [_app(row) for row in rows]
-
-    def update_app(self, app: AppRecord) -> bool:
-        values = (*_app_values(app), app.id)
-        return self._write(lambda conn: conn.execute(_UPDATE_APP, values).rowcount > 0)
-
     def delete_app(self, app_id: str) -> bool:
         def work(conn: sqlite3.Connection) -> bool:
             for sql in _DELETE_APP[0] + _DELETE_APP[1]:
@@ -397,32 +367,7 @@ class SqliteStore(Store):
         return self._write(work)
 
     # --- consent -------------------------------------------------------------------------------------------
-    def save_consent(self, consent: ConsentRecord) -> None:
-        values = (consent.user_id, consent.client_id, consent.scope, consent.create_at)
-        self._write(lambda conn: conn.execute(_UPSERT_CONSENT, values))
-
-    def get_consent(self, user_id: str, client_id: str) -> ConsentRecord | None:
-        row = self._one(_SELECT_CONSENT, (user_id, client_id))
-        return ConsentRecord(*row) if row else None
-
-    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[AppRecord]:
-        if limit <= 0:
-            return []
-        return [_app(row) for row in self._all(_LIST_AUTHORIZED, (user_id, limit, max(offset, 0)))]
-
     # --- authorization codes -------------------------------------------------------------------------------
-    def save_code(self, code: CodeRecord) -> None:
-        values = (
-            code.code_hash, code.client_id, code.user_id, code.redirect_uri, code.state, code.scope,
-            code.create_at, code.expires_in, code.code_challenge, code.code_challenge_method, code.resource,
-            code.used_at, code.grant_id, code.create_at + code.expires_in * 1000,
-        )
-        self._write(lambda conn: conn.execute(_INSERT_CODE, values))
-
-    def get_code(self, code_hash: str) -> CodeRecord | None:
-        row = self._one(_SELECT_CODE, (code_hash,))
-        return CodeRecord(*row) if row else None
-
     def consume_code(self, code_hash: str, now: int) -> CodeRecord | None:
         # One conditional UPDATE: of any number of racing callers, only one sees the row come back.
         rows = self._write(lambda conn: conn.execute(_CONSUME_CODE, (now, code_hash)).fetchall())
@@ -459,18 +404,6 @@ class SqliteStore(Store):
 
         self._write(work)
 
-    def get_grant(self, grant_id: str) -> GrantRecord | None:
-        row = self._one(_SELECT_GRANT, (grant_id,))
-        return GrantRecord(*row) if row else None
-
-    def get_access_token(self, token_hash: str) -> AccessTokenRecord | None:
-        row = self._one(_SELECT_ACCESS, (token_hash,))
-        return AccessTokenRecord(*row) if row else None
-
-    def get_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None:
-        row = self._one(_SELECT_REFRESH, (token_hash,))
-        return RefreshTokenRecord(*row) if row else None
-
     def rotate_refresh_token(
         self,
         old_hash: str,
@@ -494,9 +427,6 @@ class SqliteStore(Store):
             return True
 
         return self._write(work)
-
-    def revoke_access_token(self, token_hash: str) -> bool:
-        return self._write(lambda conn: conn.execute(_DELETE_ACCESS, (token_hash,)).rowcount > 0)
 
     def revoke_grant(self, grant_id: str) -> int:
         def work(conn: sqlite3.Connection) -> int:
@@ -524,9 +454,6 @@ class SqliteStore(Store):
     def revoke_user(self, user_id: str) -> int:
         """Returns the number of tokens (access and refresh) removed."""
         return self._revoke(_REVOKE_USER, (user_id,))
-
-    def forget_successors(self, rotated_before: int) -> int:
-        return self._write(lambda conn: conn.execute(_FORGET_SUCCESSORS, (rotated_before,)).rowcount)
 
     def hit_rate_limits(self, hits: list[tuple[str, int]], window_start: int) -> list[int]:
         def work(conn: sqlite3.Connection) -> list[int]:
