@@ -3,41 +3,18 @@ format, ending with /api/v4/users/me called with the issued token."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import html.parser
-import secrets
 import urllib.parse
 
 import pytest
 
+from tests.forms import hidden_fields, pkce
+
 CALLBACK = "https://app.example.com/callback?simply=lovely"
-
-
-class FormFields(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("type") == "hidden":
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-
-
-def hidden_fields(page: bytes) -> dict[str, str]:
-    parser = FormFields()
-    parser.feed(page.decode())
-    return parser.fields
 
 
 def form(**fields) -> dict:
     return {"body": urllib.parse.urlencode(fields),
             "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import html.parser
 import re
-import secrets
 import sqlite3
 import threading
 import time
@@ -23,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.conftest import PLUGIN_ID, HostProcess, free_port, wait_for
+from tests.forms import hidden_fields, pkce
 from tests.host.conftest import ADMIN_PASSWORD, Api
 
 CALLBACK = "https://app.example.com/callback"
@@ -35,28 +34,6 @@ RFC6749_TEXT = re.compile(r"[\x20-\x21\x23-\x5B\x5D-\x7E]*")
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
-
-class HiddenFields(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("type") == "hidden":
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-
-
-def hidden_fields(page: bytes) -> dict[str, str]:
-    parser = HiddenFields()
-    parser.feed(page.decode())
-    return parser.fields
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-
 
 def query_of(url: str) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True))

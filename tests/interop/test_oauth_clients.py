@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import html.parser
 import itertools
 import json
 import secrets
@@ -39,6 +38,7 @@ from authlib.oauth2.rfc8414 import AuthorizationServerMetadata  # noqa: E402
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error as OAuthlibError  # noqa: E402
 
 from tests.conftest import PLUGIN_ID, HostProcess, free_port  # noqa: E402
+from tests.forms import hidden_fields  # noqa: E402
 
 CALLBACK = "https://client.example.com/oauth/callback"
 ADMIN_PASSWORD = "Admin-Passw0rd!"
@@ -139,17 +139,6 @@ class Host:
         return self.http.get(self.url + "/api/v4/users/me", headers=self.bearer(access_token))
 
 
-class HiddenFields(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("type") == "hidden":
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-
-
 def consent_via_page(host: Host, session_token: str, authorization_url: str) -> str:
     """The user opens the authorization URL with their session and presses Allow on the consent page; the URL the
     browser is sent to (the client's callback with code, state and iss)."""
@@ -158,9 +147,8 @@ def consent_via_page(host: Host, session_token: str, authorization_url: str) -> 
     if page.status_code == 302:  # consent remembered
         return page.headers["Location"]
     assert page.status_code == 200, page.text
-    parser = HiddenFields()
-    parser.feed(page.text)
-    decided = browser.post(host.url + "/oauth/authorize/decision", data={**parser.fields, "decision": "allow"},
+    decided = browser.post(host.url + "/oauth/authorize/decision",
+                           data={**hidden_fields(page.content), "decision": "allow"},
                            headers=host.bearer(session_token), allow_redirects=False)
     assert decided.status_code == 303, decided.text
     return decided.headers["Location"]
