@@ -219,6 +219,35 @@ def _role(row) -> Role:
                 bool(row["scheme_managed"]), bool(row["built_in"]))
 
 
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    """Who a request comes from, as one statement reads it: the user with the permissions of their roles, and
+    the host session when it came with one."""
+    user: User
+    permissions: frozenset[str]
+    session: SessionRecord | None = None
+
+
+_USER_FIELDS = tuple(field.name for field in dataclasses.fields(User))
+# The user with one row per role whose name occurs in their role string (a superset: split exactly in Python).
+_CALLER_COLUMNS = ", ".join(f"u.{name}" for name in _USER_FIELDS) + (
+    ", r.name AS role_name, r.permissions AS role_permissions, r.delete_at AS role_delete_at")
+_SESSION_COLUMNS = ("s.id AS s_id, s.user_id AS s_user_id, s.create_at AS s_create_at, s.expires_at AS s_expires_at,"
+                    " s.last_activity_at AS s_last_activity_at, s.csrf_token AS s_csrf_token, s.props AS s_props")
+
+
+def _caller(rows: list, session: SessionRecord | None = None) -> Caller | None:
+    if not rows or rows[0]["id"] is None:
+        return None
+    user = User(**{name: rows[0][name] for name in _USER_FIELDS})
+    names = set(perms.split_roles(user.roles))
+    granted: set[str] = set()
+    for row in rows:
+        if row["role_name"] in names and row["role_delete_at"] == 0:
+            granted.update((row["role_permissions"] or "").split())
+    return Caller(user, frozenset(granted), session)
+
+
 def _session(row) -> SessionRecord:
     try:
         props = json.loads(row["props"] or "{}")
@@ -246,6 +275,7 @@ def validate_new_user(email: str, username: str, password: str) -> tuple[str, st
 class _Sqlite:
     """One SQLite file: a connection per thread; writers serialise through BEGIN IMMEDIATE."""
     name = "sqlite"
+    find = "instr"  # position of a substring, 0 when absent
     for_update = ""  # BEGIN IMMEDIATE holds the write lock: rows read in a write transaction cannot change
     integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
 
@@ -341,6 +371,7 @@ class _PgReader:
 class _Postgres:
     """A PostgreSQL database (a DSN), shared by several hosts."""
     name = "postgres"
+    find = "strpos"
     for_update = " FOR UPDATE"  # READ COMMITTED: lock what a read-then-write reads
     USERS_LOCK = 0x686F737475736572  # pg_advisory_xact_lock key ("hostuser")
     SCHEMA_LOCK = 0x686F7374736368  # ("hostsch")
@@ -555,20 +586,32 @@ class Accounts:
                         record.last_activity_at, record.csrf_token, json.dumps(record.props)))
         return token, record
 
-    def session_by_token(self, token: str) -> SessionRecord | None:
-        """The live session for a presented token (truncated to 50 characters, like Mattermost); None when
-        unknown or expired (an expired session is deleted)."""
+    def caller_by_session_token(self, token: str) -> Caller | None:
+        """The live session for a presented token (truncated to 50 characters, like Mattermost) with its active
+        user and their permissions, in one statement; None when unknown or expired, or when its user is gone or
+        deactivated (such a session is deleted)."""
         if not token:
             return None
-        row = self._conn().execute("SELECT * FROM sessions WHERE token_hash = ?",
-                                   (hash_token(token[:MAX_TOKEN_LENGTH]),)).fetchone()
-        if row is None:
+        rows = self._conn().execute(
+            f"SELECT {_SESSION_COLUMNS}, {_CALLER_COLUMNS} FROM sessions s LEFT JOIN users u ON u.id = s.user_id"
+            f" LEFT JOIN roles r ON {self.db.find}(u.roles, r.name) > 0 WHERE s.token_hash = ?",
+            (hash_token(token[:MAX_TOKEN_LENGTH]),)).fetchall()
+        if not rows:
             return None
-        record = _session(row)
-        if record.expires_at <= self._now():
+        record = _session({key[2:]: rows[0][key] for key in rows[0].keys() if key.startswith("s_")})
+        caller = _caller(rows, record)
+        if record.expires_at <= self._now() or caller is None or not caller.user.is_active:
             self.revoke_session(record.id)
             return None
-        return record
+        return caller
+
+    def caller_by_user_id(self, user_id: str) -> Caller | None:
+        """An active user with their permissions, in one statement (the user an OAuth access token acts as)."""
+        rows = self._conn().execute(
+            f"SELECT {_CALLER_COLUMNS} FROM users u LEFT JOIN roles r ON {self.db.find}(u.roles, r.name) > 0"
+            " WHERE u.id = ?", (user_id,)).fetchall()
+        caller = _caller(rows)
+        return caller if caller is not None and caller.user.is_active else None
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         row = self._conn().execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()

@@ -56,6 +56,8 @@ class PluginRuntime:
                     claim.release()
                 raise
             self._claim, self.cacheable = claim, claim is not None
+            if claim is not None:
+                store.keep_apps_in_memory()
             previous = (self.provider, self.store)  # activated again without a deactivation: closed below
             self.store = store
             self.provider = OAuthProvider(store, SystemClock(), Settings.from_config(server_config, plugin_config))

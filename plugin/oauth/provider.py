@@ -624,30 +624,14 @@ class OAuthProvider:
 
     def _exchange_code(self, settings: Settings, app: AppRecord, request: TokenRequest) -> TokenResponse:
         code_hash = hash_secret(request.code)
-        with _store_errors("api.oauth.get_access_token.internal.app_error"):
-            code = self.store.get_code(code_hash)
-        if code is None:
-            raise self._invalid_code()
         now = self._now()
-        if code.used_at is not None:
-            # A second presentation of a spent code: revoke what its exchange issued (RFC 6749 §4.1.2).
-            if code.client_id == app.id and code.grant_id:
-                with _store_errors("api.oauth.get_access_token.internal.app_error"):
-                    removed = self.store.revoke_grant(code.grant_id)
-                self.audit.record(AuditEvent.CODE_REPLAYED, user_id=code.user_id, client_id=app.id,
-                                  grant_id=code.grant_id, tokens_revoked=removed)
-            raise self._invalid_code()
-        if now > code.create_at + code.expires_in * 1000:
-            raise self._invalid_code(403)
-        if code.client_id != app.id:
-            raise app_error(
-                "api.oauth.get_access_token.client_id_mismatch.app_error", 400, oauth_error="invalid_grant"
-            )
-        # One conditional write decides the single winner; from here on the code is spent whatever happens.
+        grant_id = new_id()
+        # One conditional write decides the single winner and links the code to the grant about to be created;
+        # from here on the code is spent whatever happens.
         with _store_errors("api.oauth.get_access_token.internal.app_error"):
-            code = self.store.consume_code(code_hash, now)
+            code = self.store.consume_code(code_hash, app.id, now, grant_id)
         if code is None:
-            raise self._invalid_code()
+            raise self._refused_code(app, code_hash, now)
         if request.redirect_uri != code.redirect_uri or code.redirect_uri not in app.callback_urls:
             raise app_error("api.oauth.get_access_token.redirect_uri.app_error", 400, oauth_error="invalid_grant")
         validate_for_client_type(
@@ -655,7 +639,7 @@ class OAuthProvider:
         )
         audience = self._audience(request.resource, code.resource)
         grant = GrantRecord(
-            id=new_id(),
+            id=grant_id,
             client_id=app.id,
             user_id=code.user_id,
             scope=code.scope,
@@ -674,8 +658,8 @@ class OAuthProvider:
             # The store refuses to issue for a code deleted since it was consumed (deauthorization, user
             # deactivation, app deletion racing this exchange): to the client that is an invalid code.
             with _store_errors("api.oauth.get_access_token.internal.app_error"):
-                still_there = self.store.get_code(code_hash) is not None
-            if not still_there:
+                still = self.store.get_code(code_hash)
+            if still is None or still.grant_id != grant.id:
                 raise self._invalid_code() from exc
             log.error("store failure issuing tokens for client %s: %s", app.id, exc)
             raise app_error("api.oauth.get_access_token.internal_saving.app_error", 500) from exc
@@ -689,6 +673,28 @@ class OAuthProvider:
             refresh_token=refresh_token,
             audience=audience,
         )
+
+    def _refused_code(self, app: AppRecord, code_hash: str, now: int) -> AppError:
+        """Why a code could not be consumed, in Mattermost's order of checks."""
+        with _store_errors("api.oauth.get_access_token.internal.app_error"):
+            code = self.store.get_code(code_hash)
+        if code is None:
+            return self._invalid_code()
+        if code.used_at is not None:
+            # A second presentation of a spent code: revoke what its exchange issued (RFC 6749 §4.1.2).
+            if code.client_id == app.id and code.grant_id:
+                with _store_errors("api.oauth.get_access_token.internal.app_error"):
+                    removed = self.store.revoke_grant(code.grant_id)
+                self.audit.record(AuditEvent.CODE_REPLAYED, user_id=code.user_id, client_id=app.id,
+                                  grant_id=code.grant_id, tokens_revoked=removed)
+            return self._invalid_code()
+        if now > code.create_at + code.expires_in * 1000:
+            return self._invalid_code(403)
+        if code.client_id != app.id:
+            return app_error(
+                "api.oauth.get_access_token.client_id_mismatch.app_error", 400, oauth_error="invalid_grant"
+            )
+        return self._invalid_code()  # consumed by another request between the two statements
 
     def _refresh(self, settings: Settings, app: AppRecord, request: TokenRequest) -> TokenResponse:
         """Rotation with reuse detection: one conditional update decides which request rotates the token; a

@@ -83,8 +83,9 @@ class Store(abc.ABC):
     def get_code(self, code_hash: str) -> CodeRecord | None: ...
 
     @abc.abstractmethod
-    def consume_code(self, code_hash: str, now: int) -> CodeRecord | None:
-        """Atomically mark an unused code used; the row as it was, or None when missing or already used."""
+    def consume_code(self, code_hash: str, client_id: str, now: int, grant_id: str) -> CodeRecord | None:
+        """Atomically mark the code used and link it to `grant_id` (the grant its exchange will create), if it is
+        unused, unexpired at `now` and `client_id`'s; the row as written, or None (and no change) otherwise."""
 
     # --- grants and tokens ---------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -95,9 +96,9 @@ class Store(abc.ABC):
         refresh: RefreshTokenRecord | None,
         code_hash: str = "",
     ) -> None:
-        """In one transaction: insert the grant (when new), the access and refresh tokens, and link the code
-        (when given) to the grant. StoreError, and nothing inserted, when the given code no longer exists (it was
-        revoked after being consumed)."""
+        """In one transaction: insert the grant (when new) and the access and refresh tokens. With `code_hash`
+        (an exchange: `grant` is new), only while that code still exists and is linked to `grant` by
+        `consume_code`: otherwise StoreError and nothing inserted (it was revoked after it was consumed)."""
 
     @abc.abstractmethod
     def get_grant(self, grant_id: str) -> GrantRecord | None: ...

@@ -19,7 +19,8 @@ write rows the same way); what differs is here:
   inserted by a concurrent exchange or rotation could slip between "delete the tokens" and "delete the grant".
   So every multi-statement writer locks before it reads, always in the order app -> codes -> grants -> tokens:
   an app deletion locks the app row (new codes, consents and grants for it wait on their foreign key and then
-  fail); revocations delete the codes first (an exchange updates its code row first, so the two serialise), then
+  fail); revocations delete the codes first (an exchange's issue holds its code row FOR SHARE first, in the one
+  statement that inserts the grant and the tokens only if that row is there, so the two serialise), then
   lock the grants `FOR UPDATE` and delete exactly those grants' tokens and the grants; a rotation or an issue
   under an existing grant holds the grant row `FOR SHARE` (or `FOR KEY SHARE` through the foreign key), so a
   revocation of the grant waits for it and then sees its tokens, or it waits for the revocation and finds the
@@ -43,7 +44,6 @@ from .rows import RowQueries, RowStatements
 from .records import (
     AccessTokenRecord,
     AuditRecord,
-    CodeRecord,
     GrantRecord,
     RefreshTokenRecord,
 )
@@ -59,8 +59,6 @@ def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-_CONSUME_CODE = _pg(shared._CONSUME_CODE)
-_LINK_CODE = _pg(shared._LINK_CODE)
 _INSERT_GRANT = _pg(shared._INSERT_GRANT)
 _INSERT_ACCESS = _pg(shared._INSERT_ACCESS)
 _INSERT_REFRESH = _pg(shared._INSERT_REFRESH)
@@ -87,6 +85,25 @@ _DELETE_ORPHAN_GRANTS = (
     " AND NOT EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.grant_id = oauth_grants.id)"
     " AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.code_hash = oauth_grants.code_hash)"
 )
+
+
+def _issue_for_code(grant: GrantRecord, access: AccessTokenRecord, refresh: RefreshTokenRecord | None,
+                    code_hash: str) -> tuple[str, tuple[Any, ...]]:
+    def insert(table: str, cols: str, source: str) -> str:
+        return f"INSERT INTO {table} ({cols}) SELECT {', '.join(['%s'] * (cols.count(',') + 1))} FROM {source}"
+
+    parts = [
+        "WITH code AS (SELECT 1 FROM oauth_codes WHERE code_hash = %s AND grant_id = %s FOR SHARE)",
+        f", granted AS ({insert('oauth_grants', shared._GRANT_COLS, 'code')} RETURNING 1)",
+    ]
+    values = [code_hash, grant.id, *shared._grant_values(grant)]
+    last = insert("oauth_access_tokens", shared._ACCESS_COLS, "granted")
+    values += shared._access_values(access)
+    if refresh is not None:
+        parts.append(f", issued AS ({last} RETURNING 1)")
+        last = insert("oauth_refresh_tokens", shared._REFRESH_COLS, "granted")
+        values += shared._refresh_values(refresh)
+    return " ".join(parts) + " " + last, tuple(values)
 
 
 class _Scope:
@@ -201,18 +218,6 @@ class PostgresStore(RowQueries, Store):
 
         return self._write(work)
 
-    # --- consent -------------------------------------------------------------------------------------------
-    # --- authorization codes -------------------------------------------------------------------------------
-    def consume_code(self, code_hash: str, now: int) -> CodeRecord | None:
-        # One conditional UPDATE: racing callers queue on the row lock and re-check `used_at IS NULL` against
-        # the committed row (READ COMMITTED), so exactly one of them sees the row come back.
-        rows = self._write(lambda conn: conn.execute(_CONSUME_CODE, (now, code_hash)).fetchall())
-        if not rows:
-            return None
-        code = CodeRecord(*rows[0])
-        code.used_at = None  # RETURNING gives the new value; the contract returns the row as it was
-        return code
-
     # --- grants and tokens ---------------------------------------------------------------------------------
     def issue_tokens(
         self,
@@ -221,20 +226,18 @@ class PostgresStore(RowQueries, Store):
         refresh: RefreshTokenRecord | None,
         code_hash: str = "",
     ) -> None:
+        if code_hash:
+            # An exchange: one statement, each insert fed by the one before, all of them by the code's row, held
+            # FOR SHARE first, so that a revocation deleting the code orders against this issue: either it waits
+            # for this and then sees the tokens, or nothing is inserted.
+            sql, values = _issue_for_code(grant, access, refresh, code_hash)
+            if self._write(lambda conn: conn.execute(sql, values).rowcount) == 0:
+                raise StoreError("the authorization code no longer exists; tokens not issued")
+            return
+
         def work(conn: psycopg.Connection) -> None:
-            if code_hash:
-                # First, so that the code's row lock orders this against a revocation deleting the code.
-                grant_id = grant.id if grant is not None else access.grant_id
-                if conn.execute(_LINK_CODE, (grant_id, code_hash)).rowcount == 0:
-                    # The code was deleted since it was consumed (deauthorization, deactivation, app deletion):
-                    # issuing now would hand out tokens that revocation has already missed.
-                    raise StoreError("the authorization code no longer exists; tokens not issued")
             if grant is not None:
-                conn.execute(
-                    _INSERT_GRANT,
-                    (grant.id, grant.client_id, grant.user_id, grant.scope, grant.audience, grant.redirect_uri,
-                     grant.create_at, grant.code_hash),
-                )
+                conn.execute(_INSERT_GRANT, shared._grant_values(grant))
             conn.execute(_INSERT_ACCESS, shared._access_values(access))
             if refresh is not None:
                 conn.execute(_INSERT_REFRESH, shared._refresh_values(refresh))

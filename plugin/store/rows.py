@@ -27,6 +27,7 @@ class RowStatements(NamedTuple):
     list_authorized: str
     insert_code: str
     select_code: str
+    consume_code: str
     select_grant: str
     select_access: str
     select_refresh: str
@@ -104,6 +105,13 @@ class RowQueries:
     def get_code(self, code_hash: str) -> CodeRecord | None:
         row = self._one(self._sql.select_code, (code_hash,))
         return CodeRecord(*row) if row else None
+
+    def consume_code(self, code_hash: str, client_id: str, now: int, grant_id: str) -> CodeRecord | None:
+        # One conditional UPDATE: of any number of racing callers, only one sees the row come back (on
+        # PostgreSQL they queue on the row lock and re-check `used_at IS NULL` against the committed row).
+        values = (now, grant_id, code_hash, client_id, now)
+        rows = self._write(lambda conn: conn.execute(self._sql.consume_code, values).fetchall())
+        return CodeRecord(*rows[0]) if rows else None
 
     def get_grant(self, grant_id: str) -> GrantRecord | None:
         row = self._one(self._sql.select_grant, (grant_id,))

@@ -28,6 +28,7 @@ conditional `UPDATE ... RETURNING`.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import threading
@@ -40,8 +41,8 @@ from .contract import AlreadyExists, Store, StoreError
 from .rows import RowQueries, RowStatements
 from .records import (
     AccessTokenRecord,
+    AppRecord,
     AuditRecord,
-    CodeRecord,
     GrantRecord,
     RefreshTokenRecord,
 )
@@ -92,11 +93,18 @@ _LIST_AUTHORIZED = (
 )
 _INSERT_CODE = f"INSERT INTO oauth_codes ({_CODE_COLS}, expires_at) VALUES ({', '.join('?' * 14)})"
 _SELECT_CODE = f"SELECT {_CODE_COLS} FROM oauth_codes WHERE code_hash = ?"
+# Single use, and the link to the grant the exchange is about to create, in one conditional statement.
 _CONSUME_CODE = (
-    f"UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL RETURNING {_CODE_COLS}"
+    "UPDATE oauth_codes SET used_at = ?, grant_id = ?"
+    " WHERE code_hash = ? AND client_id = ? AND used_at IS NULL AND expires_at >= ?"
+    f" RETURNING {_CODE_COLS}"
 )
-_LINK_CODE = "UPDATE oauth_codes SET grant_id = ? WHERE code_hash = ?"
 _INSERT_GRANT = f"INSERT INTO oauth_grants ({_GRANT_COLS}) VALUES ({', '.join('?' * 8)})"
+# The grant of an exchange, inserted only while its code still exists and is still linked to it.
+_INSERT_GRANT_OF_CODE = (
+    f"INSERT INTO oauth_grants ({_GRANT_COLS}) SELECT {', '.join('?' * 8)}"
+    " WHERE EXISTS (SELECT 1 FROM oauth_codes WHERE code_hash = ? AND grant_id = ?)"
+)
 _SELECT_GRANT = f"SELECT {_GRANT_COLS} FROM oauth_grants WHERE id = ?"
 _INSERT_ACCESS = f"INSERT INTO oauth_access_tokens ({_ACCESS_COLS}) VALUES ({', '.join('?' * 8)})"
 _SELECT_ACCESS = f"SELECT {_ACCESS_COLS} FROM oauth_access_tokens WHERE token_hash = ?"
@@ -164,9 +172,13 @@ def _wrap(error: sqlite3.Error) -> StoreError:
 # The statements RowQueries runs (PostgreSQL's store uses them with its own placeholders).
 ROW_SQL = RowStatements(
     _INSERT_APP, _SELECT_APP, _LIST_APPS, _LIST_APPS_BY_CREATOR, _UPDATE_APP, _UPSERT_CONSENT, _SELECT_CONSENT,
-    _LIST_AUTHORIZED, _INSERT_CODE, _SELECT_CODE, _SELECT_GRANT, _SELECT_ACCESS, _SELECT_REFRESH, _DELETE_ACCESS,
-    _FORGET_SUCCESSORS,
+    _LIST_AUTHORIZED, _INSERT_CODE, _SELECT_CODE, _CONSUME_CODE, _SELECT_GRANT, _SELECT_ACCESS, _SELECT_REFRESH,
+    _DELETE_ACCESS, _FORGET_SUCCESSORS,
 )
+
+
+def _grant_values(g: GrantRecord) -> tuple[Any, ...]:
+    return (g.id, g.client_id, g.user_id, g.scope, g.audience, g.redirect_uri, g.create_at, g.code_hash)
 
 
 def _access_values(t: AccessTokenRecord) -> tuple[Any, ...]:
@@ -200,6 +212,10 @@ class SqliteStore(RowQueries, Store):
         self._closed = False
         self._checkpoints_stop = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        # Apps by id, when this process alone writes the file (keep_apps_in_memory); the generation counts the
+        # app writes, so that a read racing a write never leaves the old row behind.
+        self._apps: dict[str, AppRecord] | None = None
+        self._apps_generation = 0
 
     @property
     def path(self) -> str:
@@ -358,24 +374,49 @@ class SqliteStore(RowQueries, Store):
             conn.close()
 
     # --- apps ----------------------------------------------------------------------------------------------
+    def keep_apps_in_memory(self) -> None:
+        """Answer `get_app` from memory after the first read. Only for the one process that writes this file
+        (plugin/edge/node_claim.py): every change of an app then goes through this store, which forgets it."""
+        with self._lock:
+            self._apps = {}
+
+    def get_app(self, app_id: str) -> AppRecord | None:
+        if self._apps is None:
+            return super().get_app(app_id)
+        with self._lock:
+            kept, generation = self._apps.get(app_id), self._apps_generation
+        if kept is None:
+            kept = super().get_app(app_id)
+            if kept is None:
+                return None
+            with self._lock:
+                if generation == self._apps_generation:
+                    self._apps[app_id] = kept
+        # A copy: callers may change what they get (a regenerated secret) before writing it.
+        return dataclasses.replace(kept, callback_urls=list(kept.callback_urls))
+
+    def _forget_app(self, app_id: str) -> None:
+        with self._lock:
+            self._apps_generation += 1
+            if self._apps is not None:
+                self._apps.pop(app_id, None)
+
+    def update_app(self, app: AppRecord) -> bool:
+        try:
+            return super().update_app(app)
+        finally:
+            self._forget_app(app.id)
+
     def delete_app(self, app_id: str) -> bool:
         def work(conn: sqlite3.Connection) -> bool:
             for sql in _DELETE_APP[0] + _DELETE_APP[1]:
                 conn.execute(sql, (app_id,))
             return conn.execute("DELETE FROM oauth_apps WHERE id = ?", (app_id,)).rowcount > 0
 
-        return self._write(work)
-
-    # --- consent -------------------------------------------------------------------------------------------
-    # --- authorization codes -------------------------------------------------------------------------------
-    def consume_code(self, code_hash: str, now: int) -> CodeRecord | None:
-        # One conditional UPDATE: of any number of racing callers, only one sees the row come back.
-        rows = self._write(lambda conn: conn.execute(_CONSUME_CODE, (now, code_hash)).fetchall())
-        if not rows:
-            return None
-        code = CodeRecord(*rows[0])
-        code.used_at = None  # RETURNING gives the new value; the contract returns the row as it was
-        return code
+        try:
+            return self._write(work)
+        finally:
+            self._forget_app(app_id)
 
     # --- grants and tokens ---------------------------------------------------------------------------------
     def issue_tokens(
@@ -386,21 +427,17 @@ class SqliteStore(RowQueries, Store):
         code_hash: str = "",
     ) -> None:
         def work(conn: sqlite3.Connection) -> None:
-            if grant is not None:
-                conn.execute(
-                    _INSERT_GRANT,
-                    (grant.id, grant.client_id, grant.user_id, grant.scope, grant.audience, grant.redirect_uri,
-                     grant.create_at, grant.code_hash),
-                )
+            if code_hash:
+                values = (*_grant_values(grant), code_hash, grant.id)
+                if conn.execute(_INSERT_GRANT_OF_CODE, values).rowcount == 0:
+                    # Revoked (deauthorization, deactivation, app deletion) since it was consumed: issuing now
+                    # would hand out tokens that revocation has already missed.
+                    raise StoreError("the authorization code no longer exists; tokens not issued")
+            elif grant is not None:
+                conn.execute(_INSERT_GRANT, _grant_values(grant))
             conn.execute(_INSERT_ACCESS, _access_values(access))
             if refresh is not None:
                 conn.execute(_INSERT_REFRESH, _refresh_values(refresh))
-            if code_hash:
-                grant_id = grant.id if grant is not None else access.grant_id
-                if conn.execute(_LINK_CODE, (grant_id, code_hash)).rowcount == 0:
-                    # The code was deleted since it was consumed (deauthorization, deactivation, app deletion):
-                    # issuing now would hand out tokens that revocation has already missed.
-                    raise StoreError("the authorization code no longer exists; tokens not issued")
 
         self._write(work)
 

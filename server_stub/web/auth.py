@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from aiohttp import web
 
 from .. import permissions as perms
-from ..accounts import MAX_TOKEN_LENGTH, SessionRecord, User, is_valid_id
+from ..accounts import MAX_TOKEN_LENGTH, Caller, User, is_valid_id
 from ..gateway import OAuthTokenInfo, PluginUnavailable
 from .keys import HOST_KEY, LOCAL_MODE_KEY
 from .responses import AppErrorResponse
@@ -166,18 +166,15 @@ async def _resolve(request: web.Request) -> Session | None:
     accounts = host.accounts
     # Host session tokens are 26-character ids; anything else in the header (an OAuth access token) cannot be
     # one, and is not looked up among the sessions.
-    record: SessionRecord | None = None
+    caller: Caller | None = None
     if location == FROM_COOKIE or is_valid_id(token):
-        record = accounts.session_by_token(token)
-    if record is not None:
-        user = accounts.get_user(record.user_id)
-        if user is None or not user.is_active:
-            accounts.revoke_session(record.id)
-            return None
+        caller = accounts.caller_by_session_token(token)
+    if caller is not None and caller.session is not None:
+        user, record = caller.user, caller.session
         if accounts.clock.now_ms() - record.last_activity_at >= ACTIVITY_UPDATE_MS:
             accounts.touch_session(record.id)
         return Session(user_id=user.id, session_id=record.id, is_oauth=False, roles=user.roles,
-                       permissions=accounts.permissions_for_roles(user.roles), csrf_token=record.csrf_token,
+                       permissions=caller.permissions, csrf_token=record.csrf_token,
                        token=token, location=location, expires_at=record.expires_at, user=user)
     if location != FROM_HEADER:
         return None  # OAuth access tokens are bearer tokens: only in the Authorization header
@@ -191,11 +188,12 @@ async def _resolve(request: web.Request) -> Session | None:
         raise AppErrorResponse(exc.status, exc.error_id, exc.message, headers=headers) from None
     if info is None:
         return None
-    user = accounts.get_user(info.user_id)
-    if user is None or not user.is_active:
+    caller = accounts.caller_by_user_id(info.user_id)
+    if caller is None:
         return None
+    user = caller.user
     return Session(user_id=user.id, session_id="", is_oauth=True, roles=user.roles,
-                   permissions=accounts.permissions_for_roles(user.roles), csrf_token="",
+                   permissions=caller.permissions, csrf_token="",
                    oauth_client_id=info.client_id, token=token, location=location, expires_at=info.expires_at,
                    oauth=info, user=user)
 

@@ -43,19 +43,19 @@ def test_session_is_valid_until_it_expires_then_gone(accounts, clock):
     token, record = accounts.create_session(user.id, 60_000)
     assert record.expires_at == clock.ms + 60_000
     clock.ms += 59_999
-    assert accounts.session_by_token(token).id == record.id
+    assert accounts.caller_by_session_token(token).session.id == record.id
     clock.ms += 1
-    assert accounts.session_by_token(token) is None
+    assert accounts.caller_by_session_token(token) is None
     assert accounts.get_session(record.id) is None  # an expired session is deleted when met
 
 
 def test_sessions_are_found_by_token_only(accounts):
     user = accounts.create_user("a@example.com", "alice", "passw0rd")
     token, record = accounts.create_session(user.id, 60_000)
-    assert accounts.session_by_token(record.id) is None
-    assert accounts.session_by_token(record.csrf_token) is None
-    assert accounts.session_by_token("") is None
-    assert accounts.session_by_token(token).user_id == user.id
+    assert accounts.caller_by_session_token(record.id) is None
+    assert accounts.caller_by_session_token(record.csrf_token) is None
+    assert accounts.caller_by_session_token("") is None
+    assert accounts.caller_by_session_token(token).user.id == user.id
 
 
 def test_revoking_a_users_sessions_leaves_other_users_sessions(accounts):
@@ -64,8 +64,8 @@ def test_revoking_a_users_sessions_leaves_other_users_sessions(accounts):
     alice_tokens = [accounts.create_session(alice.id, 60_000)[0] for _ in range(2)]
     bob_token, _ = accounts.create_session(bob.id, 60_000)
     assert accounts.revoke_user_sessions(alice.id) == 2
-    assert all(accounts.session_by_token(t) is None for t in alice_tokens)
-    assert accounts.session_by_token(bob_token) is not None
+    assert all(accounts.caller_by_session_token(t) is None for t in alice_tokens)
+    assert accounts.caller_by_session_token(bob_token) is not None
 
 
 def test_permissions_are_the_union_of_existing_live_roles(accounts):
@@ -76,6 +76,43 @@ def test_permissions_are_the_union_of_existing_live_roles(accounts):
     assert accounts.permissions_for_roles("") == frozenset()
     accounts._conn().execute("UPDATE roles SET delete_at = 1 WHERE name = 'system_admin'")
     assert accounts.permissions_for_roles("system_user system_admin") == user
+
+
+@pytest.mark.parametrize("roles", ["system_user", "system_admin system_user", "system_user  no_such_role",
+                                   "system_use", "system_user_extra", ""])
+def test_a_caller_read_in_one_statement_has_exactly_its_roles_permissions(accounts, roles):
+    """The joined read matches role names by substring in SQL and exactly in Python: no role is granted by a
+    name that only contains another's, and none is lost."""
+    user = accounts.create_user("a@example.com", "alice", "passw0rd", roles=roles)
+    token, record = accounts.create_session(user.id, 60_000)
+    by_session = accounts.caller_by_session_token(token)
+    assert by_session.user == user and by_session.session == record
+    assert by_session.permissions == accounts.permissions_for_roles(roles)
+    by_id = accounts.caller_by_user_id(user.id)
+    assert by_id.user == user and by_id.session is None and by_id.permissions == by_session.permissions
+
+
+def test_a_deactivated_users_session_is_no_caller_and_is_deleted(accounts):
+    user = accounts.create_user("a@example.com", "alice", "passw0rd")
+    token, record = accounts.create_session(user.id, 60_000)
+    accounts._conn().execute("UPDATE users SET delete_at = 1 WHERE id = ?", (user.id,))
+    assert accounts.caller_by_user_id(user.id) is None
+    assert accounts.caller_by_session_token(token) is None
+    assert accounts.get_session(record.id) is None
+    assert accounts.caller_by_user_id("no-such-user") is None
+
+
+def test_a_session_and_its_caller_cost_one_statement(tmp_path, clock):
+    accounts = Accounts(str(tmp_path / "host.db"), clock=clock)
+    user = accounts.create_user("a@example.com", "alice", "passw0rd", roles="system_admin system_user")
+    token, _ = accounts.create_session(user.id, 60_000)
+    sent: list[str] = []
+    accounts._conn().set_trace_callback(sent.append)
+    assert accounts.caller_by_session_token(token) is not None
+    assert accounts.caller_by_user_id(user.id) is not None
+    accounts._conn().set_trace_callback(None)
+    assert len(sent) == 2, sent
+    accounts.close()
 
 
 def test_first_sign_up_is_system_admin_and_later_ones_need_an_open_server(accounts):

@@ -81,6 +81,13 @@ def refresh(g: GrantRecord, access_hash: str = "", **fields) -> RefreshTokenReco
     return RefreshTokenRecord(**values)
 
 
+def consume(store: Store, c: CodeRecord, now: int, **grant_fields) -> GrantRecord:
+    """Consume the saved code `c` as an exchange does: linked to the grant returned, not yet issued."""
+    g = grant(c.client_id, c.user_id, code_hash=c.code_hash, **grant_fields)
+    assert store.consume_code(c.code_hash, c.client_id, now, g.id) is not None
+    return g
+
+
 @dataclass
 class Authorization:
     """Everything one completed code flow leaves in the store for one (user, app)."""
@@ -98,8 +105,7 @@ def authorize(store: Store, client_id: str, user_id: str) -> Authorization:
     store.save_consent(consent(user_id, client_id))
     c = code(client_id, user_id)
     store.save_code(c)
-    assert store.consume_code(c.code_hash, NOW + 1) is not None
-    g = grant(client_id, user_id, code_hash=c.code_hash)
+    g = consume(store, c, NOW + 1)
     a = access(g)
     r = refresh(g, a.token_hash)
     store.issue_tokens(g, a, r, code_hash=c.code_hash)

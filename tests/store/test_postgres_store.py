@@ -130,17 +130,16 @@ def test_a_rotation_after_its_grant_was_revoked_rotates_nothing(store):
 
 
 def test_deauthorizing_during_a_code_exchange_leaves_no_token_behind(store, dsn):
-    """The exchange updates its code row first; a deauthorization deletes codes first: whichever comes second
-    waits, and then either sees the exchange's tokens or makes the exchange fail."""
+    """The exchange holds its code row (FOR SHARE) first; a deauthorization deletes codes first: whichever
+    comes second waits, and then either sees the exchange's tokens or makes the exchange fail."""
     app = saved_app(store)
     user = b.new_id()
     code = b.code(app.id, user)
     store.save_code(code)
-    store.consume_code(code.code_hash, NOW)
-    grant = b.grant(app.id, user, code_hash=code.code_hash)
+    grant = b.consume(store, code, NOW)
     access = b.access(grant)
     with psycopg.connect(dsn) as exchange:
-        exchange.execute("UPDATE oauth_codes SET grant_id = %s WHERE code_hash = %s", (grant.id, code.code_hash))
+        exchange.execute("SELECT 1 FROM oauth_codes WHERE code_hash = %s FOR SHARE", (code.code_hash,))
         exchange.execute("INSERT INTO oauth_grants (id, client_id, user_id, create_at, code_hash)"
                          " VALUES (%s, %s, %s, %s, %s)", (grant.id, app.id, user, NOW, code.code_hash))
         exchange.execute("INSERT INTO oauth_access_tokens (token_hash, grant_id, client_id, user_id, create_at,"
@@ -161,9 +160,8 @@ def test_an_exchange_after_the_code_was_deleted_issues_nothing(store):
     user = b.new_id()
     code = b.code(app.id, user)
     store.save_code(code)
-    store.consume_code(code.code_hash, NOW)
+    grant = b.consume(store, code, NOW)
     store.revoke_user(user)
-    grant = b.grant(app.id, user, code_hash=code.code_hash)
     with pytest.raises(StoreError):
         store.issue_tokens(grant, b.access(grant), None, code_hash=code.code_hash)
     assert store.get_grant(grant.id) is None

@@ -156,7 +156,7 @@ def test_consume_code_is_one_conditional_update_and_no_read(store):
     store.save_app(app)
     c = b.code(app.id, b.new_id())
     store.save_code(c)
-    sent = statements_of(store, lambda: store.consume_code(c.code_hash, NOW))
+    sent = statements_of(store, lambda: store.consume_code(c.code_hash, c.client_id, NOW, b.new_id()))
     work = [s for s in sent if s not in ("BEGIN IMMEDIATE", "COMMIT")]
     assert len(work) == 1
     assert work[0].startswith("UPDATE oauth_codes") and "used_at IS NULL" in work[0] and "RETURNING" in work[0]
@@ -183,3 +183,62 @@ def test_closing_returns_every_pooled_connection(store):
     for conn in conns:
         with pytest.raises(sqlite3.ProgrammingError):  # closed
             conn.execute("SELECT 1")
+
+
+def test_an_exchange_writes_the_consumed_code_and_three_rows_and_reads_nothing(store):
+    """A code exchange in the store: one conditional UPDATE (single use and the link to the grant), then the
+    grant (only while the code is still there), the access token and the refresh token."""
+    app = b.app()
+    store.save_app(app)
+    c = b.code(app.id, b.new_id())
+    store.save_code(c)
+    g = b.grant(app.id, c.user_id, code_hash=c.code_hash)
+    a = b.access(g)
+
+    def exchange():
+        assert store.consume_code(c.code_hash, app.id, NOW, g.id) is not None
+        store.issue_tokens(g, a, b.refresh(g, a.token_hash), code_hash=c.code_hash)
+
+    work = [s for s in statements_of(store, exchange) if s not in ("BEGIN IMMEDIATE", "COMMIT")]
+    assert [" ".join(s.split()[:3]) for s in work] == [
+        "UPDATE oauth_codes SET", "INSERT INTO oauth_grants", "INSERT INTO oauth_access_tokens",
+        "INSERT INTO oauth_refresh_tokens",
+    ]
+    assert "used_at IS NULL" in work[0] and "RETURNING" in work[0]
+    assert "WHERE EXISTS (SELECT 1 FROM oauth_codes" in work[1]
+
+
+def test_apps_kept_in_memory_are_read_once_and_follow_every_change(store):
+    store.keep_apps_in_memory()
+    app = b.app()
+    store.save_app(app)
+    assert store.get_app(app.id) == app
+    assert statements_of(store, lambda: store.get_app(app.id)) == []
+    got = store.get_app(app.id)
+    got.client_secret_hash = b.new_hash()  # a caller changing its copy changes nothing kept
+    assert store.get_app(app.id) == app
+    store.update_app(got)
+    assert store.get_app(app.id) == got
+    store.delete_app(app.id)
+    assert store.get_app(app.id) is None
+
+
+def test_an_app_read_racing_its_update_is_not_kept(store, monkeypatch):
+    """The read finished before the update committed but returns after it: the old row must not stay."""
+    from plugin.store.rows import RowQueries
+
+    store.keep_apps_in_memory()
+    app = b.app()
+    store.save_app(app)
+    changed = b.app(id=app.id, name="renamed")
+    read = RowQueries.get_app
+
+    def read_then_update(self, app_id):
+        row = read(self, app_id)
+        monkeypatch.setattr(RowQueries, "get_app", read)
+        store.update_app(changed)
+        return row
+
+    monkeypatch.setattr(RowQueries, "get_app", read_then_update)
+    assert store.get_app(app.id) == app  # what was read
+    assert store.get_app(app.id) == changed  # and not kept

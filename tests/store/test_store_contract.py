@@ -327,7 +327,9 @@ def test_consume_code_returns_the_unused_row_and_marks_it_used(store):
     app = saved_app(store)
     c = b.code(app.id, b.new_id())
     store.save_code(c)
-    assert store.consume_code(c.code_hash, NOW + 5) == c  # as it was: used_at None
+    grant_id = b.new_id()
+    assert store.consume_code(c.code_hash, c.client_id, NOW + 5, grant_id) == \
+        dataclasses.replace(c, used_at=NOW + 5, grant_id=grant_id)
     assert store.get_code(c.code_hash).used_at == NOW + 5
 
 
@@ -336,13 +338,23 @@ def test_consume_code_a_second_time_returns_none(store):
     app = saved_app(store)
     c = b.code(app.id, b.new_id())
     store.save_code(c)
-    assert store.consume_code(c.code_hash, NOW + 5) is not None
-    assert store.consume_code(c.code_hash, NOW + 6) is None
+    assert store.consume_code(c.code_hash, c.client_id, NOW + 5, b.new_id()) is not None
+    assert store.consume_code(c.code_hash, c.client_id, NOW + 6, b.new_id()) is None
     assert store.get_code(c.code_hash).used_at == NOW + 5  # the loser does not overwrite the first use
 
 
 def test_consume_code_of_unknown_hash_returns_none(store):
-    assert store.consume_code(b.new_hash(), NOW) is None
+    assert store.consume_code(b.new_hash(), b.new_id(), NOW, b.new_id()) is None
+
+
+def test_consume_code_refuses_another_clients_code_and_an_expired_one_and_changes_nothing(store):
+    app = saved_app(store)
+    c = b.code(app.id, b.new_id(), create_at=NOW, expires_in=600)
+    store.save_code(c)
+    assert store.consume_code(c.code_hash, b.new_id(), NOW, b.new_id()) is None
+    assert store.consume_code(c.code_hash, app.id, NOW + 600_001, b.new_id()) is None
+    assert store.get_code(c.code_hash) == c
+    assert store.consume_code(c.code_hash, app.id, NOW + 600_000, b.new_id()) is not None  # the last moment
 
 
 def test_consume_code_has_exactly_one_winner_across_threads(store):
@@ -350,7 +362,7 @@ def test_consume_code_has_exactly_one_winner_across_threads(store):
     for _ in range(10):
         c = b.code(app.id, b.new_id())
         store.save_code(c)
-        results = race(THREADS, lambda i: store.consume_code(c.code_hash, NOW + i))
+        results = race(THREADS, lambda i: store.consume_code(c.code_hash, c.client_id, NOW + i, b.new_id()))
         winners = [i for i, r in enumerate(results) if r is not None]
         assert len(winners) == 1
         assert store.get_code(c.code_hash).used_at == NOW + winners[0]
@@ -364,7 +376,7 @@ def test_consume_code_has_exactly_one_winner_across_store_handles(open_store):
     for _ in range(5):
         c = b.code(app.id, b.new_id())
         stores[0].save_code(c)
-        results = race(THREADS, lambda i: stores[i % len(stores)].consume_code(c.code_hash, NOW))
+        results = race(THREADS, lambda i: stores[i % len(stores)].consume_code(c.code_hash, c.client_id, NOW, b.new_id()))
         assert sum(r is not None for r in results) == 1
 
 
@@ -377,8 +389,7 @@ def test_issue_tokens_stores_grant_access_and_refresh_and_links_the_code(store):
     user = b.new_id()
     c = b.code(app.id, user)
     store.save_code(c)
-    store.consume_code(c.code_hash, NOW)
-    g = b.grant(app.id, user, code_hash=c.code_hash, audience="https://api.example.com")
+    g = b.consume(store, c, NOW, audience="https://api.example.com")
     a = b.access(g)
     r = b.refresh(g, a.token_hash, expires_at=NOW + 90 * 24 * HOUR_MS)
     store.issue_tokens(g, a, r, code_hash=c.code_hash)
@@ -424,13 +435,12 @@ def test_issue_tokens_is_all_or_nothing(store):
     store.issue_tokens(g0, b.access(g0), taken)
     c = b.code(app.id, g0.user_id)
     store.save_code(c)
-    g = b.grant(app.id, g0.user_id, code_hash=c.code_hash)
+    g = b.consume(store, c, NOW)
     a = b.access(g)
     with pytest.raises(StoreError):  # the refresh hash collides: nothing of this issuance may remain
         store.issue_tokens(g, a, b.refresh(g, a.token_hash, token_hash=taken.token_hash), code_hash=c.code_hash)
     assert store.get_grant(g.id) is None
     assert store.get_access_token(a.token_hash) is None
-    assert store.get_code(c.code_hash).grant_id == ""
 
 
 def test_issue_tokens_fails_and_issues_nothing_when_the_code_was_revoked_meanwhile(store):
@@ -439,9 +449,8 @@ def test_issue_tokens_fails_and_issues_nothing_when_the_code_was_revoked_meanwhi
     user = b.new_id()
     c = b.code(app.id, user)
     store.save_code(c)
-    store.consume_code(c.code_hash, NOW)
+    g = b.consume(store, c, NOW)
     store.revoke_user_app(user, app.id)
-    g = b.grant(app.id, user, code_hash=c.code_hash)
     a = b.access(g)
     with pytest.raises(StoreError):
         store.issue_tokens(g, a, b.refresh(g, a.token_hash), code_hash=c.code_hash)
@@ -596,7 +605,7 @@ def test_revoke_user_app_removes_tokens_grants_codes_and_consent(store):
     auth = b.authorize(store, app.id, b.new_id())
     assert store.revoke_user_app(auth.user_id, app.id) == 2
     b.assert_gone(store, auth)
-    assert store.consume_code(auth.pending_code.code_hash, NOW) is None
+    assert store.consume_code(auth.pending_code.code_hash, auth.pending_code.client_id, NOW, b.new_id()) is None
     assert store.list_authorized_apps(auth.user_id, 0, 10) == []
     assert store.get_app(app.id) == app
 
@@ -635,7 +644,7 @@ def test_revoke_user_removes_everything_of_the_user_for_all_apps(store):
     assert store.revoke_user(user) == 2 * len(apps)
     for auth in revoked:
         b.assert_gone(store, auth)
-        assert store.consume_code(auth.pending_code.code_hash, NOW) is None
+        assert store.consume_code(auth.pending_code.code_hash, auth.pending_code.client_id, NOW, b.new_id()) is None
     for auth in kept:
         b.assert_intact(store, auth)
     assert store.list_authorized_apps(user, 0, 10) == []
@@ -656,7 +665,7 @@ def test_delete_expired_removes_expired_codes_used_or_not_and_keeps_live_ones(st
     live = b.code(app.id, user, create_at=NOW, expires_in=600)
     for c in (expired, used_expired, negative, at_boundary, live):
         store.save_code(c)
-    store.consume_code(used_expired.code_hash, NOW - 600_500)
+    store.consume_code(used_expired.code_hash, used_expired.client_id, NOW - 600_500, b.new_id())
     assert store.delete_expired(NOW) == 3
     for c in (expired, used_expired, negative):
         assert store.get_code(c.code_hash) is None
@@ -691,8 +700,7 @@ def test_delete_expired_removes_a_grant_left_without_tokens_or_code(store):
     user = b.new_id()
     c = b.code(app.id, user, create_at=NOW - HOUR_MS)
     store.save_code(c)
-    store.consume_code(c.code_hash, NOW - HOUR_MS)
-    g = b.grant(app.id, user, code_hash=c.code_hash)
+    g = b.consume(store, c, NOW - HOUR_MS)
     store.issue_tokens(g, b.access(g, expires_at=NOW - 1), None, code_hash=c.code_hash)
     kept = b.grant(app.id, user)  # its access token expired but its refresh token lives on
     store.issue_tokens(kept, b.access(kept, expires_at=NOW - 1), b.refresh(kept, expires_at=0))
@@ -706,8 +714,7 @@ def test_delete_expired_keeps_a_grant_whose_code_is_still_live(store):
     user = b.new_id()
     c = b.code(app.id, user)
     store.save_code(c)
-    store.consume_code(c.code_hash, NOW)
-    g = b.grant(app.id, user, code_hash=c.code_hash)
+    g = b.consume(store, c, NOW)
     store.issue_tokens(g, b.access(g, expires_at=NOW - 1), None, code_hash=c.code_hash)
     # The code can still be replayed; its grant must remain findable for that.
     assert store.delete_expired(NOW) == 1
