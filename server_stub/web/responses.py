@@ -8,6 +8,7 @@ import secrets
 from aiohttp import web
 
 _ALPHABET = "ybndrfg8ejkmcpqxot1uwisza345h769"
+_REQUEST_ID = web.RequestKey("server_stub.request_id", str) if hasattr(web, "RequestKey") else "server_stub.request_id"
 
 
 def new_request_id() -> str:
@@ -21,9 +22,9 @@ def new_request_id() -> str:
 
 
 def request_id(request: web.Request) -> str:
-    rid = request.get("request_id")
+    rid = request.get(_REQUEST_ID)
     if not rid:
-        rid = request["request_id"] = new_request_id()
+        rid = request[_REQUEST_ID] = new_request_id()
     return rid
 
 
