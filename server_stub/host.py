@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -86,6 +87,7 @@ def welcome(host: Host) -> str:
 async def serve(data_dir: str, listen: str | None) -> None:
     host = Host(data_dir, listen)
     await host.start()
+    gc.freeze()  # the application, its routes and templates live as long as the process (see run_event_loop)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
