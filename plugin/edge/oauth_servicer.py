@@ -1,9 +1,11 @@
 """gRPC servicer of oauthplugin.v1.OAuthService: translates messages to the domain's calls and back.
 
-Domain calls are synchronous (they talk to the database) and run in a pool of worker threads of the servicer's
-own: two on SQLite (one writer at a time anyway; more threads only fight over the GIL, bench/README.md), eight on
-PostgreSQL (they mostly wait for the server); OAUTH_RPC_THREADS overrides. Every failure becomes the response's
-AppError; nothing the host sends can end an RPC with a traceback.
+Domain calls are synchronous (they talk to the database). On SQLite they run on the event loop itself: a SQLite
+call waits for nothing but this process's own writers (one at a time, whose transactions the store keeps short),
+and worker threads only fought the loop for the GIL (bench/README.md: +55% code exchanges per second without
+them). On PostgreSQL, whose calls mostly wait for the server, they run on a pool of eight threads.
+OAUTH_RPC_THREADS overrides (0: on the event loop). Every failure becomes the response's AppError; nothing the host
+sends can end an RPC with a traceback.
 """
 from __future__ import annotations
 
@@ -73,7 +75,7 @@ def error_message(exc: AppError) -> common_pb2.AppError:
                                retry_after_seconds=exc.retry_after)
 
 
-SQLITE_THREADS, POSTGRES_THREADS = 2, 8
+POSTGRES_THREADS = 8
 
 
 def json_value(raw: bytes):
@@ -92,20 +94,26 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
         self.runtime = runtime
         self._executor: ThreadPoolExecutor | None = None
 
-    def _threads(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            from plugin.store.sqlite import SqliteStore
+    def _threads(self, store) -> ThreadPoolExecutor | None:
+        """The pool for calls on this store; None: run them on the event loop."""
+        from plugin.store.sqlite import SqliteStore
 
-            default = SQLITE_THREADS if isinstance(self.runtime.store, SqliteStore) else POSTGRES_THREADS
-            self._executor = ThreadPoolExecutor(max_workers=int(os.environ.get("OAUTH_RPC_THREADS") or default),
-                                                thread_name_prefix="rpc")
+        configured = os.environ.get("OAUTH_RPC_THREADS")
+        threads = int(configured) if configured else (0 if isinstance(store, SqliteStore) else POSTGRES_THREADS)
+        if threads <= 0:
+            return None
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rpc")
         return self._executor
 
     async def _call(self, response_type: type[Message], work: Callable, request_id: str = "") -> Message:
-        """Run `work(provider)` in a thread; its result fills the response, its AppError the error field."""
+        """Run `work(provider)`; its result fills the response, its AppError the error field."""
         try:
             provider = self.runtime.require_provider()
-            return await asyncio.get_running_loop().run_in_executor(self._threads(), work, provider)
+            threads = self._threads(self.runtime.store)
+            if threads is None:
+                return work(provider)
+            return await asyncio.get_running_loop().run_in_executor(threads, work, provider)
         except AppError as exc:
             return response_type(error=error_message(exc))
         except DCRError as exc:

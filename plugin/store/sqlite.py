@@ -146,10 +146,20 @@ _REVOKE_USER = _revocation("user_id = ?", "oauth_grants", "oauth_codes", "oauth_
 _DELETE_APP = _revocation("client_id = ?", "oauth_grants", "oauth_codes", "oauth_consents")
 
 # Expired: now > expires_at (Mattermost's IsExpired); for tokens 0 means no expiry.
-_EXPIRE = (
-    "DELETE FROM oauth_codes WHERE expires_at < ? RETURNING grant_id",
-    "DELETE FROM oauth_access_tokens WHERE expires_at > 0 AND expires_at < ? RETURNING grant_id",
-    "DELETE FROM oauth_refresh_tokens WHERE expires_at > 0 AND expires_at < ? RETURNING grant_id",
+_EXPIRED = (
+    ("oauth_codes", "expires_at < ?"),
+    ("oauth_access_tokens", "expires_at > 0 AND expires_at < ?"),
+    ("oauth_refresh_tokens", "expires_at > 0 AND expires_at < ?"),
+)
+_EXPIRE = tuple(f"DELETE FROM {table} WHERE {where} RETURNING grant_id" for table, where in _EXPIRED)
+# SQLite removes them a chunk per transaction: a request waiting for the write lock waits for one chunk at most.
+CLEANUP_CHUNK = 500
+_EXPIRE_CHUNK = tuple(
+    f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {where} LIMIT ?) RETURNING grant_id"
+    for table, where in _EXPIRED
+)
+_DELETE_AUDIT_CHUNK = (
+    "DELETE FROM oauth_audit_events WHERE rowid IN (SELECT rowid FROM oauth_audit_events WHERE create_at < ? LIMIT ?)"
 )
 # A grant that lost its last token and whose code is gone can never be used again.
 _DELETE_ORPHAN_GRANT = (
@@ -509,24 +519,30 @@ class SqliteStore(RowQueries, Store):
         return [AuditRecord(*row) for row in self._all(_LIST_AUDIT, (limit, offset))]
 
     def delete_audit_events(self, before: int) -> int:
-        return self._write(
-            lambda conn: conn.execute("DELETE FROM oauth_audit_events WHERE create_at < ?", (before,)).rowcount)
+        removed = 0
+        while True:
+            chunk = self._write(lambda conn: conn.execute(_DELETE_AUDIT_CHUNK, (before, CLEANUP_CHUNK)).rowcount)
+            removed += chunk
+            if chunk < CLEANUP_CHUNK:
+                return removed
 
     def delete_expired(self, now: int) -> int:
         """Also removes the grants left with no token and no code by this sweep (they count as rows removed)."""
+        removed = 0
+        for sql in _EXPIRE_CHUNK:
+            while True:
+                expired, orphans = self._write(lambda conn, sql=sql: self._expire_chunk(conn, sql, now))
+                removed += expired + orphans
+                if expired < CLEANUP_CHUNK:
+                    break
+        return removed + self._write(lambda conn: conn.execute(
+            "DELETE FROM oauth_rate_limits WHERE window_start < ?", (now - _RATE_LIMIT_KEEP_MS,)).rowcount)
 
-        def work(conn: sqlite3.Connection) -> int:
-            removed = 0
-            candidates: set[str] = set()
-            for sql in _EXPIRE:
-                rows = conn.execute(sql, (now,)).fetchall()
-                removed += len(rows)
-                candidates.update(row[0] for row in rows if row[0])
-            if candidates:
-                cursor = conn.executemany(_DELETE_ORPHAN_GRANT, [(grant_id,) for grant_id in candidates])
-                removed += cursor.rowcount
-            removed += conn.execute("DELETE FROM oauth_rate_limits WHERE window_start < ?",
-                                    (now - _RATE_LIMIT_KEEP_MS,)).rowcount
-            return removed
-
-        return self._write(work)
+    @staticmethod
+    def _expire_chunk(conn: sqlite3.Connection, sql: str, now: int) -> tuple[int, int]:
+        """One chunk of expired rows, and the grants among theirs that this leaves with no token and no code
+        (the table deleted from last holds a grant's last row, so every such grant is seen)."""
+        rows = conn.execute(sql, (now, CLEANUP_CHUNK)).fetchall()
+        candidates = {row[0] for row in rows if row[0]}
+        orphans = conn.executemany(_DELETE_ORPHAN_GRANT, [(g,) for g in candidates]).rowcount if candidates else 0
+        return len(rows), orphans

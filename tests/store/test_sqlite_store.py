@@ -242,3 +242,30 @@ def test_an_app_read_racing_its_update_is_not_kept(store, monkeypatch):
     monkeypatch.setattr(RowQueries, "get_app", read_then_update)
     assert store.get_app(app.id) == app  # what was read
     assert store.get_app(app.id) == changed  # and not kept
+
+
+def test_cleanup_removes_everything_expired_a_chunk_per_transaction(store, monkeypatch):
+    """Chunks keep the write lock short (requests on SQLite wait for it on the plugin's event loop); together they
+    still remove every expired row, the grants that leaves empty, and the old audit events."""
+    import plugin.store.sqlite as sqlite_store
+    from plugin.store.records import AuditRecord
+
+    monkeypatch.setattr(sqlite_store, "CLEANUP_CHUNK", 2)
+    app = b.app()
+    store.save_app(app)
+    user = b.new_id()
+    g = b.grant(app.id, user)
+    store.issue_tokens(g, b.access(g, expires_at=NOW - 1), None)
+    for _ in range(4):
+        store.issue_tokens(None, b.access(g, expires_at=NOW - 1), None)
+    live = b.grant(app.id, user)
+    store.issue_tokens(live, b.access(live), None)
+    store.save_audit_events([AuditRecord(b.new_id(), NOW - 10 + i, "token.issued") for i in range(5)])
+    removed = []
+    sent = statements_of(store, lambda: removed.append(store.delete_expired(NOW)))
+    assert removed == [5 + 1]  # the tokens, and their grant left empty
+    assert sent.count("BEGIN IMMEDIATE") >= 3  # two tokens a transaction
+    assert store.get_grant(g.id) is None and store.get_grant(live.id) == live
+    assert store.delete_expired(NOW) == 0
+    assert store.delete_audit_events(NOW) == 5
+    assert store.list_audit_events(0, 10) == []
