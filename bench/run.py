@@ -544,6 +544,14 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def machine_state(load_average: str) -> str:
+    try:
+        busy = float(load_average) >= 1.0
+    except ValueError:
+        return "unknown"
+    return "other processes were using the CPUs: the figures are low" if busy else "otherwise idle"
+
+
 def load() -> str:
     try:
         return open("/proc/loadavg").read().split(" ", 1)[0]
@@ -590,8 +598,8 @@ def main() -> int:
         if "skipped" in results[-1]:
             log(f"{backend}: skipped: {results[-1]['skipped']}")
     text = "\n".join([
-        f"Benchmark {started:%Y-%m-%d %H:%M %Z} on {machine()}; 1-minute load average {load_before} before, "
-        f"{load()} after (above the core count, other processes shared the CPUs and the figures are low)",
+        f"Benchmark {started:%Y-%m-%d %H:%M %Z} on {machine()}; 1-minute load average {load_before} before "
+        f"({machine_state(load_before)}), {load()} at the end (the bench's own host, plugin and wrk count in it)",
         f"wrk -t{THREADS} -c{CONNECTIONS}, {args.duration} s per run; rate limits off for the bench "
         "(plugin settings RateLimitPerClientPerMinute = RateLimitPerAddressPerMinute = 0).",
         "paced: the same workload at about half the measured rate (32 connections with think time). "
