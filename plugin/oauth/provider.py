@@ -694,7 +694,7 @@ class OAuthProvider:
             return app_error(
                 "api.oauth.get_access_token.client_id_mismatch.app_error", 400, oauth_error="invalid_grant"
             )
-        return self._invalid_code()  # consumed by another request between the two statements
+        return self._invalid_code()  # not reached: these are the conditions the UPDATE checked
 
     def _refresh(self, settings: Settings, app: AppRecord, request: TokenRequest) -> TokenResponse:
         """Rotation with reuse detection: one conditional update decides which request rotates the token; a
