@@ -39,6 +39,7 @@ def _traced_store(driver: str, source: str, counter: dict):
             return conn
 
         store._connect = traced_connect
+        store.keep_apps_in_memory()  # as the plugin does while it alone writes the file
     return store
 
 
