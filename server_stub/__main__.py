@@ -49,10 +49,14 @@ def cmd_serve(args) -> int:
     from plugin.edge import logs  # the host logs JSON lines like its plugins
     from plugin.edge.goplugin import run_event_loop
 
-    from .host import serve
+    from .host import StartupError, serve
 
     logs.setup()
-    run_event_loop(serve(args.data_dir, args.listen))
+    try:
+        run_event_loop(serve(args.data_dir, args.listen))
+    except StartupError as exc:
+        print(f"server_stub: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -437,8 +437,12 @@ class Accounts:
         self.db = open_database(driver_name, path)
         self.path = path
         self.clock = clock or SystemClock()
-        self.db.create_schema(SCHEMA)
-        self._seed_roles()
+        try:
+            self.db.create_schema(SCHEMA)
+            self._seed_roles()
+        except BaseException:
+            self.db.close()  # a failed attempt leaves no pool behind
+            raise
 
     # --- plumbing ---------------------------------------------------------------------------------------------
 

@@ -6,11 +6,12 @@ import gc
 import logging
 import os
 import signal
+import time
 
 from aiohttp import web
 
 from . import manifest
-from .accounts import follow_integration_setting, open_accounts
+from .accounts import DatabaseUnavailable, follow_integration_setting, open_accounts
 from .config import ConfigStore, site_url
 from .gateway import Gateway
 from .plugins import PROJECT_DIR, PluginEnvironment
@@ -19,11 +20,35 @@ from .web.app import create_app
 log = logging.getLogger("server_stub.host")
 
 
+class StartupError(Exception):
+    """The server cannot start; the message says why, in one line."""
+
+
+DATABASE_WAIT_SECONDS = 60.0
+DATABASE_RETRY_SECONDS = 2.0
+
+
+def wait_for_accounts(config: dict):
+    """The accounts database, waited for at start-up: PostgreSQL may come up after the host (services started
+    together). After DATABASE_WAIT_SECONDS the host gives up with a StartupError."""
+    deadline = time.monotonic() + DATABASE_WAIT_SECONDS
+    while True:
+        try:
+            return open_accounts(config)
+        except DatabaseUnavailable as exc:
+            if time.monotonic() >= deadline:
+                raise StartupError(f"the database is unavailable ({exc}); gave up after "
+                                   f"{DATABASE_WAIT_SECONDS:.0f} s") from None
+            log.warning("database unavailable at start-up; trying again", extra={
+                "error": str(exc), "retry_in_seconds": DATABASE_RETRY_SECONDS})
+            time.sleep(DATABASE_RETRY_SECONDS)
+
+
 class Host:
     def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None) -> None:
         self.config = ConfigStore(data_dir, listen)
         self._enable_prepackaged()
-        self.accounts = open_accounts(self.config.config)
+        self.accounts = wait_for_accounts(self.config.config)
         follow_integration_setting(self.config, self.accounts)
         self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout)
         self.gateway = Gateway(self.plugins, manifest.load(PROJECT_DIR).id)

@@ -20,11 +20,11 @@ from google.protobuf.message import Message
 
 from oauthplugin.v1 import common_pb2, oauth_pb2, oauth_pb2_grpc
 from plugin.oauth.apps import App, AppRequest
-from plugin.oauth.errors import AppError, DCRError
-from plugin.oauth.provider import CONSENT, LOGIN, REDIRECT, Caller
-from plugin.oauth.rfc6749 import AuthorizeRequest, TokenActionRequest, TokenRequest
+from plugin.oauth.errors import AppError, DCRError, app_error
+from plugin.oauth.provider import CONSENT, LOGIN, REDIRECT, STORE_RETRY_AFTER_SECONDS, STORE_UNAVAILABLE, Caller
+from plugin.oauth.rfc6749 import TEMPORARILY_UNAVAILABLE, AuthorizeRequest, TokenActionRequest, TokenRequest
 
-from .runtime import NotActive, PluginRuntime
+from .runtime import AwaitingDatabase, NotActive, PluginRuntime
 
 log = logging.getLogger("plugin.oauth_service")
 
@@ -119,6 +119,9 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
         except DCRError as exc:
             return response_type(error=common_pb2.AppError(
                 message=exc.description, status_code=exc.status, oauth_error=exc.error))
+        except AwaitingDatabase:
+            return response_type(error=error_message(app_error(
+                STORE_UNAVAILABLE, 503, oauth_error=TEMPORARILY_UNAVAILABLE, retry_after=STORE_RETRY_AFTER_SECONDS)))
         except NotActive:
             return response_type(error=common_pb2.AppError(
                 id="app.plugin.not_active.app_error", message="The OAuth provider is not active.",

@@ -16,6 +16,13 @@ class NotActive(Exception):
     """An OAuth call arrived before OnActivate or after OnDeactivate."""
 
 
+class AwaitingDatabase(Exception):
+    """An OAuth call arrived after OnActivate but before the database could first be reached."""
+
+
+DATABASE_RETRY_SECONDS = 1.0
+
+
 class PluginRuntime:
     def __init__(self) -> None:
         self.server_config: dict = {}
@@ -32,14 +39,13 @@ class PluginRuntime:
 
     @property
     def active(self) -> bool:
+        """Serving OAuth calls (activated, and its database reached)."""
         return self.provider is not None
 
     def activate(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
         server_config, plugin_config = _parse(server_config_json), _parse(plugin_config_json)
         with self._lock:
-            from plugin.oauth.provider import OAuthProvider
-            from plugin.oauth.settings import Settings
-            from plugin.clock import SystemClock
+            from plugin.store.contract import StoreUnavailable
             from plugin.store.sqlite import SqliteStore
 
             from .node_claim import claim_sqlite
@@ -49,28 +55,71 @@ class PluginRuntime:
                 self._claim.release()
                 self._claim, self.cacheable = None, False
             claim = claim_sqlite(store.path) if isinstance(store, SqliteStore) else None
+            unreachable = ""
             try:
                 version = store.migrate()
+            except StoreUnavailable as exc:
+                if claim is not None:
+                    claim.release()
+                    raise
+                # PostgreSQL not up yet (services started together): activate, answer 503 meanwhile, keep trying.
+                version, unreachable = None, str(exc)
             except BaseException:
                 if claim is not None:
                     claim.release()
                 raise
-            self._claim, self.cacheable = claim, claim is not None
-            if claim is not None:
-                store.keep_apps_in_memory()
             previous = (self.provider, self.store)  # activated again without a deactivation: closed below
-            self.store = store
-            self.provider = OAuthProvider(store, SystemClock(), Settings.from_config(server_config, plugin_config))
+            self.store, self.provider = store, None
             self.server_config, self.plugin_config = server_config, plugin_config
             self._stop_cleanup.set()  # the previous activation's cleanup loop, if any
             self._stop_cleanup = threading.Event()
-            threading.Thread(target=self._cleanup_loop, args=(self._stop_cleanup,), name="cleanup",
-                             daemon=True).start()
+            if version is not None:
+                self._serve(store, claim)
+            else:
+                threading.Thread(target=self._await_database, args=(store, self._stop_cleanup),
+                                 name="await-database", daemon=True).start()
         self._wake_cleanup.set()
         for replaced in previous:
             if replaced is not None:
                 replaced.close()
-        log.info("activated", extra={"schema_version": version, **_summary(server_config)})
+        if unreachable:
+            log.warning("activated; the database cannot be reached yet, OAuth calls answer 503 until it can",
+                        extra={"error": unreachable, **_summary(server_config)})
+        else:
+            log.info("activated", extra={"schema_version": version, **_summary(server_config)})
+
+    def _serve(self, store, claim) -> None:
+        """With the lock held: put the migrated store into service."""
+        from plugin.clock import SystemClock
+        from plugin.oauth.provider import OAuthProvider
+        from plugin.oauth.settings import Settings
+
+        self._claim, self.cacheable = claim, claim is not None
+        if claim is not None:
+            store.keep_apps_in_memory()
+        self.provider = OAuthProvider(store, SystemClock(),
+                                      Settings.from_config(self.server_config, self.plugin_config))
+        threading.Thread(target=self._cleanup_loop, args=(self._stop_cleanup,), name="cleanup",
+                         daemon=True).start()
+
+    def _await_database(self, store, stop: threading.Event) -> None:
+        """Migrate as soon as the database can be reached, then serve."""
+        from plugin.store.contract import StoreUnavailable
+
+        while not stop.wait(DATABASE_RETRY_SECONDS):
+            try:
+                version = store.migrate()
+            except StoreUnavailable:
+                continue
+            except Exception as exc:  # reachable but failing: said once per try, tried again
+                log.error("migration failed", extra={"error": str(exc)})
+                continue
+            with self._lock:
+                if stop.is_set() or self.store is not store:
+                    return  # deactivated or activated again meanwhile
+                self._serve(store, None)
+            log.info("the database can be reached: serving", extra={"schema_version": version})
+            return
 
     def configure(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
         server_config, plugin_config = _parse(server_config_json), _parse(plugin_config_json)
@@ -122,7 +171,7 @@ class PluginRuntime:
     def require_provider(self):
         provider = self.provider
         if provider is None:
-            raise NotActive()
+            raise AwaitingDatabase() if self.store is not None else NotActive()
         return provider
 
 

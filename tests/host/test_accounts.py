@@ -179,3 +179,27 @@ def test_concurrent_first_sign_ups_make_one_system_admin(accounts, monkeypatch):
     for thread in threads:
         thread.join(30)
     assert sorted(roles).count("system_admin system_user") == 1 and len(roles) == 8
+
+
+def test_a_host_whose_database_stays_down_gives_up_with_one_clear_line(monkeypatch, tmp_path):
+    """No traceback: `serve` prints this StartupError's message and exits 1 (waiting: tests/nodes/test_outage.py)."""
+    import subprocess
+    import sys
+
+    from server_stub import host
+    from server_stub.config import edit_config_file
+    from tests.conftest import ROOT, free_port
+
+    monkeypatch.setattr(host, "DATABASE_WAIT_SECONDS", 0.0)
+    down = {"SqlSettings": {"DriverName": "postgres", "DataSource": f"postgresql://postgres@127.0.0.1:{free_port()}/x"}}
+    with pytest.raises(host.StartupError, match="the database is unavailable"):
+        host.wait_for_accounts(down)
+
+    edit_config_file(str(tmp_path), lambda config: config.update(SqlSettings=down["SqlSettings"]))
+    run = subprocess.run([sys.executable, "-c", "import sys; from server_stub import host, __main__; "
+                          "host.DATABASE_WAIT_SECONDS = 0; sys.argv[1:] = ['serve', '--data-dir', sys.argv[1]]; "
+                          "sys.exit(__main__.main())", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert "cannot start: the database is unavailable" in run.stderr.splitlines()[-1]
