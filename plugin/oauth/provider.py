@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -148,6 +149,15 @@ def normalize_paging(page: int | None, per_page: int | None) -> tuple[int, int]:
 
 STORE_UNAVAILABLE = "app.store.unavailable.app_error"
 STORE_RETRY_AFTER_SECONDS = 1
+
+
+# Set when the client of a rate-limited call has authenticated (a public client, by being named with what its
+# grant requires): only then does the request stay counted in that client's window.
+_CLIENT_AUTHENTICATED: ContextVar[bool] = ContextVar("client_authenticated", default=False)
+
+
+def _client_authenticated() -> None:
+    _CLIENT_AUTHENTICATED.set(True)
 
 
 def store_unavailable(exc: StoreUnavailable) -> AppError:
@@ -573,20 +583,29 @@ class OAuthProvider:
             request.client_id if request is not None else "", caller, lambda: self._token(request, caller))
 
     def _rate_limited(self, client_id: str, caller: Caller | None, work):
-        """Charge the client's and the address's windows, run `work`; a failed client authentication is charged
-        the failure cost."""
+        """Run `work` under the client's and the address's windows (ratelimit.py): charged first, then settled
+        by whether the client authenticated (`_client_authenticated`) and whether its authentication failed."""
         settings = self.settings
         remote_addr = caller.remote_addr if caller is not None else ""
         with _store_errors("api.oauth.get_access_token.internal.app_error"):
-            self.limiter.charge(settings, client_id, remote_addr)
+            window, over_limit = self.limiter.charge(settings, client_id, remote_addr)
+        flag = _CLIENT_AUTHENTICATED.set(False)
+        failed_authentication = False
         try:
+            if over_limit is not None:
+                raise over_limit
             return work()
         except AppError as exc:
-            if exc.oauth_error == "invalid_client" and settings.rate_limit_failure_cost > 1:
-                with _store_errors("api.oauth.get_access_token.internal.app_error"):
-                    self.limiter.charge(settings, client_id, remote_addr,
-                                        cost=settings.rate_limit_failure_cost - 1, enforce=False)
+            failed_authentication = exc.oauth_error == "invalid_client"
             raise
+        finally:
+            authenticated = _CLIENT_AUTHENTICATED.get()
+            _CLIENT_AUTHENTICATED.reset(flag)
+            extra = settings.rate_limit_failure_cost - 1 if failed_authentication else 0
+            try:
+                self.limiter.settle(settings, window, "" if authenticated else client_id, remote_addr, extra)
+            except StoreError as exc:  # bookkeeping only: the answer stands
+                log.warning("rate limits not settled: %s", exc)
 
     def _token(self, request: TokenRequest | None, caller: Caller | None) -> TokenResponse:
         settings = self.settings
@@ -614,6 +633,7 @@ class OAuthProvider:
         if record is None:
             raise app_error("api.oauth.get_access_token.credentials.app_error", 404, oauth_error="invalid_client")
         authenticate_client(record, request.grant_type, request.client_secret, request.code_verifier)
+        _client_authenticated()
         if request.grant_type == GRANT_AUTHORIZATION_CODE:
             return self._exchange_code(settings, record, request)
         return self._refresh(settings, record, request)
@@ -896,6 +916,7 @@ class OAuthProvider:
                 raise failed
         elif not secret_matches(client_secret, record.client_secret_hash):
             raise failed
+        _client_authenticated()
         return record
 
     def _find_token(self, token: str, hint: str) -> AccessTokenRecord | RefreshTokenRecord | None:

@@ -1,12 +1,15 @@
 """Rate limits of the client-facing endpoints (token, revocation, introspection, registration): fixed one-minute
 windows per client and per remote address, counted in the store so that every node shares them (OAuth 2.1
-section 2.4.1: protect client passwords against online guessing). A failed client authentication costs more
-than a success."""
+section 2.4.1: protect client passwords against online guessing).
+
+Every request is charged to both windows up front. Afterwards (`settle`) a request whose client did not
+authenticate is taken back from the client's window, so that nobody can use up another client's budget by naming
+it; a failed client authentication costs the address more than a request, to slow down guessing."""
 from __future__ import annotations
 
 from plugin.store.contract import Store
 
-from .errors import app_error
+from .errors import AppError, app_error
 from .settings import Settings
 
 WINDOW_MS = 60_000
@@ -17,24 +20,36 @@ class RateLimiter:
         self.store = store
         self.clock = clock
 
-    def charge(self, settings: Settings, client_id: str, remote_addr: str, cost: int = 1,
-               enforce: bool = True) -> None:
-        """Count `cost` against the client's and the address's windows; AppError 429 with Retry-After when
-        either is over its limit (unless `enforce` is false: a charge after the fact)."""
+    def charge(self, settings: Settings, client_id: str, remote_addr: str) -> tuple[int, AppError | None]:
+        """Count one request against the client's and the address's windows: (the window, then needed to
+        settle; AppError 429 with Retry-After when either is now over its limit, else None)."""
+        now = self.clock.now_ms()
+        window = now - now % WINDOW_MS
         hits: list[tuple[str, int]] = []
         limits: list[int] = []
         if settings.rate_limit_per_client_per_minute and client_id:
-            hits.append((f"client:{client_id}", cost))
+            hits.append((f"client:{client_id}", 1))
             limits.append(settings.rate_limit_per_client_per_minute)
         if settings.rate_limit_per_address_per_minute and remote_addr:
-            hits.append((f"addr:{remote_addr}", cost))
+            hits.append((f"addr:{remote_addr}", 1))
             limits.append(settings.rate_limit_per_address_per_minute)
         if not hits:
-            return
-        now = self.clock.now_ms()
-        window = now - now % WINDOW_MS
+            return window, None
         counts = self.store.hit_rate_limits(hits, window)
-        if enforce and any(count > limit for count, limit in zip(counts, limits)):
-            retry_after = max(1, -(-(window + WINDOW_MS - now) // 1000))
-            raise app_error("api.oauth.rate_limited.app_error", 429, oauth_error="temporarily_unavailable",
-                            retry_after=retry_after)
+        if not any(count > limit for count, limit in zip(counts, limits)):
+            return window, None
+        retry_after = max(1, -(-(window + WINDOW_MS - now) // 1000))
+        return window, app_error("api.oauth.rate_limited.app_error", 429, oauth_error="temporarily_unavailable",
+                                 retry_after=retry_after)
+
+    def settle(self, settings: Settings, window: int, refund_client_id: str, remote_addr: str,
+               address_cost: int) -> None:
+        """After the request charged in `window`: take it back from `refund_client_id`'s count (when given) and
+        add `address_cost` to the address's."""
+        hits: list[tuple[str, int]] = []
+        if settings.rate_limit_per_client_per_minute and refund_client_id:
+            hits.append((f"client:{refund_client_id}", -1))
+        if settings.rate_limit_per_address_per_minute and remote_addr and address_cost:
+            hits.append((f"addr:{remote_addr}", address_cost))
+        if hits:
+            self.store.hit_rate_limits(hits, window)

@@ -581,18 +581,38 @@ def test_requests_over_the_per_address_limit_get_429_with_retry_after(plugin, cl
     ok(revoke(client, apps[0], "unknown", remote_addr="192.0.2.11"))  # another address has its own window
 
 
-def test_failed_client_authentication_costs_more_than_a_request(plugin, client):
-    """RateLimitFailureCost: a failed client authentication counts as that many requests, so guessing a secret is
-    slower than using one."""
-    plugin.configure(plugin={"RateLimitPerClientPerMinute": 5, "RateLimitFailureCost": 5,
-                             "RateLimitPerAddressPerMinute": 0})
-    guessed, used = client.create_app(), client.create_app()
+def test_failed_client_authentication_costs_the_address_more_and_the_client_nothing(plugin, client):
+    """RateLimitFailureCost: a failed client authentication counts as that many requests from its address, so
+    guessing a secret is slower than using one; the client named is not charged for it."""
+    plugin.configure(plugin={"RateLimitPerClientPerMinute": 2, "RateLimitFailureCost": 5,
+                             "RateLimitPerAddressPerMinute": 5})
+    guessed, other = client.create_app(), client.create_app()
+    guesser = "192.0.2.30"
     leave_time_in_the_rate_window()
-    expect_error(revoke(client, guessed, "unknown", client_secret="guess"), BAD_CLIENT, 401, "invalid_client")
-    expect_rate_limited(revoke(client, guessed, "unknown"))  # one failure used up the five
-    for _ in range(5):
-        ok(revoke(client, used, "unknown"))
-    expect_rate_limited(revoke(client, used, "unknown"))
+    expect_error(revoke(client, guessed, "unknown", client_secret="guess", remote_addr=guesser), BAD_CLIENT, 401,
+                 "invalid_client")
+    expect_rate_limited(revoke(client, other, "unknown", remote_addr=guesser))  # one failure used up the five
+    for _ in range(2):
+        ok(revoke(client, guessed, "unknown", remote_addr="192.0.2.31"))  # the client's own two
+    expect_rate_limited(revoke(client, guessed, "unknown", remote_addr="192.0.2.31"))
+
+
+def test_nobody_can_use_up_a_clients_budget_by_naming_it(plugin, client):
+    """Requests whose client does not authenticate (a wrong secret, a malformed request, a request refused for
+    being over a limit) are taken back from that client's window: only the client's own requests count."""
+    plugin.configure(plugin={"RateLimitPerClientPerMinute": 3, "RateLimitPerAddressPerMinute": 0})
+    app = client.create_app()
+    leave_time_in_the_rate_window()
+    for _ in range(4):
+        expect_error(revoke(client, app, "unknown", client_secret="guess"), BAD_CLIENT, 401, "invalid_client")
+        expect_error(client.rpc.Token(oauth_pb2.TokenRequest(grant_type="authorization_code", client_id=app.id)),
+                     "api.oauth.get_access_token.missing_code.app_error", 400, "invalid_request")
+        expect_error(introspect(client, app, "unknown", client_secret="guess"), BAD_CLIENT, 401)
+    for _ in range(3):
+        ok(revoke(client, app, "unknown"))
+    expect_rate_limited(revoke(client, app, "unknown"))
+    expect_rate_limited(introspect(client, app, "unknown"))  # over the limit: refused, and not counted
+    expect_error(revoke(client, app, "unknown", client_secret="guess"), RATE_LIMITED, 429)
 
 
 def test_guessing_client_ids_from_one_address_is_limited_by_the_failure_cost(plugin, client):
