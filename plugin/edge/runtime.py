@@ -34,7 +34,7 @@ class PluginRuntime:
         self.cacheable = False
         self._claim = None
         self._lock = threading.Lock()
-        self._stop_cleanup = threading.Event()
+        self._stop_background = threading.Event()  # ends the current activation's cleanup loop or database wait
         self._wake_cleanup = threading.Event()  # a configuration change: the cleanup loop rereads its interval
 
     @property
@@ -71,12 +71,12 @@ class PluginRuntime:
             previous = (self.provider, self.store)  # activated again without a deactivation: closed below
             self.store, self.provider = store, None
             self.server_config, self.plugin_config = server_config, plugin_config
-            self._stop_cleanup.set()  # the previous activation's cleanup loop, if any
-            self._stop_cleanup = threading.Event()
+            self._stop_background.set()  # the previous activation's cleanup or database wait, if any
+            self._stop_background = threading.Event()
             if version is not None:
                 self._serve(store, claim)
             else:
-                threading.Thread(target=self._await_database, args=(store, self._stop_cleanup),
+                threading.Thread(target=self._await_database, args=(store, self._stop_background),
                                  name="await-database", daemon=True).start()
         self._wake_cleanup.set()
         for replaced in previous:
@@ -99,7 +99,7 @@ class PluginRuntime:
             store.keep_apps_in_memory()
         self.provider = OAuthProvider(store, SystemClock(),
                                       Settings.from_config(self.server_config, self.plugin_config))
-        threading.Thread(target=self._cleanup_loop, args=(self._stop_cleanup,), name="cleanup",
+        threading.Thread(target=self._cleanup_loop, args=(self._stop_background,), name="cleanup",
                          daemon=True).start()
 
     def _await_database(self, store, stop: threading.Event) -> None:
@@ -136,7 +136,7 @@ class PluginRuntime:
         with self._lock:
             store, provider, self.store, self.provider = self.store, self.provider, None, None
             claim, self._claim, self.cacheable = self._claim, None, False
-        self._stop_cleanup.set()
+        self._stop_background.set()
         self._wake_cleanup.set()
         if provider is not None:
             provider.close()

@@ -376,7 +376,7 @@ def test_consume_code_has_exactly_one_winner_across_store_handles(open_store):
     for _ in range(5):
         c = b.code(app.id, b.new_id())
         stores[0].save_code(c)
-        results = race(THREADS, lambda i: stores[i % len(stores)].consume_code(c.code_hash, c.client_id, NOW, b.new_id()))
+        results = race(THREADS, lambda i: stores[i % len(stores)].consume_code(c.code_hash, app.id, NOW, b.new_id()))
         assert sum(r is not None for r in results) == 1
 
 
