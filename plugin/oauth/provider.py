@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Iterator
 
-from plugin.store.contract import AlreadyExists, Store, StoreError, StoreUnavailable
+from plugin.store.contract import AlreadyExists, Issue, Store, StoreError, StoreUnavailable
 from plugin.store.records import (
     AccessTokenRecord,
     AppRecord,
@@ -646,53 +646,34 @@ class OAuthProvider:
         code_hash = hash_secret(request.code)
         now = self._now()
         grant_id = new_id()
-        # One conditional write decides the single winner and links the code to the grant about to be created;
-        # from here on the code is spent whatever happens.
-        with _store_errors("api.oauth.get_access_token.internal.app_error"):
-            code = self.store.consume_code(code_hash, app.id, now, grant_id)
-        if code is None:
+
+        def issue(code: CodeRecord) -> Issue:
+            """Inside the store's transaction, the code just spent: refuse (it stays spent) or say what to write."""
+            if request.redirect_uri != code.redirect_uri or code.redirect_uri not in app.callback_urls:
+                raise app_error("api.oauth.get_access_token.redirect_uri.app_error", 400,
+                                oauth_error="invalid_grant")
+            validate_for_client_type(
+                app.client_secret_hash == "", code.code_challenge, code.code_challenge_method, request.code_verifier
+            )
+            audience = self._audience(request.resource, code.resource)
+            grant = GrantRecord(id=grant_id, client_id=app.id, user_id=code.user_id, scope=code.scope,
+                                audience=audience, redirect_uri=code.redirect_uri, create_at=now, code_hash=code_hash)
+            access_token, access = self._new_access_token(settings, grant, audience, now)
+            refresh_token, refresh = self._new_refresh_token(settings, app, grant, audience, access, now)
+            response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
+                                     scope=grant.scope, refresh_token=refresh_token, audience=audience)
+            return Issue(grant, access, refresh, response)
+
+        # One transaction: the conditional write that decides the single winner, and what the winner issues.
+        with _store_errors("api.oauth.get_access_token.internal_saving.app_error"):
+            issued = self.store.redeem_code(code_hash, app.id, now, grant_id, issue)
+        if issued is None:
             raise self._refused_code(app, code_hash, now)
-        if request.redirect_uri != code.redirect_uri or code.redirect_uri not in app.callback_urls:
-            raise app_error("api.oauth.get_access_token.redirect_uri.app_error", 400, oauth_error="invalid_grant")
-        validate_for_client_type(
-            app.client_secret_hash == "", code.code_challenge, code.code_challenge_method, request.code_verifier
-        )
-        audience = self._audience(request.resource, code.resource)
-        grant = GrantRecord(
-            id=grant_id,
-            client_id=app.id,
-            user_id=code.user_id,
-            scope=code.scope,
-            audience=audience,
-            redirect_uri=code.redirect_uri,
-            create_at=now,
-            code_hash=code_hash,
-        )
-        access_token, access = self._new_access_token(settings, grant, audience, now)
-        refresh_token, refresh = self._new_refresh_token(settings, app, grant, audience, access, now)
-        try:
-            self.store.issue_tokens(grant, access, refresh, code_hash=code_hash)
-        except StoreUnavailable as exc:
-            raise store_unavailable(exc) from exc
-        except StoreError as exc:
-            # The store refuses to issue for a code deleted since it was consumed (deauthorization, user
-            # deactivation, app deletion racing this exchange): to the client that is an invalid code.
-            with _store_errors("api.oauth.get_access_token.internal.app_error"):
-                still = self.store.get_code(code_hash)
-            if still is None or still.grant_id != grant.id:
-                raise self._invalid_code() from exc
-            log.error("store failure issuing tokens for client %s: %s", app.id, exc)
-            raise app_error("api.oauth.get_access_token.internal_saving.app_error", 500) from exc
-        self.audit.record(AuditEvent.CODE_CONSUMED, user_id=grant.user_id, client_id=app.id, grant_id=grant.id)
-        self.audit.record(AuditEvent.TOKEN_ISSUED, user_id=grant.user_id, client_id=app.id, grant_id=grant.id,
-                          grant_type=GRANT_AUTHORIZATION_CODE, refresh_token=bool(refresh_token))
-        return TokenResponse(
-            access_token=access_token,
-            expires_in=settings.access_token_lifetime_seconds,
-            scope=grant.scope,
-            refresh_token=refresh_token,
-            audience=audience,
-        )
+        user_id = issued.grant.user_id
+        self.audit.record(AuditEvent.CODE_CONSUMED, user_id=user_id, client_id=app.id, grant_id=grant_id)
+        self.audit.record(AuditEvent.TOKEN_ISSUED, user_id=user_id, client_id=app.id, grant_id=grant_id,
+                          grant_type=GRANT_AUTHORIZATION_CODE, refresh_token=issued.refresh is not None)
+        return issued.result
 
     def _refused_code(self, app: AppRecord, code_hash: str, now: int) -> AppError:
         """Why a code could not be consumed, in Mattermost's order of checks."""

@@ -1,13 +1,15 @@
 """The store contract: what the OAuth domain needs from a database, and nothing about OAuth policy.
 
 SQLite (the embedded default) and PostgreSQL implement it. Every method is one transaction. Methods that
-enforce single use (`consume_code`, `rotate_refresh_token`) must do so with one conditional statement in the
+enforce single use (`redeem_code`, `rotate_refresh_token`) must do so with one conditional statement in the
 database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never read-then-write, so that two processes
 racing on the same value get exactly one winner.
 """
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
+from typing import NamedTuple
 
 from .records import (
     AccessTokenRecord,
@@ -18,6 +20,16 @@ from .records import (
     GrantRecord,
     RefreshTokenRecord,
 )
+
+
+
+class Issue(NamedTuple):
+    """What a code exchange writes (`Store.redeem_code`), and what it answers (`result`, which the store does not
+    look at)."""
+    grant: GrantRecord
+    access: AccessTokenRecord
+    refresh: RefreshTokenRecord | None
+    result: object
 
 
 class StoreError(Exception):
@@ -83,22 +95,20 @@ class Store(abc.ABC):
     def get_code(self, code_hash: str) -> CodeRecord | None: ...
 
     @abc.abstractmethod
-    def consume_code(self, code_hash: str, client_id: str, now: int, grant_id: str) -> CodeRecord | None:
-        """Atomically mark the code used and link it to `grant_id` (the grant its exchange will create), if it is
-        unused, unexpired at `now` and `client_id`'s; the row as written, or None (and no change) otherwise."""
+    def redeem_code(self, code_hash: str, client_id: str, now: int, grant_id: str,
+                    issue: Callable[[CodeRecord], Issue]) -> Issue | None:
+        """A code exchange, in one transaction: mark the code used and link it to `grant_id` if it is unused,
+        unexpired at `now` and `client_id`'s (one conditional UPDATE: of racing callers exactly one gets the row);
+        then `issue(code)` (pure computation, no store calls) gives the grant, with id `grant_id`, and its tokens,
+        which are inserted; what `issue` returned is returned. None, and no change, when the code cannot be used. When
+        `issue` raises (the exchange is refused), the code stays spent, nothing else is written, and the exception
+        propagates."""
 
     # --- grants and tokens ---------------------------------------------------------------------------------
     @abc.abstractmethod
-    def issue_tokens(
-        self,
-        grant: GrantRecord | None,
-        access: AccessTokenRecord,
-        refresh: RefreshTokenRecord | None,
-        code_hash: str = "",
-    ) -> None:
-        """In one transaction: insert the grant (when new) and the access and refresh tokens. With `code_hash`
-        (an exchange: `grant` is new), only while that code still exists and is linked to `grant` by
-        `consume_code`: otherwise StoreError and nothing inserted (it was revoked after it was consumed)."""
+    def issue_tokens(self, grant: GrantRecord | None, access: AccessTokenRecord,
+                     refresh: RefreshTokenRecord | None) -> None:
+        """In one transaction: insert the grant (when new) and the access and refresh tokens."""
 
     @abc.abstractmethod
     def get_grant(self, grant_id: str) -> GrantRecord | None: ...

@@ -19,8 +19,8 @@ write rows the same way); what differs is here:
   inserted by a concurrent exchange or rotation could slip between "delete the tokens" and "delete the grant".
   So every multi-statement writer locks before it reads, always in the order app -> codes -> grants -> tokens:
   an app deletion locks the app row (new codes, consents and grants for it wait on their foreign key and then
-  fail); revocations delete the codes first (an exchange's issue holds its code row FOR SHARE first, in the one
-  statement that inserts the grant and the tokens only if that row is there, so the two serialise), then
+  fail); revocations delete the codes first (an exchange updates its code row first and inserts its grant and
+  tokens in the same transaction, so the two serialise), then
   lock the grants `FOR UPDATE` and delete exactly those grants' tokens and the grants; a rotation or an issue
   under an existing grant holds the grant row `FOR SHARE` (or `FOR KEY SHARE` through the foreign key), so a
   revocation of the grant waits for it and then sees its tokens, or it waits for the revocation and finds the
@@ -59,9 +59,6 @@ def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-_INSERT_GRANT = _pg(shared._INSERT_GRANT)
-_INSERT_ACCESS = _pg(shared._INSERT_ACCESS)
-_INSERT_REFRESH = _pg(shared._INSERT_REFRESH)
 _ROTATE_REFRESH = _pg(shared._ROTATE_REFRESH)
 _DELETE_ACCESS = _pg(shared._DELETE_ACCESS)
 _EXPIRE = tuple(_pg(sql) for sql in shared._EXPIRE)
@@ -87,23 +84,22 @@ _DELETE_ORPHAN_GRANTS = (
 )
 
 
-def _issue_for_code(grant: GrantRecord, access: AccessTokenRecord, refresh: RefreshTokenRecord | None,
-                    code_hash: str) -> tuple[str, tuple[Any, ...]]:
+def _chain(grant: GrantRecord | None, access: AccessTokenRecord,
+           refresh: RefreshTokenRecord | None) -> tuple[str, tuple[Any, ...]]:
+    """One statement inserting the grant (when new) and its tokens: a round trip instead of three."""
     def insert(table: str, cols: str, source: str) -> str:
-        return f"INSERT INTO {table} ({cols}) SELECT {', '.join(['%s'] * (cols.count(',') + 1))} FROM {source}"
+        return f"INSERT INTO {table} ({cols}) SELECT {', '.join(['%s'] * (cols.count(',') + 1))} {source}"
 
-    parts = [
-        "WITH code AS (SELECT 1 FROM oauth_codes WHERE code_hash = %s AND grant_id = %s FOR SHARE)",
-        f", granted AS ({insert('oauth_grants', shared._GRANT_COLS, 'code')} RETURNING 1)",
-    ]
-    values = [code_hash, grant.id, *shared._grant_values(grant)]
-    last = insert("oauth_access_tokens", shared._ACCESS_COLS, "granted")
-    values += shared._access_values(access)
+    rows = [(insert("oauth_access_tokens", shared._ACCESS_COLS, ""), shared._access_values(access))]
     if refresh is not None:
-        parts.append(f", issued AS ({last} RETURNING 1)")
-        last = insert("oauth_refresh_tokens", shared._REFRESH_COLS, "granted")
-        values += shared._refresh_values(refresh)
-    return " ".join(parts) + " " + last, tuple(values)
+        rows.append((insert("oauth_refresh_tokens", shared._REFRESH_COLS, ""), shared._refresh_values(refresh)))
+    if grant is not None:
+        # The tokens' foreign key is checked at the end of the statement, after the grant's insert.
+        rows.insert(0, (insert("oauth_grants", shared._GRANT_COLS, ""), shared._grant_values(grant)))
+    *first, (last, last_values) = rows
+    ctes = ", ".join(f"step{i} AS ({sql} RETURNING 1)" for i, (sql, _) in enumerate(first))
+    values = [value for _, row_values in first for value in row_values] + list(last_values)
+    return (f"WITH {ctes} {last}" if ctes else last), tuple(values)
 
 
 class _Scope:
@@ -219,30 +215,14 @@ class PostgresStore(RowQueries, Store):
         return self._write(work)
 
     # --- grants and tokens ---------------------------------------------------------------------------------
-    def issue_tokens(
-        self,
-        grant: GrantRecord | None,
-        access: AccessTokenRecord,
-        refresh: RefreshTokenRecord | None,
-        code_hash: str = "",
-    ) -> None:
-        if code_hash:
-            # An exchange: one statement, each insert fed by the one before, all of them by the code's row, held
-            # FOR SHARE first, so that a revocation deleting the code orders against this issue: either it waits
-            # for this and then sees the tokens, or nothing is inserted.
-            sql, values = _issue_for_code(grant, access, refresh, code_hash)
-            if self._write(lambda conn: conn.execute(sql, values).rowcount) == 0:
-                raise StoreError("the authorization code no longer exists; tokens not issued")
-            return
+    def issue_tokens(self, grant: GrantRecord | None, access: AccessTokenRecord,
+                     refresh: RefreshTokenRecord | None) -> None:
+        self._write(lambda conn: self._insert_issued(conn, grant, access, refresh))
 
-        def work(conn: psycopg.Connection) -> None:
-            if grant is not None:
-                conn.execute(_INSERT_GRANT, shared._grant_values(grant))
-            conn.execute(_INSERT_ACCESS, shared._access_values(access))
-            if refresh is not None:
-                conn.execute(_INSERT_REFRESH, shared._refresh_values(refresh))
-
-        self._write(work)
+    @staticmethod
+    def _insert_issued(conn: psycopg.Connection, grant: GrantRecord | None, access: AccessTokenRecord,
+                       refresh: RefreshTokenRecord | None) -> None:
+        conn.execute(*_chain(grant, access, refresh))
 
     def rotate_refresh_token(
         self,
@@ -265,9 +245,7 @@ class PostgresStore(RowQueries, Store):
                 return False
             if rows[0][0]:
                 conn.execute(_DELETE_ACCESS, (rows[0][0],))
-            conn.execute(_INSERT_ACCESS, shared._access_values(access))
-            if refresh is not None:
-                conn.execute(_INSERT_REFRESH, shared._refresh_values(refresh))
+            self._insert_issued(conn, None, access, refresh)
             return True
 
         return self._write(work)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from .contract import Issue
 from .records import (
     AccessTokenRecord,
     AppRecord,
@@ -52,12 +53,14 @@ def _app_values(app: AppRecord) -> tuple[Any, ...]:
 
 
 class RowQueries:
-    """Mixed into a store that provides `_one`, `_all` and `_write` (one transaction) and sets `_sql`."""
+    """Mixed into a store that provides `_one`, `_all`, `_write` (one transaction) and `_insert_issued` (a grant and
+    its tokens, in a transaction) and sets `_sql`."""
 
     _sql: RowStatements
     _one: Callable
     _all: Callable
     _write: Callable
+    _insert_issued: Callable
 
     def save_app(self, app: AppRecord) -> None:
         values = (app.id, *_app_values(app))
@@ -106,12 +109,27 @@ class RowQueries:
         row = self._one(self._sql.select_code, (code_hash,))
         return CodeRecord(*row) if row else None
 
-    def consume_code(self, code_hash: str, client_id: str, now: int, grant_id: str) -> CodeRecord | None:
-        # One conditional UPDATE: of any number of racing callers, only one sees the row come back (on
-        # PostgreSQL they queue on the row lock and re-check `used_at IS NULL` against the committed row).
+    def redeem_code(self, code_hash: str, client_id: str, now: int, grant_id: str,
+                    issue: Callable[[CodeRecord], Issue]) -> Issue | None:
         values = (now, grant_id, code_hash, client_id, now)
-        rows = self._write(lambda conn: conn.execute(self._sql.consume_code, values).fetchall())
-        return CodeRecord(*rows[0]) if rows else None
+
+        def work(conn) -> tuple[Issue | None, Exception | None]:
+            # One conditional UPDATE: of any number of racing callers, only one sees the row come back (on
+            # PostgreSQL they queue on the row lock and re-check `used_at IS NULL` against the committed row).
+            rows = conn.execute(self._sql.consume_code, values).fetchall()
+            if not rows:
+                return None, None
+            try:
+                issued = issue(CodeRecord(*rows[0]))
+            except Exception as refusal:  # committed all the same: a refused exchange spends the code
+                return None, refusal
+            self._insert_issued(conn, issued.grant, issued.access, issued.refresh)
+            return issued, None
+
+        issued, refusal = self._write(work)
+        if refusal is not None:
+            raise refusal
+        return issued
 
     def get_grant(self, grant_id: str) -> GrantRecord | None:
         row = self._one(self._sql.select_grant, (grant_id,))

@@ -32,6 +32,7 @@ import dataclasses
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -93,18 +94,13 @@ _LIST_AUTHORIZED = (
 )
 _INSERT_CODE = f"INSERT INTO oauth_codes ({_CODE_COLS}, expires_at) VALUES ({', '.join('?' * 14)})"
 _SELECT_CODE = f"SELECT {_CODE_COLS} FROM oauth_codes WHERE code_hash = ?"
-# Single use, and the link to the grant the exchange is about to create, in one conditional statement.
+# Single use, and the link to the grant the exchange creates, in one conditional statement.
 _CONSUME_CODE = (
     "UPDATE oauth_codes SET used_at = ?, grant_id = ?"
     " WHERE code_hash = ? AND client_id = ? AND used_at IS NULL AND expires_at >= ?"
     f" RETURNING {_CODE_COLS}"
 )
 _INSERT_GRANT = f"INSERT INTO oauth_grants ({_GRANT_COLS}) VALUES ({', '.join('?' * 8)})"
-# The grant of an exchange, inserted only while its code still exists and is still linked to it.
-_INSERT_GRANT_OF_CODE = (
-    f"INSERT INTO oauth_grants ({_GRANT_COLS}) SELECT {', '.join('?' * 8)}"
-    " WHERE EXISTS (SELECT 1 FROM oauth_codes WHERE code_hash = ? AND grant_id = ?)"
-)
 _SELECT_GRANT = f"SELECT {_GRANT_COLS} FROM oauth_grants WHERE id = ?"
 _INSERT_ACCESS = f"INSERT INTO oauth_access_tokens ({_ACCESS_COLS}) VALUES ({', '.join('?' * 8)})"
 _SELECT_ACCESS = f"SELECT {_ACCESS_COLS} FROM oauth_access_tokens WHERE token_hash = ?"
@@ -320,8 +316,7 @@ class SqliteStore(RowQueries, Store):
         pending = migrations.load("sqlite")
         conn = self._acquire()
         try:
-            # Persistent in the file; must run outside a transaction.
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._switch_to_wal(conn)
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot switch {self._path} to WAL (journal_mode is {mode})")
             conn.execute(migrations.SCHEMA_VERSION_DDL)
@@ -348,6 +343,18 @@ class SqliteStore(RowQueries, Store):
             self._release(conn)
         self._start_checkpointer()
         return version
+
+    def _switch_to_wal(self, conn: sqlite3.Connection) -> str:
+        """Persistent in the file; must run outside a transaction. Connections opening a new file together find
+        it locked without SQLite's busy handler being asked, so this waits as that handler would."""
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        while True:
+            try:
+                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def _start_checkpointer(self) -> None:
         with self._lock:
@@ -429,27 +436,18 @@ class SqliteStore(RowQueries, Store):
             self._forget_app(app_id)
 
     # --- grants and tokens ---------------------------------------------------------------------------------
-    def issue_tokens(
-        self,
-        grant: GrantRecord | None,
-        access: AccessTokenRecord,
-        refresh: RefreshTokenRecord | None,
-        code_hash: str = "",
-    ) -> None:
-        def work(conn: sqlite3.Connection) -> None:
-            if code_hash:
-                values = (*_grant_values(grant), code_hash, grant.id)
-                if conn.execute(_INSERT_GRANT_OF_CODE, values).rowcount == 0:
-                    # Revoked (deauthorization, deactivation, app deletion) since it was consumed: issuing now
-                    # would hand out tokens that revocation has already missed.
-                    raise StoreError("the authorization code no longer exists; tokens not issued")
-            elif grant is not None:
-                conn.execute(_INSERT_GRANT, _grant_values(grant))
-            conn.execute(_INSERT_ACCESS, _access_values(access))
-            if refresh is not None:
-                conn.execute(_INSERT_REFRESH, _refresh_values(refresh))
+    def issue_tokens(self, grant: GrantRecord | None, access: AccessTokenRecord,
+                     refresh: RefreshTokenRecord | None) -> None:
+        self._write(lambda conn: self._insert_issued(conn, grant, access, refresh))
 
-        self._write(work)
+    @staticmethod
+    def _insert_issued(conn: sqlite3.Connection, grant: GrantRecord | None, access: AccessTokenRecord,
+                       refresh: RefreshTokenRecord | None) -> None:
+        if grant is not None:
+            conn.execute(_INSERT_GRANT, _grant_values(grant))
+        conn.execute(_INSERT_ACCESS, _access_values(access))
+        if refresh is not None:
+            conn.execute(_INSERT_REFRESH, _refresh_values(refresh))
 
     def rotate_refresh_token(
         self,
@@ -468,9 +466,7 @@ class SqliteStore(RowQueries, Store):
                 return False
             if rows[0][0]:
                 conn.execute(_DELETE_ACCESS, (rows[0][0],))
-            conn.execute(_INSERT_ACCESS, _access_values(access))
-            if refresh is not None:
-                conn.execute(_INSERT_REFRESH, _refresh_values(refresh))
+            self._insert_issued(conn, None, access, refresh)
             return True
 
         return self._write(work)

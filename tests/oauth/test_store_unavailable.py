@@ -38,7 +38,7 @@ def test_bearer_validation_is_a_503_with_retry_after(provider, store, monkeypatc
 def test_code_exchange_is_a_503_when_the_tokens_cannot_be_written(flow, user, confidential_app, store,
                                                                  monkeypatch):
     code = flow.code_for(user, confidential_app)
-    down(store, monkeypatch, "issue_tokens")
+    down(store, monkeypatch, "redeem_code")
     assert_unavailable(expect_error(UNAVAILABLE, 503, flow.exchange, confidential_app, code))
 
 

@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from plugin.store.contract import Store
+from plugin.store.contract import Issue, Store
 from plugin.store.records import (
     AccessTokenRecord,
     AppRecord,
@@ -81,11 +81,36 @@ def refresh(g: GrantRecord, access_hash: str = "", **fields) -> RefreshTokenReco
     return RefreshTokenRecord(**values)
 
 
-def consume(store: Store, c: CodeRecord, now: int, **grant_fields) -> GrantRecord:
-    """Consume the saved code `c` as an exchange does: linked to the grant returned, not yet issued."""
+class Refused(Exception):
+    """What an exchange refused in the provider raises inside `Store.redeem_code`."""
+
+
+def redeem(store: Store, c: CodeRecord, now: int, tokens=None, **grant_fields) -> Issue | None:
+    """Exchange the saved code `c` as the provider does. `tokens(grant)` gives (access, refresh); by default an
+    access token and a refresh token. The Issue's result is the code row as `issue` saw it."""
     g = grant(c.client_id, c.user_id, code_hash=c.code_hash, **grant_fields)
-    assert store.consume_code(c.code_hash, c.client_id, now, g.id) is not None
-    return g
+
+    def issue(code_row: CodeRecord) -> Issue:
+        if tokens is not None:
+            a, r = tokens(g)
+        else:
+            a = access(g)
+            r = refresh(g, a.token_hash)
+        return Issue(g, a, r, code_row)
+
+    return store.redeem_code(c.code_hash, c.client_id, now, g.id, issue)
+
+
+def burn(store: Store, c: CodeRecord, now: int) -> None:
+    """An exchange of `c` that the provider refuses: the code is spent, nothing issued."""
+    def refuse(code_row: CodeRecord) -> Issue:
+        raise Refused()
+
+    try:
+        store.redeem_code(c.code_hash, c.client_id, now, new_id(), refuse)
+    except Refused:
+        return
+    raise AssertionError("the code could not be redeemed")
 
 
 @dataclass
@@ -105,10 +130,8 @@ def authorize(store: Store, client_id: str, user_id: str) -> Authorization:
     store.save_consent(consent(user_id, client_id))
     c = code(client_id, user_id)
     store.save_code(c)
-    g = consume(store, c, NOW + 1)
-    a = access(g)
-    r = refresh(g, a.token_hash)
-    store.issue_tokens(g, a, r, code_hash=c.code_hash)
+    issued = redeem(store, c, NOW + 1)
+    g, a, r = issued.grant, issued.access, issued.refresh
     pending = code(client_id, user_id)
     store.save_code(pending)
     return Authorization(user_id, client_id, c, g, a, r, pending)

@@ -129,42 +129,35 @@ def test_a_rotation_after_its_grant_was_revoked_rotates_nothing(store):
                                       b.refresh(auth.grant)) is False
 
 
-def test_deauthorizing_during_a_code_exchange_leaves_no_token_behind(store, dsn):
-    """The exchange holds its code row (FOR SHARE) first; a deauthorization deletes codes first: whichever
-    comes second waits, and then either sees the exchange's tokens or makes the exchange fail."""
+def test_deauthorizing_during_a_code_exchange_leaves_no_token_behind(store):
+    """The exchange updates its code row first and inserts its grant and tokens in the same transaction; a
+    deauthorization deletes codes first: it waits for the exchange, and then removes what it issued."""
     app = saved_app(store)
     user = b.new_id()
     code = b.code(app.id, user)
     store.save_code(code)
-    grant = b.consume(store, code, NOW)
-    access = b.access(grant)
-    with psycopg.connect(dsn) as exchange:
-        exchange.execute("SELECT 1 FROM oauth_codes WHERE code_hash = %s FOR SHARE", (code.code_hash,))
-        exchange.execute("INSERT INTO oauth_grants (id, client_id, user_id, create_at, code_hash)"
-                         " VALUES (%s, %s, %s, %s, %s)", (grant.id, app.id, user, NOW, code.code_hash))
-        exchange.execute("INSERT INTO oauth_access_tokens (token_hash, grant_id, client_id, user_id, create_at,"
-                         " expires_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                         (access.token_hash, grant.id, app.id, user, NOW, 0))
-        thread, result = run_in_thread(lambda: store.revoke_user_app(user, app.id))
-        time.sleep(0.3)
-        assert thread.is_alive()
-        exchange.commit()
-    thread.join(10)
-    assert result.get("value") == 1, result
-    assert store.get_access_token(access.token_hash) is None
-    assert store.get_grant(grant.id) is None
+    inside, release = threading.Event(), threading.Event()
 
+    def slow_tokens(g):
+        inside.set()  # the code row is updated, the transaction still open
+        release.wait(10)
+        a = b.access(g)
+        return a, b.refresh(g, a.token_hash)
 
-def test_an_exchange_after_the_code_was_deleted_issues_nothing(store):
-    app = saved_app(store)
-    user = b.new_id()
-    code = b.code(app.id, user)
-    store.save_code(code)
-    grant = b.consume(store, code, NOW)
-    store.revoke_user(user)
-    with pytest.raises(StoreError):
-        store.issue_tokens(grant, b.access(grant), None, code_hash=code.code_hash)
-    assert store.get_grant(grant.id) is None
+    exchange, exchanged = run_in_thread(lambda: b.redeem(store, code, NOW, slow_tokens))
+    assert inside.wait(10)
+    revocation, revoked = run_in_thread(lambda: store.revoke_user_app(user, app.id))
+    time.sleep(0.3)
+    assert revocation.is_alive()
+    release.set()
+    exchange.join(10)
+    revocation.join(10)
+    issued = exchanged.get("value")
+    assert issued is not None, exchanged
+    assert revoked.get("value") == 2, revoked
+    assert store.get_access_token(issued.access.token_hash) is None
+    assert store.get_refresh_token(issued.refresh.token_hash) is None
+    assert store.get_grant(issued.grant.id) is None
 
 
 # --- the database going away ---------------------------------------------------------------------------------

@@ -151,17 +151,6 @@ def test_a_writer_waits_for_a_lock_held_by_another_connection(store, path):
     assert len(store.list_apps(0, 10)) == 1
 
 
-def test_consume_code_is_one_conditional_update_and_no_read(store):
-    app = b.app()
-    store.save_app(app)
-    c = b.code(app.id, b.new_id())
-    store.save_code(c)
-    sent = statements_of(store, lambda: store.consume_code(c.code_hash, c.client_id, NOW, b.new_id()))
-    work = [s for s in sent if s not in ("BEGIN IMMEDIATE", "COMMIT")]
-    assert len(work) == 1
-    assert work[0].startswith("UPDATE oauth_codes") and "used_at IS NULL" in work[0] and "RETURNING" in work[0]
-
-
 def test_rotate_refresh_token_starts_with_its_conditional_update(store):
     app = b.app()
     store.save_app(app)
@@ -185,27 +174,21 @@ def test_closing_returns_every_pooled_connection(store):
             conn.execute("SELECT 1")
 
 
-def test_an_exchange_writes_the_consumed_code_and_three_rows_and_reads_nothing(store):
+def test_an_exchange_is_one_transaction_starting_with_its_conditional_update_and_reading_nothing(store):
     """A code exchange in the store: one conditional UPDATE (single use and the link to the grant), then the
-    grant (only while the code is still there), the access token and the refresh token."""
+    grant, the access token and the refresh token, all in one transaction."""
     app = b.app()
     store.save_app(app)
     c = b.code(app.id, b.new_id())
     store.save_code(c)
-    g = b.grant(app.id, c.user_id, code_hash=c.code_hash)
-    a = b.access(g)
-
-    def exchange():
-        assert store.consume_code(c.code_hash, app.id, NOW, g.id) is not None
-        store.issue_tokens(g, a, b.refresh(g, a.token_hash), code_hash=c.code_hash)
-
-    work = [s for s in statements_of(store, exchange) if s not in ("BEGIN IMMEDIATE", "COMMIT")]
+    sent = statements_of(store, lambda: b.redeem(store, c, NOW))
+    assert sent[0] == "BEGIN IMMEDIATE" and sent[-1] == "COMMIT" and sent.count("BEGIN IMMEDIATE") == 1
+    work = sent[1:-1]
     assert [" ".join(s.split()[:3]) for s in work] == [
         "UPDATE oauth_codes SET", "INSERT INTO oauth_grants", "INSERT INTO oauth_access_tokens",
         "INSERT INTO oauth_refresh_tokens",
     ]
     assert "used_at IS NULL" in work[0] and "RETURNING" in work[0]
-    assert "WHERE EXISTS (SELECT 1 FROM oauth_codes" in work[1]
 
 
 def test_apps_kept_in_memory_are_read_once_and_follow_every_change(store):

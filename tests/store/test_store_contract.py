@@ -323,52 +323,100 @@ def test_save_code_for_an_unknown_app_raises_store_error(store):
     assert store.get_code(c.code_hash) is None
 
 
-def test_consume_code_returns_the_unused_row_and_marks_it_used(store):
+def test_redeem_code_spends_the_code_links_it_and_stores_grant_access_and_refresh(store):
+    """Ports storetest SaveAccessData and GetAccessData (by token, by refresh token); `issue` sees the code row as
+    the conditional UPDATE wrote it."""
     app = saved_app(store)
     c = b.code(app.id, b.new_id())
     store.save_code(c)
-    grant_id = b.new_id()
-    assert store.consume_code(c.code_hash, c.client_id, NOW + 5, grant_id) == \
-        dataclasses.replace(c, used_at=NOW + 5, grant_id=grant_id)
-    assert store.get_code(c.code_hash).used_at == NOW + 5
+    expires = NOW + 90 * 24 * HOUR_MS
+
+    def tokens(g):
+        a = b.access(g)
+        return a, b.refresh(g, a.token_hash, expires_at=expires)
+
+    issued = b.redeem(store, c, NOW + 5, tokens, audience="https://api.example.com")
+    g = issued.grant
+    assert issued.result == dataclasses.replace(c, used_at=NOW + 5, grant_id=g.id)
+    assert store.get_code(c.code_hash) == issued.result
+    assert store.get_grant(g.id) == g
+    assert store.get_access_token(issued.access.token_hash) == issued.access
+    assert store.get_refresh_token(issued.refresh.token_hash) == issued.refresh
 
 
-def test_consume_code_a_second_time_returns_none(store):
+def test_redeem_code_a_second_time_returns_none(store):
     """Ports web TestOAuthAccessToken ("re-using the code → error"): a code is single-use."""
     app = saved_app(store)
     c = b.code(app.id, b.new_id())
     store.save_code(c)
-    assert store.consume_code(c.code_hash, c.client_id, NOW + 5, b.new_id()) is not None
-    assert store.consume_code(c.code_hash, c.client_id, NOW + 6, b.new_id()) is None
+    first = b.redeem(store, c, NOW + 5)
+    assert b.redeem(store, c, NOW + 6) is None
     assert store.get_code(c.code_hash).used_at == NOW + 5  # the loser does not overwrite the first use
+    assert store.get_code(c.code_hash).grant_id == first.grant.id
 
 
-def test_consume_code_of_unknown_hash_returns_none(store):
-    assert store.consume_code(b.new_hash(), b.new_id(), NOW, b.new_id()) is None
+def test_redeem_code_of_unknown_hash_returns_none(store):
+    app = saved_app(store)
+    assert b.redeem(store, b.code(app.id, b.new_id()), NOW) is None
 
 
-def test_consume_code_refuses_another_clients_code_and_an_expired_one_and_changes_nothing(store):
+def test_redeem_code_refuses_another_clients_code_and_an_expired_one_and_changes_nothing(store):
     app = saved_app(store)
     c = b.code(app.id, b.new_id(), create_at=NOW, expires_in=600)
     store.save_code(c)
-    assert store.consume_code(c.code_hash, b.new_id(), NOW, b.new_id()) is None
-    assert store.consume_code(c.code_hash, app.id, NOW + 600_001, b.new_id()) is None
+    assert b.redeem(store, dataclasses.replace(c, client_id=saved_app(store).id), NOW) is None
+    assert b.redeem(store, c, NOW + 600_001) is None
     assert store.get_code(c.code_hash) == c
-    assert store.consume_code(c.code_hash, app.id, NOW + 600_000, b.new_id()) is not None  # the last moment
+    assert b.redeem(store, c, NOW + 600_000) is not None  # the last moment
 
 
-def test_consume_code_has_exactly_one_winner_across_threads(store):
+def test_a_refused_redemption_spends_the_code_and_writes_nothing_else(store):
+    """The provider refuses inside `issue` (wrong redirect_uri, PKCE verifier, resource): the code is burnt, so a
+    verifier cannot be guessed over several tries."""
+    app = saved_app(store)
+    c = b.code(app.id, b.new_id())
+    store.save_code(c)
+    b.burn(store, c, NOW)
+    assert store.get_code(c.code_hash).used_at == NOW
+    assert b.redeem(store, c, NOW) is None
+    assert store.get_code(c.code_hash).used_at == NOW
+
+
+def test_a_redemption_whose_tokens_cannot_be_written_changes_nothing(store):
+    """All or nothing: when the grant or a token cannot be inserted, the code is not spent either."""
+    app = saved_app(store)
+    g0 = b.grant(app.id, b.new_id())
+    taken = b.refresh(g0)
+    store.issue_tokens(g0, b.access(g0), taken)
+    c = b.code(app.id, g0.user_id)
+    store.save_code(c)
+    made = []
+
+    def colliding(g):
+        a = b.access(g)
+        made.append((g, a))
+        return a, b.refresh(g, a.token_hash, token_hash=taken.token_hash)
+
+    with pytest.raises(StoreError):
+        b.redeem(store, c, NOW, colliding)
+    g, a = made[-1]
+    assert store.get_grant(g.id) is None and store.get_access_token(a.token_hash) is None
+    assert store.get_code(c.code_hash) == c
+    assert b.redeem(store, c, NOW) is not None
+
+
+def test_redeem_code_has_exactly_one_winner_across_threads(store):
     app = saved_app(store)
     for _ in range(10):
         c = b.code(app.id, b.new_id())
         store.save_code(c)
-        results = race(THREADS, lambda i: store.consume_code(c.code_hash, c.client_id, NOW + i, b.new_id()))
+        results = race(THREADS, lambda i: b.redeem(store, c, NOW + i))
         winners = [i for i, r in enumerate(results) if r is not None]
         assert len(winners) == 1
         assert store.get_code(c.code_hash).used_at == NOW + winners[0]
 
 
-def test_consume_code_has_exactly_one_winner_across_store_handles(open_store):
+def test_redeem_code_has_exactly_one_winner_across_store_handles(open_store):
     """Two handles stand for two processes (or two nodes) on one database."""
     stores = [open_store() for _ in range(4)]
     stores[0].migrate()
@@ -376,27 +424,11 @@ def test_consume_code_has_exactly_one_winner_across_store_handles(open_store):
     for _ in range(5):
         c = b.code(app.id, b.new_id())
         stores[0].save_code(c)
-        results = race(THREADS, lambda i: stores[i % len(stores)].consume_code(c.code_hash, app.id, NOW, b.new_id()))
+        results = race(THREADS, lambda i: b.redeem(stores[i % len(stores)], c, NOW))
         assert sum(r is not None for r in results) == 1
 
 
 # --- grants and tokens -------------------------------------------------------------------------------------
-
-
-def test_issue_tokens_stores_grant_access_and_refresh_and_links_the_code(store):
-    """Ports storetest SaveAccessData and GetAccessData (by token, by refresh token)."""
-    app = saved_app(store)
-    user = b.new_id()
-    c = b.code(app.id, user)
-    store.save_code(c)
-    g = b.consume(store, c, NOW, audience="https://api.example.com")
-    a = b.access(g)
-    r = b.refresh(g, a.token_hash, expires_at=NOW + 90 * 24 * HOUR_MS)
-    store.issue_tokens(g, a, r, code_hash=c.code_hash)
-    assert store.get_grant(g.id) == g
-    assert store.get_access_token(a.token_hash) == a
-    assert store.get_refresh_token(r.token_hash) == r
-    assert store.get_code(c.code_hash).grant_id == g.id
 
 
 def test_issue_tokens_without_refresh_token_stores_only_the_access_token(store):
@@ -425,36 +457,6 @@ def test_issue_tokens_under_an_unknown_grant_raises_store_error(store):
     a = b.access(b.grant(b.new_id(), b.new_id()))
     with pytest.raises(StoreError):
         store.issue_tokens(None, a, None)
-    assert store.get_access_token(a.token_hash) is None
-
-
-def test_issue_tokens_is_all_or_nothing(store):
-    app = saved_app(store)
-    g0 = b.grant(app.id, b.new_id())
-    taken = b.refresh(g0)
-    store.issue_tokens(g0, b.access(g0), taken)
-    c = b.code(app.id, g0.user_id)
-    store.save_code(c)
-    g = b.consume(store, c, NOW)
-    a = b.access(g)
-    with pytest.raises(StoreError):  # the refresh hash collides: nothing of this issuance may remain
-        store.issue_tokens(g, a, b.refresh(g, a.token_hash, token_hash=taken.token_hash), code_hash=c.code_hash)
-    assert store.get_grant(g.id) is None
-    assert store.get_access_token(a.token_hash) is None
-
-
-def test_issue_tokens_fails_and_issues_nothing_when_the_code_was_revoked_meanwhile(store):
-    """A deauthorization between consume_code and issue_tokens must not leave tokens revocation missed."""
-    app = saved_app(store)
-    user = b.new_id()
-    c = b.code(app.id, user)
-    store.save_code(c)
-    g = b.consume(store, c, NOW)
-    store.revoke_user_app(user, app.id)
-    a = b.access(g)
-    with pytest.raises(StoreError):
-        store.issue_tokens(g, a, b.refresh(g, a.token_hash), code_hash=c.code_hash)
-    assert store.get_grant(g.id) is None
     assert store.get_access_token(a.token_hash) is None
 
 
@@ -605,7 +607,7 @@ def test_revoke_user_app_removes_tokens_grants_codes_and_consent(store):
     auth = b.authorize(store, app.id, b.new_id())
     assert store.revoke_user_app(auth.user_id, app.id) == 2
     b.assert_gone(store, auth)
-    assert store.consume_code(auth.pending_code.code_hash, auth.pending_code.client_id, NOW, b.new_id()) is None
+    assert b.redeem(store, auth.pending_code, NOW) is None
     assert store.list_authorized_apps(auth.user_id, 0, 10) == []
     assert store.get_app(app.id) == app
 
@@ -644,7 +646,7 @@ def test_revoke_user_removes_everything_of_the_user_for_all_apps(store):
     assert store.revoke_user(user) == 2 * len(apps)
     for auth in revoked:
         b.assert_gone(store, auth)
-        assert store.consume_code(auth.pending_code.code_hash, auth.pending_code.client_id, NOW, b.new_id()) is None
+        assert b.redeem(store, auth.pending_code, NOW) is None
     for auth in kept:
         b.assert_intact(store, auth)
     assert store.list_authorized_apps(user, 0, 10) == []
@@ -665,7 +667,7 @@ def test_delete_expired_removes_expired_codes_used_or_not_and_keeps_live_ones(st
     live = b.code(app.id, user, create_at=NOW, expires_in=600)
     for c in (expired, used_expired, negative, at_boundary, live):
         store.save_code(c)
-    store.consume_code(used_expired.code_hash, used_expired.client_id, NOW - 600_500, b.new_id())
+    b.burn(store, used_expired, NOW - 600_500)
     assert store.delete_expired(NOW) == 3
     for c in (expired, used_expired, negative):
         assert store.get_code(c.code_hash) is None
@@ -700,8 +702,7 @@ def test_delete_expired_removes_a_grant_left_without_tokens_or_code(store):
     user = b.new_id()
     c = b.code(app.id, user, create_at=NOW - HOUR_MS)
     store.save_code(c)
-    g = b.consume(store, c, NOW - HOUR_MS)
-    store.issue_tokens(g, b.access(g, expires_at=NOW - 1), None, code_hash=c.code_hash)
+    g = b.redeem(store, c, NOW - HOUR_MS, lambda g: (b.access(g, expires_at=NOW - 1), None)).grant
     kept = b.grant(app.id, user)  # its access token expired but its refresh token lives on
     store.issue_tokens(kept, b.access(kept, expires_at=NOW - 1), b.refresh(kept, expires_at=0))
     assert store.delete_expired(NOW) == 4  # the code, two access tokens, the emptied grant
@@ -714,8 +715,7 @@ def test_delete_expired_keeps_a_grant_whose_code_is_still_live(store):
     user = b.new_id()
     c = b.code(app.id, user)
     store.save_code(c)
-    g = b.consume(store, c, NOW)
-    store.issue_tokens(g, b.access(g, expires_at=NOW - 1), None, code_hash=c.code_hash)
+    g = b.redeem(store, c, NOW, lambda g: (b.access(g, expires_at=NOW - 1), None)).grant
     # The code can still be replayed; its grant must remain findable for that.
     assert store.delete_expired(NOW) == 1
     assert store.get_grant(g.id) == g
