@@ -87,15 +87,15 @@ _DELETE_ORPHAN_GRANTS = (
 def _chain(grant: GrantRecord | None, access: AccessTokenRecord,
            refresh: RefreshTokenRecord | None) -> tuple[str, tuple[Any, ...]]:
     """One statement inserting the grant (when new) and its tokens: a round trip instead of three."""
-    def insert(table: str, cols: str, source: str) -> str:
-        return f"INSERT INTO {table} ({cols}) SELECT {', '.join(['%s'] * (cols.count(',') + 1))} {source}"
+    def insert(table: str, cols: str) -> str:
+        return f"INSERT INTO {table} ({cols}) SELECT {', '.join(['%s'] * (cols.count(',') + 1))}"
 
-    rows = [(insert("oauth_access_tokens", shared._ACCESS_COLS, ""), shared._access_values(access))]
+    rows = [(insert("oauth_access_tokens", shared._ACCESS_COLS), shared._access_values(access))]
     if refresh is not None:
-        rows.append((insert("oauth_refresh_tokens", shared._REFRESH_COLS, ""), shared._refresh_values(refresh)))
+        rows.append((insert("oauth_refresh_tokens", shared._REFRESH_COLS), shared._refresh_values(refresh)))
     if grant is not None:
         # The tokens' foreign key is checked at the end of the statement, after the grant's insert.
-        rows.insert(0, (insert("oauth_grants", shared._GRANT_COLS, ""), shared._grant_values(grant)))
+        rows.insert(0, (insert("oauth_grants", shared._GRANT_COLS), shared._grant_values(grant)))
     *first, (last, last_values) = rows
     ctes = ", ".join(f"step{i} AS ({sql} RETURNING 1)" for i, (sql, _) in enumerate(first))
     values = [value for _, row_values in first for value in row_values] + list(last_values)
@@ -215,10 +215,6 @@ class PostgresStore(RowQueries, Store):
         return self._write(work)
 
     # --- grants and tokens ---------------------------------------------------------------------------------
-    def issue_tokens(self, grant: GrantRecord | None, access: AccessTokenRecord,
-                     refresh: RefreshTokenRecord | None) -> None:
-        self._write(lambda conn: self._insert_issued(conn, grant, access, refresh))
-
     @staticmethod
     def _insert_issued(conn: psycopg.Connection, grant: GrantRecord | None, access: AccessTokenRecord,
                        refresh: RefreshTokenRecord | None) -> None:

@@ -131,6 +131,10 @@ class RowQueries:
             raise refusal
         return issued
 
+    def issue_tokens(self, grant: GrantRecord | None, access: AccessTokenRecord,
+                     refresh: RefreshTokenRecord | None) -> None:
+        self._write(lambda conn: self._insert_issued(conn, grant, access, refresh))
+
     def get_grant(self, grant_id: str) -> GrantRecord | None:
         row = self._one(self._sql.select_grant, (grant_id,))
         return GrantRecord(*row) if row else None

@@ -436,10 +436,6 @@ class SqliteStore(RowQueries, Store):
             self._forget_app(app_id)
 
     # --- grants and tokens ---------------------------------------------------------------------------------
-    def issue_tokens(self, grant: GrantRecord | None, access: AccessTokenRecord,
-                     refresh: RefreshTokenRecord | None) -> None:
-        self._write(lambda conn: self._insert_issued(conn, grant, access, refresh))
-
     @staticmethod
     def _insert_issued(conn: sqlite3.Connection, grant: GrantRecord | None, access: AccessTokenRecord,
                        refresh: RefreshTokenRecord | None) -> None:
