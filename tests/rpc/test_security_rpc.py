@@ -10,8 +10,6 @@ import hashlib
 import json
 import time
 
-import pytest
-
 from oauthplugin.v1 import common_pb2, hooks_pb2
 from tests.rpc.conftest import oauth_pb2
 from tests.rpc.flows import (

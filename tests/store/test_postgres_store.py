@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from plugin.store import migrations
-from plugin.store.contract import StoreError, StoreUnavailable
+from plugin.store.contract import StoreUnavailable
 from plugin.store.postgres import PostgresStore
 from tests import postgres
 
