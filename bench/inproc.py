@@ -17,7 +17,7 @@ OPERATIONS = 2_000
 
 
 def _traced_store(driver: str, source: str, counter: dict):
-    from plugin.edge.runtime import open_store
+    from plugin.rpc.runtime import open_store
 
     store = open_store({}, {"drivername": driver, "datasource": source})
     if driver == "sqlite":

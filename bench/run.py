@@ -376,7 +376,7 @@ def _run_backend(name: str, wrk: str, duration: int, quick: bool, data_dir: path
         driver, source = "sqlite", str(data_dir / "oauth.db")
     try:
         configure(data_dir, driver, source)
-        from plugin.edge.runtime import open_store
+        from plugin.rpc.runtime import open_store
 
         store = open_store({}, {"drivername": driver, "datasource": source})
         store.migrate()

@@ -1,10 +1,10 @@
 """The plugin process: `python -m plugin`, launched by a go-plugin host with no arguments."""
 from __future__ import annotations
 
-from plugin.edge import goplugin, logs
-from plugin.edge.hooks import HooksServicer
-from plugin.edge.oauth_servicer import OAuthServicer
-from plugin.edge.runtime import PluginRuntime
+from plugin.rpc import goplugin, logs
+from plugin.rpc.hooks import HooksServicer
+from plugin.rpc.oauth_servicer import OAuthServicer
+from plugin.rpc.runtime import PluginRuntime
 
 from oauthplugin.v1 import hooks_pb2_grpc, oauth_pb2_grpc
 

@@ -46,8 +46,8 @@ def local_request(data_dir: str, method: str, path: str):
 
 
 def cmd_serve(args) -> int:
-    from plugin.edge import logs  # the host logs JSON lines like its plugins
-    from plugin.edge.goplugin import run_event_loop
+    from plugin.rpc import logs  # the host logs JSON lines like its plugins
+    from plugin.rpc.goplugin import run_event_loop
 
     from .host import StartupError, serve
 

@@ -393,7 +393,7 @@ class SqliteStore(RowQueries, Store):
     # --- apps ----------------------------------------------------------------------------------------------
     def keep_apps_in_memory(self) -> None:
         """Answer `get_app` from memory after the first read. Only for the one process that writes this file
-        (plugin/edge/node_claim.py): every change of an app then goes through this store, which forgets it."""
+        (plugin/rpc/node_claim.py): every change of an app then goes through this store, which forgets it."""
         with self._lock:
             self._apps = {}
 

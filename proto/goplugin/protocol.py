@@ -1,5 +1,5 @@
 """hashicorp/go-plugin's wire protocol, the parts both sides need: the magic cookie, the handshake line and
-the AutoMTLS certificates. The plugin (plugin.edge.goplugin) and the host (server_stub.supervisor) use it.
+the AutoMTLS certificates. The plugin (plugin.rpc.goplugin) and the host (server_stub.supervisor) use it.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One plugin process per SQLite file (plugin/edge/node_claim.py): the second is refused at activation, so the
+"""One plugin process per SQLite file (plugin/rpc/node_claim.py): the second is refused at activation, so the
 first may let its host keep validated tokens (every revocation of the file passes through it)."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from plugin.edge.node_claim import DatabaseInUse
-from plugin.edge.runtime import PluginRuntime
+from plugin.rpc.node_claim import DatabaseInUse
+from plugin.rpc.runtime import PluginRuntime
 
 
 def config(path) -> tuple[bytes, bytes]:
