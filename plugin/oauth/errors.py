@@ -5,9 +5,34 @@ Mattermost's error body (`id`, `message`, `detailed_error`, `request_id`, `statu
 routes, as an error page. At the token endpoint it also carries the RFC 6749 §5.2 error code in `oauth_error`,
 so a host that prefers RFC-shaped bodies can produce them without knowing OAuth.
 
-`DCRError` is the RFC 7591 §3.2.2 error of dynamic client registration (`error`, `error_description`).
+RFC error codes are typed: `ErrorCode` is the base every RFC module extends with its own enum (`OAuthErrorCode`
+here for RFC 6749 §5.2 and §4.1.2.1; `rfc8707.ResourceErrorCode`, `rfc7591.RegistrationErrorCode`, and later
+RFC 8628's `authorization_pending`, `slow_down`, `expired_token`). `rfc_error` builds an AppError carrying one.
+
+`DCRError` is the RFC 7591 §3.2.2 error of dynamic client registration (`error`, `error_description`): an
+AppError without a Mattermost id, so every failure travels the same way.
 """
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """An RFC error code (the `error` member of an error response); each RFC module declares its own."""
+
+
+class OAuthErrorCode(ErrorCode):
+    """RFC 6749 §5.2 (token endpoint) and §4.1.2.1 (authorization responses)."""
+    INVALID_REQUEST = "invalid_request"
+    INVALID_CLIENT = "invalid_client"
+    INVALID_GRANT = "invalid_grant"
+    UNAUTHORIZED_CLIENT = "unauthorized_client"
+    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+    INVALID_SCOPE = "invalid_scope"
+    ACCESS_DENIED = "access_denied"
+    UNSUPPORTED_RESPONSE_TYPE = "unsupported_response_type"
+    SERVER_ERROR = "server_error"
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
 
 # Mattermost's English texts for every id this package raises (from its i18n/en.json). `{name}` is the
 # one template parameter some of them take.
@@ -148,7 +173,7 @@ class AppError(Exception):
         self.message = message
         self.status = status
         self.detailed_error = detailed_error
-        # RFC 6749 §5.2 / RFC 8707 error code, set on token-endpoint errors ("" elsewhere).
+        # An ErrorCode (RFC 6749 §5.2, RFC 8707, RFC 7591, ...), set on client-facing errors ("" elsewhere).
         self.oauth_error = oauth_error
         # Seconds the client should wait before trying again (429, 503); 0 when it does not apply.
         self.retry_after = retry_after
@@ -170,7 +195,7 @@ def app_error(
     id: str,
     status: int,
     *,
-    oauth_error: str = "",
+    oauth_error: ErrorCode | str = "",
     detailed_error: str = "",
     message: str | None = None,
     retry_after: int = 0,
@@ -182,14 +207,24 @@ def app_error(
                     retry_after=retry_after)
 
 
-class DCRError(Exception):
-    """An RFC 7591 registration error: `{"error": ..., "error_description": ...}`."""
+def rfc_error(code: ErrorCode, error_id: str, status: int = 400, **kwargs) -> AppError:
+    """An AppError with Mattermost's id, message and status and the RFC error code beside them."""
+    return app_error(error_id, status, oauth_error=code, **kwargs)
 
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(f"{error}: {description}")
-        self.error = error
-        self.description = description
-        self.status = status
+
+class DCRError(AppError):
+    """An RFC 7591 registration error: `{"error": ..., "error_description": ...}` (no Mattermost id)."""
+
+    def __init__(self, error: ErrorCode | str, description: str, status: int = 400) -> None:
+        super().__init__("", description, status, oauth_error=error)
+
+    @property
+    def error(self) -> str:
+        return self.oauth_error
+
+    @property
+    def description(self) -> str:
+        return self.message
 
     def to_json(self) -> dict:
         body = {"error": self.error}

@@ -7,12 +7,31 @@ authenticate is taken back from the client's window, so that nobody can use up a
 it; a failed client authentication costs the address more than a request, to slow down guessing."""
 from __future__ import annotations
 
-from plugin.store.contract import Store
+import logging
+from contextlib import contextmanager
+from typing import Iterator
 
-from .errors import AppError, app_error
+from plugin.store.contract import Store, StoreError
+
+from .errors import AppError, OAuthErrorCode, app_error
 from .settings import Settings
+from .store_errors import TOKEN_READ_FAILED, store_errors
+
+log = logging.getLogger("plugin.oauth")
 
 WINDOW_MS = 60_000
+
+
+class Meter:
+    """One request under the limits. The endpoint calls `client_authenticated()` once the client has proved who
+    it is (a public client: by presenting what its grant requires); only then does the request stay counted in
+    that client's window."""
+
+    def __init__(self) -> None:
+        self.authenticated = False
+
+    def client_authenticated(self) -> None:
+        self.authenticated = True
 
 
 class RateLimiter:
@@ -39,8 +58,31 @@ class RateLimiter:
         if not any(count > limit for count, limit in zip(counts, limits)):
             return window, None
         retry_after = max(1, -(-(window + WINDOW_MS - now) // 1000))
-        return window, app_error("api.oauth.rate_limited.app_error", 429, oauth_error="temporarily_unavailable",
+        return window, app_error("api.oauth.rate_limited.app_error", 429,
+                                 oauth_error=OAuthErrorCode.TEMPORARILY_UNAVAILABLE,
                                  retry_after=retry_after)
+
+    @contextmanager
+    def metered(self, settings: Settings, client_id: str, remote_addr: str) -> Iterator[Meter]:
+        """Run a request under the client's and the address's windows: charged first, then settled by whether
+        the client authenticated and whether its authentication failed (which costs the address more)."""
+        with store_errors(TOKEN_READ_FAILED):
+            window, over_limit = self.charge(settings, client_id, remote_addr)
+        meter = Meter()
+        failed_authentication = False
+        try:
+            if over_limit is not None:
+                raise over_limit
+            yield meter
+        except AppError as exc:
+            failed_authentication = exc.oauth_error == OAuthErrorCode.INVALID_CLIENT
+            raise
+        finally:
+            extra = settings.rate_limit_failure_cost - 1 if failed_authentication else 0
+            try:
+                self.settle(settings, window, "" if meter.authenticated else client_id, remote_addr, extra)
+            except StoreError as exc:  # bookkeeping only: the answer stands
+                log.warning("rate limits not settled: %s", exc)
 
     def settle(self, settings: Settings, window: int, refund_client_id: str, remote_addr: str,
                address_cost: int) -> None:

@@ -9,9 +9,9 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .errors import AppError, app_error
+from .errors import AppError, OAuthErrorCode, app_error
 from .ids import is_valid_id
 from .rfc7591 import is_valid_dcr_redirect_uri
 from .rfc7636 import validate_challenge
@@ -30,10 +30,10 @@ STATE_MAX = 1024
 SCOPE_MAX = 128
 
 # §4.1.2.1 error codes used in redirects.
-ACCESS_DENIED = "access_denied"
-UNSUPPORTED_RESPONSE_TYPE = "unsupported_response_type"
-SERVER_ERROR = "server_error"
-TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
+ACCESS_DENIED = OAuthErrorCode.ACCESS_DENIED
+UNSUPPORTED_RESPONSE_TYPE = OAuthErrorCode.UNSUPPORTED_RESPONSE_TYPE
+SERVER_ERROR = OAuthErrorCode.SERVER_ERROR
+TEMPORARILY_UNAVAILABLE = OAuthErrorCode.TEMPORARILY_UNAVAILABLE
 
 
 @dataclass
@@ -136,6 +136,8 @@ def implicit_redirect(redirect_uri: str, access_token: str, expires_in: int, sco
 
 @dataclass
 class TokenRequest:
+    """A token request's parameters: the ones the built-in grants read, and the rest of the form in `params`,
+    so that a grant registered later reads its own (`param("device_code")`) without a change here."""
     grant_type: str = ""
     code: str = ""
     redirect_uri: str = ""
@@ -144,6 +146,11 @@ class TokenRequest:
     code_verifier: str = ""
     refresh_token: str = ""
     resource: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+    def param(self, name: str) -> str:
+        value = getattr(self, name, None) if name != "params" else None
+        return value if isinstance(value, str) else self.params.get(name, "")
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import AppError, DCRError, app_error
+from .errors import AppError, DCRError, ErrorCode, app_error
 from .urls import URLError, go_len, is_valid_http_url, parse_request_uri
 
 AUTH_METHOD_NONE = "none"
@@ -34,10 +34,16 @@ CLIENT_URI_MAX = 256
 
 DANGEROUS_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about"})
 
-# RFC 7591 §3.2.2 error codes (plus Mattermost's "unsupported_operation" for a disabled endpoint).
-INVALID_REDIRECT_URI = "invalid_redirect_uri"
-INVALID_CLIENT_METADATA = "invalid_client_metadata"
-UNSUPPORTED_OPERATION = "unsupported_operation"
+class RegistrationErrorCode(ErrorCode):
+    """RFC 7591 §3.2.2 error codes (plus Mattermost's "unsupported_operation" for a disabled endpoint)."""
+    INVALID_REDIRECT_URI = "invalid_redirect_uri"
+    INVALID_CLIENT_METADATA = "invalid_client_metadata"
+    UNSUPPORTED_OPERATION = "unsupported_operation"
+
+
+INVALID_REDIRECT_URI = RegistrationErrorCode.INVALID_REDIRECT_URI
+INVALID_CLIENT_METADATA = RegistrationErrorCode.INVALID_CLIENT_METADATA
+UNSUPPORTED_OPERATION = RegistrationErrorCode.UNSUPPORTED_OPERATION
 
 
 @dataclass

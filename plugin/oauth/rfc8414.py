@@ -1,8 +1,9 @@
 """RFC 8414: authorization server metadata (`/.well-known/oauth-authorization-server`).
 
 Mattermost's document: the issuer is the site URL verbatim; endpoints are joined onto it (Go's url.JoinPath);
-`registration_endpoint` appears only when dynamic client registration is on. When the implicit grant is switched
-on (plugin setting, off by default) it is advertised too, so the document describes what the server does.
+`registration_endpoint` appears only when dynamic client registration is on. Endpoints, grant and response types
+and authentication methods come from the registry (`server.AuthorizationServer.metadata`), so the document lists
+exactly what the server does.
 """
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ AUTHORIZATION_PATH = "oauth/authorize"
 TOKEN_PATH = "oauth/access_token"
 REVOCATION_PATH = "oauth/revoke"
 INTROSPECTION_PATH = "oauth/introspect"
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 REGISTRATION_PATH = "api/v4/oauth/apps/register"
 
 
-def authorization_server_metadata(settings: Settings) -> dict:
-    """The metadata document; AppError 501 when the provider is off, 500 when the site URL is unusable."""
+def authorization_server_metadata(settings: Settings, *, endpoints: dict[str, str],
+                                  auth_methods: dict[str, list[str]], response_types: list[str],
+                                  grant_types: list[str]) -> dict:
+    """The metadata document for what is registered and enabled (`AuthorizationServer.metadata`): `endpoints`
+    maps each endpoint's metadata name to its path, `auth_methods` each `*_auth_methods_supported` name to its
+    methods. AppError 501 when the provider is off, 500 when the site URL is unusable."""
     if not settings.enable_oauth_service_provider:
         raise app_error("api.oauth.authorization_server_metadata.disabled.app_error", 501)
     site_url = settings.site_url
@@ -28,44 +32,19 @@ def authorization_server_metadata(settings: Settings) -> dict:
     if not is_valid_http_url(site_url):
         raise app_error("api.oauth.authorization_server_metadata.invalid_url.app_error", 500)
     try:
-        authorization_endpoint = join_path(site_url, AUTHORIZATION_PATH)
-        token_endpoint = join_path(site_url, TOKEN_PATH)
-        registration_endpoint = join_path(site_url, REGISTRATION_PATH)
-        revocation_endpoint = join_path(site_url, REVOCATION_PATH)
-        introspection_endpoint = join_path(site_url, INTROSPECTION_PATH)
+        urls = {key: join_path(site_url, path) for key, path in endpoints.items()}
     except URLError as exc:
         raise app_error(
             "api.oauth.authorization_server_metadata.invalid_url.app_error", 500, detailed_error=str(exc)
         ) from exc
-
-    response_types = ["code"]
-    grant_types = ["authorization_code", "refresh_token"]
-    if settings.enable_implicit_grant:
-        response_types.append("token")
-        grant_types.append("implicit")
-
-    document: dict = {
+    return {
         "issuer": site_url,
-        "authorization_endpoint": authorization_endpoint,
-        "token_endpoint": token_endpoint,
+        **urls,
+        **auth_methods,
         "response_types_supported": response_types,
+        "grant_types_supported": grant_types,
+        "scopes_supported": ["user"],
+        "code_challenge_methods_supported": ["S256"],
+        # RFC 9207: every authorization response carries `iss`.
+        "authorization_response_iss_parameter_supported": True,
     }
-    if settings.enable_dynamic_client_registration:
-        document["registration_endpoint"] = registration_endpoint
-    document.update(
-        {
-            "scopes_supported": ["user"],
-            "grant_types_supported": grant_types,
-            "token_endpoint_auth_methods_supported": ["none", *CLIENT_AUTH_METHODS],
-            "code_challenge_methods_supported": ["S256"],
-            # RFC 7009: public clients may revoke their own tokens with their client_id alone.
-            "revocation_endpoint": revocation_endpoint,
-            "revocation_endpoint_auth_methods_supported": ["none", *CLIENT_AUTH_METHODS],
-            # RFC 7662: introspection needs an authenticated (confidential) client.
-            "introspection_endpoint": introspection_endpoint,
-            "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-            # RFC 9207: every authorization response carries `iss`.
-            "authorization_response_iss_parameter_supported": True,
-        }
-    )
-    return document

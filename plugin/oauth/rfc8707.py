@@ -6,13 +6,17 @@ the authorization or token request becomes the token's audience.
 """
 from __future__ import annotations
 
-from .errors import AppError, app_error
+from .errors import AppError, ErrorCode, app_error
 from .urls import URLError, go_len, parse
 
 RESOURCE_MAX = 512
 
-# RFC 8707 §2: the error code for an unacceptable resource.
-INVALID_TARGET = "invalid_target"
+class ResourceErrorCode(ErrorCode):
+    """RFC 8707 §2: the error code for an unacceptable resource."""
+    INVALID_TARGET = "invalid_target"
+
+
+INVALID_TARGET = ResourceErrorCode.INVALID_TARGET
 
 
 def validate_resource(resource: str, oauth_error: str = "") -> AppError | None:

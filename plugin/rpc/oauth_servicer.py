@@ -21,7 +21,8 @@ from google.protobuf.message import Message
 from oauthplugin.v1 import common_pb2, oauth_pb2, oauth_pb2_grpc
 from plugin.oauth.apps import App, AppRequest
 from plugin.oauth.errors import AppError, DCRError, app_error
-from plugin.oauth.provider import CONSENT, LOGIN, REDIRECT, STORE_RETRY_AFTER_SECONDS, STORE_UNAVAILABLE, Caller
+from plugin.oauth import CONSENT, LOGIN, REDIRECT, Caller
+from plugin.oauth.store_errors import STORE_RETRY_AFTER_SECONDS, STORE_UNAVAILABLE
 from plugin.oauth.rfc6749 import TEMPORARILY_UNAVAILABLE, AuthorizeRequest, TokenActionRequest, TokenRequest
 
 from .runtime import AwaitingDatabase, NotActive, PluginRuntime

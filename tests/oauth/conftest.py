@@ -9,7 +9,7 @@ import pytest
 from plugin.clock import FakeClock
 from plugin.oauth import App, AppRequest, AuthorizeRequest, Caller, OAuthProvider, Settings, TokenRequest
 from plugin.oauth.ids import new_id
-from plugin.oauth.provider import (
+from plugin.oauth.guards import (
     EDIT_OTHER_USERS,
     MANAGE_OAUTH,
     MANAGE_SYSTEM,

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.oauth.apps import App, authenticate_client, validate_app
+from plugin.oauth.apps import App, validate_app
+from plugin.oauth.client_auth import authenticate_for_grant
 from plugin.oauth.errors import AppError
+from plugin.oauth.grants import AuthorizationCodeGrant, RefreshTokenGrant
+from plugin.oauth.rfc6749 import TokenRequest
 from plugin.oauth.ids import hash_secret, new_id, new_secret
 from plugin.store.records import AppRecord
 
@@ -164,6 +167,17 @@ def test_to_json_uses_mattermost_field_names_and_omits_false_registration_flag()
 def record(secret: str = "") -> AppRecord:
     return AppRecord(id=new_id(), creator_id=new_id(), create_at=1, update_at=1, name="App",
                      client_secret_hash=hash_secret(secret) if secret else "")
+
+
+GRANTS = {grant.grant_type: grant for grant in (AuthorizationCodeGrant, RefreshTokenGrant)}
+
+
+def authenticate_client(rec, grant_type, secret, verifier):
+    """Mattermost's ValidateForGrantType as the token endpoint runs it: the client's credentials against what
+    the grant accepts, then the grant's rules for that client."""
+    grant = GRANTS[grant_type]
+    authenticate_for_grant(rec, secret, grant.auth_methods, grant.public_refused_id)
+    grant(None).check_client(rec, TokenRequest(grant_type=grant_type, code_verifier=verifier))
 
 
 def auth_error(rec, grant, secret="", verifier=""):

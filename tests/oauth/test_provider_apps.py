@@ -7,7 +7,7 @@ import pytest
 
 from plugin.oauth import App, Caller, Settings
 from plugin.oauth.ids import hash_secret, new_id
-from plugin.oauth.provider import normalize_paging
+from plugin.oauth.guards import normalize_paging
 
 from .conftest import CALLBACK, app_request, expect_error
 

@@ -1,11 +1,22 @@
-"""Authorization server metadata (RFC 8414)."""
+"""Authorization server metadata (RFC 8414), derived from what the registry holds and the settings enable."""
 from __future__ import annotations
 
 import pytest
 
+from plugin.oauth import client_auth
 from plugin.oauth.errors import AppError
-from plugin.oauth.rfc8414 import authorization_server_metadata
+from plugin.oauth.grants import Grant
+from plugin.oauth.provider import build_server
+from plugin.oauth.services import Services
 from plugin.oauth.settings import Settings
+
+
+def authorization_server_metadata(settings: Settings, *extra_grants) -> dict:
+    """The document of the built-in registry (plus `extra_grants`) under these settings."""
+    server = build_server(Services.create(None, None, settings))
+    for grant in extra_grants:
+        server.register_grant(grant)
+    return server.metadata()
 
 
 def test_metadata_without_registration():
@@ -61,3 +72,21 @@ def test_metadata_errors(settings, error_id, status):
     with pytest.raises(AppError) as info:
         authorization_server_metadata(settings)
     assert (info.value.id, info.value.status) == (error_id, status)
+
+
+class _DeviceLikeGrant(Grant):
+    grant_type = "urn:example:grant"
+    auth_methods = client_auth.SECRET_METHODS
+
+
+class _SwitchedOffGrant(Grant):
+    grant_type = "urn:example:off"
+
+    def enabled(self, settings):
+        return False
+
+
+def test_a_registered_grant_is_advertised_and_a_disabled_one_is_not():
+    document = authorization_server_metadata(Settings(site_url="https://e.com"), _DeviceLikeGrant, _SwitchedOffGrant)
+    assert document["grant_types_supported"] == ["authorization_code", "refresh_token", "urn:example:grant"]
+    assert document["token_endpoint_auth_methods_supported"] == ["none", "client_secret_basic", "client_secret_post"]

@@ -1,5 +1,4 @@
-"""OAuth apps (clients): the JSON shape, Mattermost's OAuthApp.IsValid, and client authentication
-(OAuthApp.ValidateForGrantType).
+"""OAuth apps (clients): the JSON shape and Mattermost's OAuthApp.IsValid.
 
 `App` has Mattermost's JSON field names. Its `client_secret` holds the secret in clear only in the results of
 create and regenerate-secret (the only moments it exists in clear: the store keeps its SHA-256); everywhere else
@@ -12,13 +11,10 @@ from dataclasses import dataclass, field
 
 from plugin.store.records import AppRecord
 
-from .errors import AppError, app_error
-from .ids import is_valid_id, secret_matches
-from .rfc7591 import is_valid_dcr_redirect_uri
-from .urls import go_len, is_valid_http_url
-
-GRANT_AUTHORIZATION_CODE = "authorization_code"
-GRANT_REFRESH_TOKEN = "refresh_token"
+from ..errors import AppError, app_error
+from ..ids import is_valid_id
+from ..rfc7591 import is_valid_dcr_redirect_uri
+from ..urls import go_len, is_valid_http_url
 
 NAME_MAX = 64  # bytes
 DESCRIPTION_MAX = 512  # characters (runes)
@@ -171,24 +167,3 @@ def validate_app(app: App) -> AppError | None:
     if go_len(app.mattermost_app_id) > MATTERMOST_APP_ID_MAX:
         return fail("mattermost_app_id")
     return None
-
-
-def authenticate_client(record: AppRecord, grant_type: str, client_secret: str, code_verifier: str) -> None:
-    """Mattermost's ValidateForGrantType. Public clients: no secret, no refresh grant, a verifier for the code
-    grant. Confidential clients: the secret, compared in constant time with the stored hash (401 otherwise)."""
-    if record.client_secret_hash == "":
-        if client_secret:
-            raise app_error(
-                "model.oauth.validate_grant.public_client_secret.app_error", 400, oauth_error="invalid_client"
-            )
-        if grant_type == GRANT_REFRESH_TOKEN:
-            raise app_error(
-                "model.oauth.validate_grant.public_client_refresh_token.app_error",
-                400,
-                oauth_error="unauthorized_client",
-            )
-        if grant_type == GRANT_AUTHORIZATION_CODE and not code_verifier:
-            raise app_error("model.oauth.validate_grant.pkce_required.app_error", 400, oauth_error="invalid_request")
-        return
-    if not secret_matches(client_secret, record.client_secret_hash):
-        raise app_error("model.oauth.validate_grant.credentials.app_error", 401, oauth_error="invalid_client")

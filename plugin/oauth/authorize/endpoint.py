@@ -1,0 +1,157 @@
+"""The authorization endpoint (RFC 6749 §3.1, GET and POST /oauth/authorize) and the consent decision, in
+Mattermost's order of checks. Errors before the redirect URI is verified are for the error page: nothing here
+ever redirects to a URI that is not registered for the app."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plugin.store.contract import StoreError, StoreUnavailable
+from plugin.store.records import AppRecord, ConsentRecord
+
+from ..apps import App
+from ..apps.service import find_app
+from ..audit import AuditEvent
+from ..endpoints.base import Endpoint
+from ..errors import PKCE_REQUIRED_PAGE_MESSAGE, app_error
+from ..guards import (
+    ANONYMOUS,
+    Caller,
+    require_browser_session,
+    require_enabled,
+    require_id,
+    require_session,
+)
+from ..policy import consent_covers, pkce_required
+from ..rfc6749 import (
+    ACCESS_DENIED,
+    RESPONSE_TYPE_CODE,
+    SERVER_ERROR,
+    TEMPORARILY_UNAVAILABLE,
+    UNSUPPORTED_RESPONSE_TYPE,
+    AuthorizeRequest,
+    error_redirect,
+    validate_authorize_request,
+)
+from ..rfc8414 import AUTHORIZATION_PATH
+from ..store_errors import REMOVE_FAILED, log, store_errors
+
+LOGIN = "login"
+CONSENT = "consent"
+REDIRECT = "redirect"
+
+
+@dataclass
+class AuthorizationOutcome:
+    """What GET /oauth/authorize should do next.
+
+    - "login": no user; send the browser to the login page and back to this request.
+    - "consent": show the consent page for `app` (public info; its secret is "").
+    - "redirect": send the browser to `redirect_url` (a code, an implicit token, or an error for the client).
+    """
+    kind: str
+    request: AuthorizeRequest
+    redirect_url: str = ""
+    app: App | None = None
+
+
+class AuthorizationEndpoint(Endpoint):
+    name = "authorization"
+    path = AUTHORIZATION_PATH
+    metadata_key = "authorization_endpoint"
+
+    def begin(self, caller: Caller | None, request: AuthorizeRequest | None) -> AuthorizationOutcome:
+        """GET /oauth/authorize: log in, ask for consent, or redirect at once (trusted app, remembered consent)."""
+        settings = self.services.settings
+        caller = caller or ANONYMOUS
+        require_enabled(settings, "api.oauth.authorize_oauth.disabled.app_error")
+        request = request if request is not None else AuthorizeRequest()
+        error = validate_authorize_request(request)
+        if error is not None:
+            raise error
+        record = find_app(self.services.store, request.client_id)
+        if not caller.user_id:
+            return AuthorizationOutcome(LOGIN, request)
+        require_browser_session(caller)
+        app = self._verified_app(record, request)
+        if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
+            raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400,
+                            message=PKCE_REQUIRED_PAGE_MESSAGE)
+        if self.server.response_type(request.response_type) is None:
+            return AuthorizationOutcome(REDIRECT, request, redirect_url=error_redirect(
+                request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state, iss=settings.site_url))
+        if app.is_trusted or self._has_consent(caller.user_id, request):
+            self.services.audit.record(AuditEvent.CONSENT_REMEMBERED, user_id=caller.user_id, client_id=app.id,
+                                       remote_addr=caller.remote_addr, trusted=app.is_trusted)
+            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._authorize(caller.user_id, request, record))
+        return AuthorizationOutcome(CONSENT, request, app=app)
+
+    def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
+        """The consent page's answer; returns the URL to send the browser to. Allow issues what the response
+        type gives and remembers the consent; deny sends access_denied with the state."""
+        settings = self.services.settings
+        caller = require_session(caller)
+        if request is None:
+            raise app_error("api.context.invalid_body_param.app_error", 400, name="authorize_request")
+        error = validate_authorize_request(request)
+        if error is not None:
+            raise error
+        require_browser_session(caller)
+        require_enabled(settings)
+        record = find_app(self.services.store, request.client_id)
+        self._verified_app(record, request)
+        if not allow:
+            self.services.audit.record(AuditEvent.CONSENT_DENIED, user_id=caller.user_id, client_id=record.id,
+                                       remote_addr=caller.remote_addr)
+            return error_redirect(request.redirect_uri, ACCESS_DENIED, request.state, self._in_fragment(request),
+                                  iss=settings.site_url)
+        if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
+            raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400)
+        self.services.audit.record(AuditEvent.CONSENT_GRANTED, user_id=caller.user_id, client_id=record.id,
+                                   remote_addr=caller.remote_addr, scope=request.effective_scope)
+        return self._authorize(caller.user_id, request, record)
+
+    def deauthorize(self, caller: Caller | None, client_id: str) -> None:
+        """Revokes the user's tokens and pending codes for the app and forgets the consent. An unknown but
+        well-formed client id is fine."""
+        caller = require_session(caller)
+        require_id(client_id, "client_id", "api.context.invalid_body_param.app_error")
+        require_enabled(self.services.settings)
+        with store_errors(REMOVE_FAILED):
+            removed = self.services.store.revoke_user_app(caller.user_id, client_id)
+        self.services.audit.record(AuditEvent.USER_DEAUTHORIZED_APP, user_id=caller.user_id, client_id=client_id,
+                                   remote_addr=caller.remote_addr, tokens_revoked=removed)
+
+    @staticmethod
+    def _verified_app(record: AppRecord, request: AuthorizeRequest) -> App:
+        app = App.from_record(record)
+        if not app.is_valid_redirect_url(request.redirect_uri):
+            raise app_error("api.oauth.allow_oauth.redirect_callback.app_error", 400)
+        return app
+
+    def _in_fragment(self, request: AuthorizeRequest) -> bool:
+        response_type = self.server.response_type(request.response_type)
+        return response_type is not None and response_type.in_fragment
+
+    def _has_consent(self, user_id: str, request: AuthorizeRequest) -> bool:
+        with store_errors("app.preference.get.app_error"):
+            consent = self.services.store.get_consent(user_id, request.client_id)
+        return consent_covers(consent, request)
+
+    def _authorize(self, user_id: str, request: AuthorizeRequest, record: AppRecord) -> str:
+        """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, remember the consent, return the
+        redirect. Failures become an error redirect to the (verified) callback, as in Mattermost."""
+        settings = self.services.settings
+        response_type = self.server.response_type(request.response_type)
+        if response_type is None:
+            return error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state,
+                                  iss=settings.site_url)
+        scope = request.effective_scope
+        try:
+            url = response_type.issue(user_id, request, scope)
+            self.services.store.save_consent(ConsentRecord(user_id, record.id, scope, self.services.now()))
+        except StoreError as exc:
+            log.error("store failure while authorizing client %s: %s", record.id, exc)
+            error = TEMPORARILY_UNAVAILABLE if isinstance(exc, StoreUnavailable) else SERVER_ERROR
+            return error_redirect(request.redirect_uri, error, request.state, response_type.in_fragment,
+                                  iss=settings.site_url)
+        return url

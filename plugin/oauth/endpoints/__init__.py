@@ -1,0 +1,11 @@
+"""The provider's endpoints, one module each, registered with the AuthorizationServer by name."""
+from .audit import AuditEndpoint
+from .bearer import BearerTokens
+from .introspection import IntrospectionEndpoint
+from .metadata import MetadataEndpoint
+from .registration import RegistrationEndpoint
+from .revocation import RevocationEndpoint
+from .token import TokenEndpoint
+
+__all__ = ["AuditEndpoint", "BearerTokens", "IntrospectionEndpoint", "MetadataEndpoint", "RegistrationEndpoint",
+           "RevocationEndpoint", "TokenEndpoint"]

@@ -1,0 +1,45 @@
+"""What a grant declares and does. The token endpoint (endpoints/token.py) finds the grant by `grant_type`, runs
+`check_request` before it authenticates the client (Mattermost answers a missing code before bad credentials),
+authenticates the client with the grant's `auth_methods`, runs `check_client`, then `issue`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from plugin.store.records import AppRecord, GrantRecord
+
+from .. import client_auth
+from ..rfc6749 import TokenRequest, TokenResponse
+from ..services import Services
+from ..settings import Settings
+
+
+@dataclass
+class Issued:
+    """What a grant issued: the grant the tokens belong to (None when the answer repeats one already given, in
+    a refresh token's grace window), and the answer (hooks may add to it: an id_token)."""
+    grant: GrantRecord | None
+    response: TokenResponse
+
+
+class Grant:
+    grant_type: ClassVar[str]
+    # Client authentication methods this grant accepts; without "none", public clients are refused with
+    # `public_refused_id` (Mattermost's id for that grant).
+    auth_methods: ClassVar[tuple[str, ...]] = client_auth.METHODS
+    public_refused_id: ClassVar[str] = ""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def enabled(self, settings: Settings) -> bool:
+        return True
+
+    def check_request(self, request: TokenRequest) -> None:
+        """The parameters the grant requires (AppError 400 invalid_request)."""
+
+    def check_client(self, app: AppRecord, request: TokenRequest) -> None:
+        """Rules for the authenticated client (e.g. PKCE for public clients)."""
+
+    def issue(self, app: AppRecord, request: TokenRequest) -> Issued:
+        raise NotImplementedError

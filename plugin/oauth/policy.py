@@ -1,0 +1,23 @@
+"""The provider's rules that more than one place needs, each written once (node oidc-provider's policy
+functions): ask here, not at the call site, when PKCE is required or a grant gets a refresh token."""
+from __future__ import annotations
+
+from plugin.store.records import AppRecord, ConsentRecord
+
+from .client_auth import is_public
+from .rfc6749 import AuthorizeRequest
+
+
+def pkce_required(app: AppRecord) -> bool:
+    """Public clients must use PKCE with the authorization code grant (Mattermost; RFC 9700 §2.1.1)."""
+    return is_public(app)
+
+
+def issues_refresh_token(app: AppRecord) -> bool:
+    """Confidential clients get refresh tokens; public clients none (Mattermost does the same)."""
+    return not is_public(app)
+
+
+def consent_covers(consent: ConsentRecord | None, request: AuthorizeRequest) -> bool:
+    """A remembered consent covers later requests for the same scope (Mattermost: any scope)."""
+    return consent is not None and consent.scope == request.effective_scope

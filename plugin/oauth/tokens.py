@@ -1,0 +1,72 @@
+"""Minting access and refresh tokens: random values handed out once, rows that keep only their SHA-256."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plugin.store.records import AccessTokenRecord, AppRecord, GrantRecord, RefreshTokenRecord
+
+from .errors import app_error
+from .ids import hash_secret, new_secret
+from .policy import issues_refresh_token
+from .rfc8707 import INVALID_TARGET, validate_resource
+from .settings import Settings
+
+
+@dataclass
+class TokenInfo:
+    """A valid access token's meaning, for the host's bearer authentication."""
+    user_id: str
+    client_id: str
+    scope: str
+    audience: str
+    expires_at: int
+    grant_id: str
+
+
+def new_access_token(settings: Settings, grant: GrantRecord, audience: str, now: int
+                     ) -> tuple[str, AccessTokenRecord]:
+    token = new_secret()
+    return token, AccessTokenRecord(
+        token_hash=hash_secret(token),
+        grant_id=grant.id,
+        client_id=grant.client_id,
+        user_id=grant.user_id,
+        scope=grant.scope,
+        audience=audience,
+        create_at=now,
+        expires_at=now + settings.access_token_lifetime_seconds * 1000,
+    )
+
+
+def new_refresh_token(settings: Settings, app: AppRecord, grant: GrantRecord, audience: str,
+                      access: AccessTokenRecord, now: int) -> tuple[str, RefreshTokenRecord | None]:
+    """A refresh token when the policy gives the client one; it dies when unused for the idle timeout and at
+    the grant's absolute lifetime."""
+    if not issues_refresh_token(app):
+        return "", None
+    token = new_secret()
+    return token, RefreshTokenRecord(
+        token_hash=hash_secret(token),
+        grant_id=grant.id,
+        client_id=grant.client_id,
+        user_id=grant.user_id,
+        scope=grant.scope,
+        audience=audience,
+        create_at=now,
+        expires_at=min(now + settings.refresh_token_idle_ms, grant.create_at + settings.refresh_absolute_ms),
+        last_used_at=now,
+        access_token_hash=access.token_hash,
+    )
+
+
+def audience(requested: str, bound: str) -> str:
+    """RFC 8707 at the token endpoint: a requested resource must be valid and, when the code or refresh token
+    is bound to one, equal to it."""
+    if not requested:
+        return bound
+    error = validate_resource(requested, oauth_error=INVALID_TARGET)
+    if error is not None:
+        raise error
+    if bound and requested != bound:
+        raise app_error("api.oauth.get_access_token.resource_mismatch.app_error", 400, oauth_error=INVALID_TARGET)
+    return requested
