@@ -1,4 +1,4 @@
-"""OAuth app management through the provider (E1-E8), with the real SqliteStore."""
+"""OAuth app management through the provider, with the real SqliteStore."""
 from __future__ import annotations
 
 import dataclasses
@@ -19,7 +19,7 @@ def sp_off(provider):
     provider.configure(dataclasses.replace(provider.settings, enable_oauth_service_provider=False))
 
 
-# --- E1 create ------------------------------------------------------------------------------------------------
+# --- create ------------------------------------------------------------------------------------------------
 
 def test_admin_creates_trusted_app_and_sees_its_secret_once(provider, admin, store):
     """Port of TestCreateOAuthApp (admin creates a trusted app)."""
@@ -71,7 +71,7 @@ def test_public_app_has_no_secret(provider, admin, store):
     assert provider.get_app(admin, app.id).is_public
 
 
-# --- E3 get ---------------------------------------------------------------------------------------------------
+# --- get ---------------------------------------------------------------------------------------------------
 
 def test_get_app_permissions(provider, admin, user):
     """Port of TestGetOAuthApp."""
@@ -95,7 +95,7 @@ def test_get_app_never_returns_the_secret(provider, admin):
     assert provider.get_app(admin, app.id).client_secret == ""
 
 
-# --- E2 list --------------------------------------------------------------------------------------------------
+# --- list --------------------------------------------------------------------------------------------------
 
 def test_list_apps(provider, admin, user):
     """Port of TestGetOAuthApps."""
@@ -120,7 +120,7 @@ def test_paging_defaults_and_limits(page, per_page, expected):
     assert normalize_paging(page, per_page) == expected
 
 
-# --- E4 update ------------------------------------------------------------------------------------------------
+# --- update ------------------------------------------------------------------------------------------------
 
 def changed(app: App, **fields) -> App:
     values = dict(name="New name", description="new description", icon_url="https://new.example.com/icon.png",
@@ -179,7 +179,7 @@ def test_update_keeps_public_clients_public(provider, admin):
     assert provider.update_app(admin, app.id, changed(app)).is_public
 
 
-# --- E5 delete, E6 regenerate ---------------------------------------------------------------------------------
+# --- delete, regenerate ------------------------------------------------------------------------------------
 
 def test_delete_app_permissions(provider, admin, user):
     """Port of TestDeleteOAuthApp."""
@@ -221,7 +221,7 @@ def test_public_client_secret_cannot_be_regenerated(provider, admin):
                  app.id)
 
 
-# --- E7 info --------------------------------------------------------------------------------------------------
+# --- info --------------------------------------------------------------------------------------------------
 
 def test_app_info_for_any_signed_in_caller(provider, admin, user):
     """Port of TestGetOAuthAppInfo."""
@@ -238,7 +238,7 @@ def test_app_info_for_any_signed_in_caller(provider, admin, user):
     expect_error("api.oauth.allow_oauth.turn_off.app_error", 501, provider.get_app_info, user, admin_app.id)
 
 
-# --- E8 authorized apps ---------------------------------------------------------------------------------------
+# --- authorized apps ---------------------------------------------------------------------------------------
 
 def test_authorized_apps(provider, admin, user, other_user, flow, confidential_app):
     """Port of TestGetAuthorizedOAuthAppsForUser."""

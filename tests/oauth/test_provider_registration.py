@@ -1,4 +1,4 @@
-"""Dynamic client registration (E9) and metadata (E10) through the provider."""
+"""Dynamic client registration (RFC 7591) and metadata (RFC 8414) through the provider."""
 from __future__ import annotations
 
 import dataclasses
