@@ -26,16 +26,8 @@ class TokenInfo:
 def new_access_token(settings: Settings, grant: GrantRecord, audience: str, now: int
                      ) -> tuple[str, AccessTokenRecord]:
     token = new_secret()
-    return token, AccessTokenRecord(
-        token_hash=hash_secret(token),
-        grant_id=grant.id,
-        client_id=grant.client_id,
-        user_id=grant.user_id,
-        scope=grant.scope,
-        audience=audience,
-        create_at=now,
-        expires_at=now + settings.access_token_lifetime_seconds * 1000,
-    )
+    return token, AccessTokenRecord(token_hash=hash_secret(token), **_of_grant(grant, audience, now),
+                                    expires_at=now + settings.access_token_lifetime_seconds * 1000)
 
 
 def new_refresh_token(settings: Settings, app: AppRecord, grant: GrantRecord, audience: str,
@@ -46,17 +38,15 @@ def new_refresh_token(settings: Settings, app: AppRecord, grant: GrantRecord, au
         return "", None
     token = new_secret()
     return token, RefreshTokenRecord(
-        token_hash=hash_secret(token),
-        grant_id=grant.id,
-        client_id=grant.client_id,
-        user_id=grant.user_id,
-        scope=grant.scope,
-        audience=audience,
-        create_at=now,
+        token_hash=hash_secret(token), **_of_grant(grant, audience, now),
         expires_at=min(now + settings.refresh_token_idle_ms, grant.create_at + settings.refresh_absolute_ms),
-        last_used_at=now,
-        access_token_hash=access.token_hash,
-    )
+        last_used_at=now, access_token_hash=access.token_hash)
+
+
+def _of_grant(grant: GrantRecord, audience: str, now: int) -> dict:
+    """The fields every token of a grant carries."""
+    return dict(grant_id=grant.id, client_id=grant.client_id, user_id=grant.user_id, scope=grant.scope,
+                audience=audience, create_at=now)
 
 
 def audience(requested: str, bound: str) -> str:

@@ -7,6 +7,7 @@ added to the JSON; clients that do not know the field ignore it.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from plugin.store.records import AppRecord
@@ -56,40 +57,13 @@ class App:
 
     @classmethod
     def from_record(cls, record: AppRecord, client_secret: str = "") -> "App":
-        return cls(
-            id=record.id,
-            creator_id=record.creator_id,
-            create_at=record.create_at,
-            update_at=record.update_at,
-            client_secret=client_secret,
-            name=record.name,
-            description=record.description,
-            icon_url=record.icon_url,
-            callback_urls=list(record.callback_urls),
-            homepage=record.homepage,
-            is_trusted=record.is_trusted,
-            mattermost_app_id=record.mattermost_app_id,
-            is_dynamically_registered=record.is_dynamically_registered,
-            is_public=record.client_secret_hash == "",
-        )
+        return cls(**{name: getattr(record, name) for name in _STORED}, callback_urls=list(record.callback_urls),
+                   client_secret=client_secret, is_public=record.client_secret_hash == "")
 
     def to_record(self, client_secret_hash: str) -> AppRecord:
         """The row for this app; the store keeps the secret's hash, never the secret."""
-        return AppRecord(
-            id=self.id,
-            creator_id=self.creator_id,
-            create_at=self.create_at,
-            update_at=self.update_at,
-            name=self.name,
-            description=self.description,
-            icon_url=self.icon_url,
-            homepage=self.homepage,
-            callback_urls=list(self.callback_urls),
-            is_trusted=self.is_trusted,
-            mattermost_app_id=self.mattermost_app_id,
-            is_dynamically_registered=self.is_dynamically_registered,
-            client_secret_hash=client_secret_hash,
-        )
+        return AppRecord(**{name: getattr(self, name) for name in _STORED}, callback_urls=list(self.callback_urls),
+                         client_secret_hash=client_secret_hash)
 
     @property
     def token_endpoint_auth_method(self) -> str:
@@ -100,24 +74,15 @@ class App:
         return url in self.callback_urls
 
     def to_json(self) -> dict:
-        body = {
-            "id": self.id,
-            "creator_id": self.creator_id,
-            "create_at": self.create_at,
-            "update_at": self.update_at,
-            "client_secret": self.client_secret,
-            "name": self.name,
-            "description": self.description,
-            "icon_url": self.icon_url,
-            "callback_urls": list(self.callback_urls),
-            "homepage": self.homepage,
-            "is_trusted": self.is_trusted,
-            "mattermost_app_id": self.mattermost_app_id,
-            "is_public": self.is_public,
-        }
-        if self.is_dynamically_registered:  # omitempty in Mattermost
-            body["is_dynamically_registered"] = True
+        body = dataclasses.asdict(self)
+        if not self.is_dynamically_registered:  # omitempty in Mattermost
+            del body["is_dynamically_registered"]
         return body
+
+
+# The fields an app and its row share (the row keeps the secret's hash instead of the secret).
+_STORED = ("id", "creator_id", "create_at", "update_at", "name", "description", "icon_url", "homepage", "is_trusted",
+           "mattermost_app_id", "is_dynamically_registered")
 
 
 def _go_slice_text_length(items: list[str]) -> int:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from plugin.store.records import AccessTokenRecord, RefreshTokenRecord
+from plugin.store.records import AccessTokenRecord, AppRecord, RefreshTokenRecord
 
-from ..errors import AppError, OAuthErrorCode, rfc_error
+from .. import client_auth
+from ..errors import OAuthErrorCode, rfc_error
+from ..guards import Caller, require_enabled
 from ..ids import hash_secret
+from ..rfc6749 import TokenActionRequest
 from ..settings import Settings
 from ..store_errors import TOKEN_READ_FAILED, store_errors
 
@@ -32,21 +35,38 @@ class Endpoint:
 DISABLED = "api.oauth.get_access_token.disabled.app_error"
 
 
-def missing_token(error_id: str) -> AppError:
-    """RFC 7009 §2.1 and RFC 7662 §2.1: `token` is REQUIRED; without it the request is invalid_request (RFC 6749
-    §5.2), not an unknown token."""
-    return rfc_error(OAuthErrorCode.INVALID_REQUEST, error_id, message="invalid_request: Missing token.")
+class ClientTokenEndpoint(Endpoint):
+    """An endpoint where a client presents a token (revocation, introspection): the service must be on, the
+    client authenticates under the rate limits, and `token` is REQUIRED (RFC 7009 §2.1, RFC 7662 §2.1: without
+    it the request is invalid_request, not an unknown token). `answer` gets the token's row, or None."""
+    missing_token_id: ClassVar[str]
 
+    def handle(self, request: TokenActionRequest, caller: Caller | None = None):
+        services = self.services
+        settings = services.settings
+        require_enabled(settings, DISABLED)
+        with services.limiter.metered(settings, request.client_id, caller.remote_addr if caller else "") as meter:
+            app = client_auth.authenticate(services.store, request.client_id, request.client_secret,
+                                           self.auth_methods)
+            meter.client_authenticated()
+            if not request.token:
+                raise rfc_error(OAuthErrorCode.INVALID_REQUEST, self.missing_token_id,
+                                message="invalid_request: Missing token.")
+            return self.answer(app, self._find(request.token, request.token_type_hint), settings)
 
-def find_token(store, token: str, hint: str) -> AccessTokenRecord | RefreshTokenRecord | None:
-    """The access or refresh token with this value, looking first where the hint says."""
-    token_hash = hash_secret(token)
-    lookups = [store.get_access_token, store.get_refresh_token]
-    if hint == "refresh_token":
-        lookups.reverse()
-    with store_errors(TOKEN_READ_FAILED):
-        for lookup in lookups:
-            record = lookup(token_hash)
-            if record is not None:
-                return record
-    return None
+    def answer(self, app: AppRecord, record: AccessTokenRecord | RefreshTokenRecord | None, settings: Settings):
+        raise NotImplementedError
+
+    def _find(self, token: str, hint: str) -> AccessTokenRecord | RefreshTokenRecord | None:
+        """The access or refresh token with this value, looking first where the hint says."""
+        store = self.services.store
+        token_hash = hash_secret(token)
+        lookups = [store.get_access_token, store.get_refresh_token]
+        if hint == "refresh_token":
+            lookups.reverse()
+        with store_errors(TOKEN_READ_FAILED):
+            for lookup in lookups:
+                record = lookup(token_hash)
+                if record is not None:
+                    return record
+        return None
