@@ -22,7 +22,7 @@ class EchoGrant(Grant):
         if not request.param("echo"):
             raise app_error("api.oauth.get_access_token.bad_request.app_error", 400, oauth_error="invalid_request")
 
-    def issue(self, app, request: TokenRequest) -> Issued:
+    def issue(self, app, request: TokenRequest, meter) -> Issued:
         return Issued(None, TokenResponse(access_token="echo:" + request.param("echo"), expires_in=1))
 
 

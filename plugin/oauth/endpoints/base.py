@@ -48,11 +48,16 @@ class ClientTokenEndpoint(Endpoint):
         with services.limiter.metered(settings, request.client_id, caller.remote_addr if caller else "") as meter:
             app = client_auth.authenticate(services.store, request.client_id, request.client_secret,
                                            self.auth_methods)
-            meter.client_authenticated()
+            public = client_auth.is_public(app)
+            if not public:
+                meter.client_authenticated()
             if not request.token:
                 raise rfc_error(OAuthErrorCode.INVALID_REQUEST, self.missing_token_id,
                                 message="invalid_request: Missing token.")
-            return self.answer(app, self._find(request.token, request.token_type_hint), settings)
+            record = self._find(request.token, request.token_type_hint)
+            if public and record is not None and record.client_id == app.id:
+                meter.client_authenticated()  # a public client proves itself only with a token of its own
+            return self.answer(app, record, settings)
 
     def answer(self, app: AppRecord, record: AccessTokenRecord | RefreshTokenRecord | None, settings: Settings):
         raise NotImplementedError

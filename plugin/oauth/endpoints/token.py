@@ -40,9 +40,10 @@ class TokenEndpoint(Endpoint):
             client_auth.authenticate_for_grant(app, request.client_secret, grant.auth_methods,
                                                grant.public_refused_id)
             grant.check_client(app, request)
-            meter.client_authenticated()
+            if not client_auth.is_public(app):
+                meter.client_authenticated()  # its secret proved it; a public client proves itself in `issue`
             self.server.run_hooks(BEFORE_ISSUE, grant, app, request)
-            issued = grant.issue(app, request)
+            issued = grant.issue(app, request, meter)
             self.server.run_hooks(AFTER_ISSUE, grant, app, request, issued)
             return issued.response
 

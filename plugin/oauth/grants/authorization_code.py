@@ -13,6 +13,7 @@ from ..client_auth import is_public
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret, new_id
 from ..policy import pkce_required
+from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
 from ..rfc7636 import validate_for_client_type
 from ..store_errors import TOKEN_READ_FAILED, TOKEN_WRITE_FAILED, store_errors
@@ -37,7 +38,7 @@ class AuthorizationCodeGrant(Grant):
         if pkce_required(app) and not request.code_verifier:
             raise rfc_error(OAuthErrorCode.INVALID_REQUEST, "model.oauth.validate_grant.pkce_required.app_error")
 
-    def issue(self, app: AppRecord, request: TokenRequest) -> Issued:
+    def issue(self, app: AppRecord, request: TokenRequest, meter: Meter) -> Issued:
         services = self.services
         settings, now = services.settings, services.now()
         code_hash = hash_secret(request.code)
@@ -45,6 +46,7 @@ class AuthorizationCodeGrant(Grant):
 
         def issue(code: CodeRecord) -> Issue:
             """Inside the store's transaction, the code just spent: refuse (it stays spent) or say what to write."""
+            meter.client_authenticated()  # the code was this client's
             if request.redirect_uri != code.redirect_uri or code.redirect_uri not in app.callback_urls:
                 raise rfc_error(INVALID_GRANT, "api.oauth.get_access_token.redirect_uri.app_error")
             validate_for_client_type(is_public(app), code.code_challenge, code.code_challenge_method,
@@ -62,20 +64,22 @@ class AuthorizationCodeGrant(Grant):
         with store_errors(TOKEN_WRITE_FAILED):
             issued = services.store.redeem_code(code_hash, app.id, now, grant_id, issue)
         if issued is None:
-            raise self._refused(app, code_hash, now)
+            raise self._refused(app, code_hash, now, meter)
         user_id = issued.grant.user_id
         services.audit.record(AuditEvent.CODE_CONSUMED, user_id=user_id, client_id=app.id, grant_id=grant_id)
         services.audit.record(AuditEvent.TOKEN_ISSUED, user_id=user_id, client_id=app.id, grant_id=grant_id,
                               grant_type=self.grant_type, refresh_token=issued.refresh is not None)
         return Issued(issued.grant, issued.result)
 
-    def _refused(self, app: AppRecord, code_hash: str, now: int) -> AppError:
+    def _refused(self, app: AppRecord, code_hash: str, now: int, meter: Meter) -> AppError:
         """Why a code could not be spent, in Mattermost's order of checks."""
         store = self.services.store
         with store_errors(TOKEN_READ_FAILED):
             code = store.get_code(code_hash)
         if code is None:
             return invalid_code()
+        if code.client_id == app.id:
+            meter.client_authenticated()
         if code.used_at is not None:
             # A second presentation of a spent code: revoke what its exchange issued.
             if code.client_id == app.id and code.grant_id:

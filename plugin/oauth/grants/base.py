@@ -9,6 +9,7 @@ from typing import ClassVar
 from plugin.store.records import AppRecord, GrantRecord
 
 from .. import client_auth
+from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
 from ..services import Services
 from ..settings import Settings
@@ -41,5 +42,8 @@ class Grant:
     def check_client(self, app: AppRecord, request: TokenRequest) -> None:
         """Rules for the authenticated client (e.g. PKCE for public clients)."""
 
-    def issue(self, app: AppRecord, request: TokenRequest) -> Issued:
+    def issue(self, app: AppRecord, request: TokenRequest, meter: Meter) -> Issued:
+        """Issue, or raise AppError. Call `meter.client_authenticated()` once the request has shown something
+        that exists for this client (its code, its token): a public client has no secret, and a request that
+        only names it must not use up its rate limit."""
         raise NotImplementedError

@@ -10,6 +10,7 @@ from .. import client_auth, refresh_grace
 from ..audit import AuditEvent
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret
+from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
 from ..settings import Settings
 from ..store_errors import TOKEN_READ_FAILED, TOKEN_WRITE_FAILED, store_errors
@@ -33,7 +34,8 @@ class RefreshTokenGrant(Grant):
             raise rfc_error(OAuthErrorCode.INVALID_REQUEST,
                             "api.oauth.get_access_token.missing_refresh_token.app_error")
 
-    def issue(self, app: AppRecord, request: TokenRequest) -> Issued:
+    def issue(self, app: AppRecord, request: TokenRequest, meter: Meter) -> Issued:
+        # Public clients never get here (auth_methods): the secret has proved the client already.
         services = self.services
         settings, store = services.settings, services.store
         old_hash = hash_secret(request.refresh_token)
