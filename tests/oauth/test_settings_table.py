@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -68,3 +70,14 @@ def test_the_hosts_defaults_from_plugin_json_give_the_default_settings():
     """The host sends plugin.json's defaults, keys lower-cased (LoadPluginConfiguration), when the admin set none."""
     loaded = manifest.load(str(ROOT))
     assert Settings.from_config({}, loaded.plugin_config({})) == Settings()
+
+
+def test_the_command_prints_the_schema_and_writes_it_into_a_manifest(tmp_path):
+    printed = subprocess.run([sys.executable, "-m", "plugin.oauth.settings"], cwd=ROOT, capture_output=True,
+                             text=True, check=True)
+    assert json.loads(printed.stdout) == manifest_schema() and printed.stderr == ""
+    raw = json.loads((ROOT / "plugin.json").read_text())
+    stale = tmp_path / "plugin.json"
+    stale.write_text(json.dumps({**raw, "settings_schema": {"settings": [{"key": "Old", "type": "bool"}]}}))
+    subprocess.run([sys.executable, "-m", "plugin.oauth.settings", "--write", str(stale)], cwd=ROOT, check=True)
+    assert json.loads(stale.read_text()) == {**raw, "settings_schema": manifest_schema()}
