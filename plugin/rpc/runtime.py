@@ -179,8 +179,10 @@ def open_store(server_config: dict, plugin_config: dict):
     """The plugin's database, from its settings DriverName and DataSource (Mattermost's SqlSettings naming):
     `sqlite` (the default) with a file, else a SQLite file under the host's data directory
     (FileSettings.Directory/plugins/<id>/oauth.db); or `postgres` with a DSN, shared by several nodes."""
-    driver = (plugin_config.get("drivername") or "sqlite").lower()
-    source = plugin_config.get("datasource") or ""
+    from plugin.oauth.settings.table import DATA_SOURCE, DRIVER_NAME
+
+    driver = (plugin_config.get(DRIVER_NAME.config_key) or DRIVER_NAME.default).lower()
+    source = plugin_config.get(DATA_SOURCE.config_key) or ""
     if driver in ("postgres", "postgresql"):
         if not source:
             raise ValueError("DriverName postgres needs a DataSource (a PostgreSQL connection string)")

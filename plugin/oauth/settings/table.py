@@ -1,0 +1,179 @@
+"""The one table of settings: every value the plugin reads from Mattermost's configuration, with its default.
+
+`PLUGIN_SETTINGS` is the plugin's own settings, in the order of plugin.json's `settings_schema.settings`, with
+all the manifest says of each; `manifest_schema()` builds that section (`python -m plugin.oauth.settings` prints
+it) and tests/oauth/test_settings_table.py fails when plugin.json disagrees. `SERVICE_SETTINGS` is what is read
+from Mattermost's `ServiceSettings`. The `Settings` object and its parsing are built from both (`__init__.py`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .kinds import BOOL, COUNT, DROPDOWN, POSITIVE_INT, STR_LIST, TEXT, Kind
+
+HEADER = (
+    "OAuth 2.0 service provider settings. The master switch, the token lifetime and dynamic client registration "
+    "are in **System Console > Integrations > Integration Management** (ServiceSettings)."
+)
+FOOTER = "Secrets, codes and tokens are stored only as SHA-256 hashes."
+
+
+@dataclass(frozen=True)
+class ConfigValue:
+    """A value of Mattermost's configuration: `key` as Mattermost spells it, `attr` the Settings attribute it
+    fills (None: not a Settings field, read where the comment of its row says)."""
+
+    key: str
+    attr: str | None
+    kind: Kind
+    default: Any
+
+    def parse(self, value: Any) -> Any:
+        return self.kind.parse(value, self.default)
+
+
+@dataclass(frozen=True)
+class Option:
+    display_name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PluginSetting(ConfigValue):
+    """A setting of plugin.json's settings_schema, with what the admin's settings page shows of it. The help
+    text is written as a wrapped paragraph: its white space is folded to single spaces."""
+
+    display_name: str = ""
+    help_text: str = ""
+    placeholder: str = ""
+    options: tuple[Option, ...] = ()
+    secret: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "help_text", " ".join(self.help_text.split()))
+
+    @property
+    def config_key(self) -> str:
+        """The key in the plugin's configuration: Mattermost lower-cases plugin setting keys."""
+        return self.key.lower()
+
+    def manifest(self) -> dict:
+        """This setting as an entry of plugin.json's `settings_schema.settings` (empty extras left out)."""
+        entry: dict[str, Any] = {"key": self.key, "display_name": self.display_name, "type": self.kind.manifest_type,
+                                 "help_text": self.help_text}
+        if self.placeholder:
+            entry["placeholder"] = self.placeholder
+        entry["default"] = self.default
+        if self.options:
+            entry["options"] = [{"display_name": o.display_name, "value": o.value} for o in self.options]
+        if self.secret:
+            entry["secret"] = True
+        return entry
+
+
+# Mattermost's ServiceSettings, with Mattermost's defaults.
+SERVICE_SETTINGS: tuple[ConfigValue, ...] = (
+    ConfigValue("SiteURL", "site_url", TEXT, ""),
+    ConfigValue("EnableOAuthServiceProvider", "enable_oauth_service_provider", BOOL, True),
+    # Access tokens live as long as SSO sessions (Settings.access_token_lifetime_seconds).
+    ConfigValue("SessionLengthSSOInHours", "session_length_sso_in_hours", POSITIVE_INT, 720),
+    ConfigValue("EnableDynamicClientRegistration", "enable_dynamic_client_registration", BOOL, False),
+    ConfigValue("DCRRedirectURIAllowlist", "dcr_redirect_uri_allowlist", STR_LIST, ()),
+)
+
+# The database: read by plugin.rpc.runtime.open_store when the plugin activates, not by the domain.
+DRIVER_NAME = PluginSetting(
+    "DriverName", None, DROPDOWN, "sqlite",
+    display_name="Database driver", help_text="""
+        Where the provider keeps apps, consents, codes and tokens: an embedded SQLite file, or PostgreSQL shared by
+        several nodes.
+    """,
+    options=(Option("SQLite (embedded)", "sqlite"), Option("PostgreSQL", "postgres")),
+)
+DATA_SOURCE = PluginSetting(
+    "DataSource", None, TEXT, "",
+    display_name="Data source", help_text="""
+        SQLite: the database file (empty: `plugins/oauth-provider/oauth.db` under the server's file directory).
+        PostgreSQL: a connection string such as `postgres://user:password@host:5432/db`.
+    """,
+    placeholder="postgres://mmuser:password@localhost:5432/oauth",
+    secret=True,
+)
+
+PLUGIN_SETTINGS: tuple[PluginSetting, ...] = (
+    DRIVER_NAME,
+    DATA_SOURCE,
+    # The implicit grant is off unless an admin turns it on (RFC 9700 §2.1.2: SHOULD NOT).
+    PluginSetting(
+        "EnableImplicitGrant", "enable_implicit_grant", BOOL, False,
+        display_name="Enable the implicit grant", help_text="""
+            Allow `response_type=token`. Off by default: RFC 9700 advises against the implicit grant because it exposes
+            access tokens in the browser. Use the authorization code grant with PKCE instead.
+        """,
+    ),
+    # Refresh tokens: reuse of a rotated one within the grace window gets the same successor; a refresh token
+    # dies when unused for the idle timeout, and its grant at the absolute lifetime.
+    PluginSetting(
+        "RefreshTokenGracePeriodSeconds", "refresh_grace_seconds", COUNT, 30,
+        display_name="Refresh token grace period (seconds)", help_text="""
+            A rotated refresh token presented again within this many seconds gets the same new tokens again, so that two
+            browser tabs refreshing at once do not sign the user out. After it, reuse revokes every token of the grant.
+            0 turns the grace period off.
+        """,
+    ),
+    PluginSetting(
+        "RefreshTokenIdleTimeoutHours", "refresh_idle_timeout_hours", POSITIVE_INT, 1440,
+        display_name="Refresh token idle timeout (hours)", help_text="""
+            A refresh token that is not used for this long expires.
+        """,
+    ),
+    PluginSetting(
+        "RefreshTokenAbsoluteLifetimeHours", "refresh_absolute_lifetime_hours", POSITIVE_INT, 8760,
+        display_name="Refresh token absolute lifetime (hours)", help_text="""
+            No refresh token outlives the user's authorization by more than this, however often it is used; the user
+            then signs in to the app again.
+        """,
+    ),
+    # Requests per minute to the token, revocation, introspection and registration endpoints (0: no limit), and
+    # what a failed client authentication counts for.
+    PluginSetting(
+        "RateLimitPerClientPerMinute", "rate_limit_per_client_per_minute", COUNT, 600,
+        display_name="Rate limit per client (requests per minute)", help_text="""
+            Requests per minute one client may make to the token, revocation and introspection endpoints; only requests
+            in which the client authenticates count, so nobody else can use up its budget. 0 means no limit.
+        """,
+    ),
+    PluginSetting(
+        "RateLimitPerAddressPerMinute", "rate_limit_per_address_per_minute", COUNT, 1200,
+        display_name="Rate limit per address (requests per minute)", help_text="""
+            Requests per minute one remote address may make to the token, revocation, introspection and registration
+            endpoints. 0 means no limit.
+        """,
+    ),
+    PluginSetting(
+        "RateLimitFailureCost", "rate_limit_failure_cost", POSITIVE_INT, 5,
+        display_name="Cost of a failed client authentication", help_text="""
+            How many requests a failed client authentication counts for in its address's rate limit, to slow down secret
+            guessing.
+        """,
+    ),
+    # Housekeeping: how often expired rows are removed, and how long audit events are kept.
+    PluginSetting(
+        "CleanupIntervalSeconds", "cleanup_interval_seconds", POSITIVE_INT, 300,
+        display_name="Cleanup interval (seconds)", help_text="""
+            How often expired codes, tokens and audit events are removed.
+        """,
+    ),
+    PluginSetting(
+        "AuditRetentionDays", "audit_retention_days", POSITIVE_INT, 90,
+        display_name="Audit retention (days)", help_text="""
+            How long audit events are kept.
+        """,
+    ),
+)
+
+
+def manifest_schema() -> dict:
+    """plugin.json's `settings_schema`, from the table."""
+    return {"header": HEADER, "footer": FOOTER, "settings": [s.manifest() for s in PLUGIN_SETTINGS]}
