@@ -6,6 +6,7 @@ from plugin.store.records import AppRecord, ConsentRecord
 
 from .client_auth import is_public
 from .rfc6749 import AuthorizeRequest
+from .rfc8252 import redirect_uri_matches
 
 
 def pkce_required(app: AppRecord) -> bool:
@@ -21,3 +22,9 @@ def issues_refresh_token(app: AppRecord) -> bool:
 def consent_covers(consent: ConsentRecord | None, request: AuthorizeRequest) -> bool:
     """A remembered consent covers later requests for the same scope (Mattermost: any scope)."""
     return consent is not None and consent.scope == request.effective_scope
+
+
+def redirect_uri_registered(callback_urls, uri: str) -> bool:
+    """A redirect URI the app registered: exactly (RFC 9700 §2.1), or a loopback one on another port (RFC 8252
+    §7.3)."""
+    return any(redirect_uri_matches(registered, uri) for registered in callback_urls)

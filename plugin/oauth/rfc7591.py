@@ -25,6 +25,10 @@ from .urls import URLError, go_len, is_valid_http_url, parse_request_uri
 
 AUTH_METHOD_NONE = "none"
 AUTH_METHOD_CLIENT_SECRET_POST = "client_secret_post"
+AUTH_METHOD_CLIENT_SECRET_BASIC = "client_secret_basic"
+# What a registering client may ask for: every method the token endpoint takes (Mattermost refuses
+# client_secret_basic although its metadata lists it; both secret methods work for every confidential client).
+AUTH_METHODS = (AUTH_METHOD_CLIENT_SECRET_POST, AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_NONE)
 
 DEFAULT_CLIENT_NAME = "Dynamically Registered Client"
 DEFAULT_SCOPE = "user"
@@ -114,10 +118,7 @@ def validate_registration_request(req: ClientRegistrationRequest) -> AppError | 
             return app_error("model.dcr.is_valid.client_uri_format.app_error", 400)
         if go_len(req.client_uri) > CLIENT_URI_MAX:
             return app_error("model.dcr.is_valid.client_uri_length.app_error", 400)
-    if req.token_endpoint_auth_method is not None and req.token_endpoint_auth_method not in (
-        AUTH_METHOD_CLIENT_SECRET_POST,
-        AUTH_METHOD_NONE,
-    ):
+    if req.token_endpoint_auth_method is not None and req.token_endpoint_auth_method not in AUTH_METHODS:
         return app_error("model.dcr.is_valid.unsupported_auth_method.app_error", 400)
     return None
 
@@ -247,8 +248,10 @@ def registration_response(
     client_name: str,
     client_uri: str,
     issued_at_seconds: int,
+    auth_method: str = AUTH_METHOD_CLIENT_SECRET_POST,
 ) -> dict:
-    """The RFC 7591 §3.2.1 response. `client_secret` is present only for confidential clients."""
+    """The RFC 7591 §3.2.1 response: the registered metadata, `auth_method` as the client asked for it.
+    `client_secret` is present only for confidential clients."""
     public = client_secret == ""
     body: dict = {"client_id": client_id}
     if not public:
@@ -257,7 +260,7 @@ def registration_response(
         {
             "client_id_issued_at": issued_at_seconds,
             "redirect_uris": list(redirect_uris),
-            "token_endpoint_auth_method": AUTH_METHOD_NONE if public else AUTH_METHOD_CLIENT_SECRET_POST,
+            "token_endpoint_auth_method": AUTH_METHOD_NONE if public else auth_method,
             "grant_types": ["authorization_code"] if public else ["authorization_code", "refresh_token"],
             "response_types": ["code"],
             "scope": DEFAULT_SCOPE,

@@ -145,3 +145,10 @@ def test_metadata_through_the_provider(provider):
     assert "registration_endpoint" not in document
     provider.configure(dataclasses.replace(provider.settings, site_url=""))
     expect_error("api.oauth.authorization_server_metadata.site_url_required.app_error", 500, provider.metadata)
+
+
+def test_a_client_can_register_for_client_secret_basic_as_the_metadata_offers(dcr, provider, store):
+    assert "client_secret_basic" in provider.metadata()["token_endpoint_auth_methods_supported"]
+    body = dcr.register_client(None, {"redirect_uris": [URI], "token_endpoint_auth_method": "client_secret_basic"})
+    assert body["token_endpoint_auth_method"] == "client_secret_basic"
+    assert store.get_app(body["client_id"]).client_secret_hash == hash_secret(body["client_secret"])

@@ -26,6 +26,7 @@ def test_public_client_request_is_valid_and_auth_method_is_checked():
     """Port of TestClientRegistrationRequestIsValid/PublicClient_Valid and _AuthMethodValidation."""
     assert request_error(token_endpoint_auth_method="none", client_name="Test Public Client") is None
     assert request_error(token_endpoint_auth_method="client_secret_post") is None
+    assert request_error(token_endpoint_auth_method="client_secret_basic") is None  # the metadata lists it
     assert request_error(token_endpoint_auth_method="invalid_method") == (
         "model.dcr.is_valid.unsupported_auth_method.app_error"
     )

@@ -14,6 +14,7 @@ from plugin.store.records import AppRecord
 
 from ..errors import AppError, app_error
 from ..ids import is_valid_id
+from ..policy import redirect_uri_registered
 from ..rfc7591 import is_valid_dcr_redirect_uri
 from ..urls import go_len, is_valid_http_url
 
@@ -70,8 +71,9 @@ class App:
         return "none" if self.is_public else "client_secret_post"
 
     def is_valid_redirect_url(self, url: str) -> bool:
-        """Exact string equality with a registered callback (RFC 9700 §2.1): no normalisation, no prefix."""
-        return url in self.callback_urls
+        """Exact string equality with a registered callback (RFC 9700 §2.1): no normalisation, no prefix; a
+        loopback callback on any port (RFC 8252 §7.3)."""
+        return redirect_uri_registered(self.callback_urls, url)
 
     def to_json(self) -> dict:
         body = dataclasses.asdict(self)

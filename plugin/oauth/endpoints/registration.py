@@ -72,4 +72,4 @@ class RegistrationEndpoint(Endpoint):
             raise DCRError(INVALID_CLIENT_METADATA, exc.message, exc.status) from exc
         return registration_response(client_id=app.id, client_secret=secret, redirect_uris=app.callback_urls,
                                      client_name=app.name, client_uri=app.homepage,
-                                     issued_at_seconds=now // 1000)
+                                     issued_at_seconds=now // 1000, auth_method=request.auth_method)

@@ -12,7 +12,7 @@ from ..audit import AuditEvent
 from ..client_auth import is_public
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret, new_id
-from ..policy import pkce_required
+from ..policy import pkce_required, redirect_uri_registered
 from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
 from ..rfc7636 import validate_for_client_type
@@ -47,7 +47,8 @@ class AuthorizationCodeGrant(Grant):
         def issue(code: CodeRecord) -> Issue:
             """Inside the store's transaction, the code just spent: refuse (it stays spent) or say what to write."""
             meter.client_authenticated()  # the code was this client's
-            if request.redirect_uri != code.redirect_uri or code.redirect_uri not in app.callback_urls:
+            if request.redirect_uri != code.redirect_uri or not redirect_uri_registered(app.callback_urls,
+                                                                                        code.redirect_uri):
                 raise rfc_error(INVALID_GRANT, "api.oauth.get_access_token.redirect_uri.app_error")
             validate_for_client_type(is_public(app), code.code_challenge, code.code_challenge_method,
                                      request.code_verifier)
