@@ -12,10 +12,11 @@ app, then the tables reached by user and app (`BY_OWNER`: handed out before a gr
 the grants, locked, then the tables reached through `grant_id` (`BY_GRANT`: issued under a grant).
 
 A new token table (device codes, pushed authorization requests, DPoP proofs) joins every cascade with one line
-here and its migration. It needs a `grant_id` column (the sweep returns it to find orphaned grants) and, for
-`BY_OWNER`, `user_id` and `client_id`. tests/store/test_token_tables.py fails when a table of the schema with a
-`grant_id`, `user_id` or `client_id` column is neither here nor one of the cascade's fixed tables (`GRANTS`,
-`CONSENTS`) nor kept on purpose (`KEPT`).
+here, such as `TokenTable("oauth_dpop_proofs")` or `TokenTable("oauth_device_codes", BY_OWNER, "expires_at < ?")`,
+and its migration. It needs a `grant_id` column (the sweep returns it to find orphaned grants) and, for
+`BY_OWNER`, `user_id` and `client_id`; the rows of `BY_GRANT` tables are the "tokens removed" a revocation counts.
+tests/store/test_token_tables.py fails when a table of the schema with a `grant_id`, `user_id` or `client_id`
+column is neither here nor one of the cascade's fixed tables (`GRANTS`, `CONSENTS`) nor kept on purpose (`KEPT`).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ NONZERO_EXPIRY = "expires_at > 0 AND expires_at < ?"
 
 
 class TokenTable(NamedTuple):
+    """One line of TOKEN_TABLES."""
     name: str
     reached: str = BY_GRANT
     # When a row has expired (`?` is the time now).
