@@ -1,6 +1,9 @@
 """The store contract: what the OAuth domain needs from a database, and nothing about OAuth policy.
 
-SQLite (the embedded default) and PostgreSQL implement it. Every method is one transaction. Methods that
+One abstract class per aggregate (as Mattermost's `Store().OAuth()`, `Store().User()`): AppStore, ConsentStore,
+CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore; `Store` combines them with the lifecycle, so the
+domain calls `store.get_app(...)` on one object. SQLite (the embedded default) and PostgreSQL implement it
+(plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every method is one transaction. Methods that
 enforce single use (`redeem_code`, `rotate_refresh_token`) must do so with one conditional statement in the
 database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never read-then-write, so that two processes
 racing on the same value get exactly one winner.
@@ -20,7 +23,6 @@ from .records import (
     GrantRecord,
     RefreshTokenRecord,
 )
-
 
 
 class Issue(NamedTuple):
@@ -46,16 +48,9 @@ class StoreUnavailable(StoreError):
     if tried again shortly: the domain answers 503 with Retry-After."""
 
 
-class Store(abc.ABC):
-    # --- lifecycle -----------------------------------------------------------------------------------------
-    @abc.abstractmethod
-    def migrate(self) -> int:
-        """Apply pending numbered migrations; return the schema version now in force."""
+class AppStore(abc.ABC):
+    """Registered OAuth apps (clients); the id is the client_id."""
 
-    @abc.abstractmethod
-    def close(self) -> None: ...
-
-    # --- apps ----------------------------------------------------------------------------------------------
     @abc.abstractmethod
     def save_app(self, app: AppRecord) -> None:
         """Insert; AlreadyExists when the id is taken."""
@@ -75,7 +70,10 @@ class Store(abc.ABC):
     def delete_app(self, app_id: str) -> bool:
         """Delete the app with every consent, code, grant and token of it; False when it did not exist."""
 
-    # --- consent -------------------------------------------------------------------------------------------
+
+class ConsentStore(abc.ABC):
+    """A user's remembered consent per app."""
+
     @abc.abstractmethod
     def save_consent(self, consent: ConsentRecord) -> None:
         """Insert or replace the (user, client) consent."""
@@ -87,7 +85,10 @@ class Store(abc.ABC):
     def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[AppRecord]:
         """Apps the user has a consent for, ordered by (create_at, id)."""
 
-    # --- authorization codes -------------------------------------------------------------------------------
+
+class CodeStore(abc.ABC):
+    """Authorization codes, spent once by `redeem_code`."""
+
     @abc.abstractmethod
     def save_code(self, code: CodeRecord) -> None: ...
 
@@ -104,14 +105,36 @@ class Store(abc.ABC):
         `issue` raises (the exchange is refused), the code stays spent, nothing else is written, and the exception
         propagates."""
 
-    # --- grants and tokens ---------------------------------------------------------------------------------
+
+class GrantStore(abc.ABC):
+    """Grants (one user's authorization of one app, the family every token descends from) and their
+    revocation."""
+
+    @abc.abstractmethod
+    def get_grant(self, grant_id: str) -> GrantRecord | None: ...
+
+    @abc.abstractmethod
+    def revoke_grant(self, grant_id: str) -> int:
+        """Delete every access and refresh token of the grant; the number of tokens removed."""
+
+    @abc.abstractmethod
+    def revoke_user_app(self, user_id: str, client_id: str) -> int:
+        """Deauthorize: delete the user's tokens, grants and pending codes for the app, and the consent; the
+        number of tokens removed."""
+
+    @abc.abstractmethod
+    def revoke_user(self, user_id: str) -> int:
+        """Delete every token, grant, pending code and consent of the user (deactivation); the number of tokens
+        removed."""
+
+
+class TokenStore(abc.ABC):
+    """Access and refresh tokens: issue, look up, rotate (once), revoke, expire."""
+
     @abc.abstractmethod
     def issue_tokens(self, grant: GrantRecord | None, access: AccessTokenRecord,
                      refresh: RefreshTokenRecord | None) -> None:
         """In one transaction: insert the grant (when new) and the access and refresh tokens."""
-
-    @abc.abstractmethod
-    def get_grant(self, grant_id: str) -> GrantRecord | None: ...
 
     @abc.abstractmethod
     def get_access_token(self, token_hash: str) -> AccessTokenRecord | None: ...
@@ -136,31 +159,28 @@ class Store(abc.ABC):
     def revoke_access_token(self, token_hash: str) -> bool: ...
 
     @abc.abstractmethod
-    def revoke_grant(self, grant_id: str) -> int:
-        """Delete every access and refresh token of the grant; the number of tokens removed."""
-
-    @abc.abstractmethod
-    def revoke_user_app(self, user_id: str, client_id: str) -> int:
-        """Deauthorize: delete the user's tokens, grants and pending codes for the app, and the consent; the
-        number of tokens removed."""
-
-    @abc.abstractmethod
-    def revoke_user(self, user_id: str) -> int:
-        """Delete every token, grant, pending code and consent of the user (deactivation); the number of tokens
-        removed."""
-
-    @abc.abstractmethod
     def forget_successors(self, rotated_before: int) -> int:
         """Clear the sealed successors of refresh tokens rotated before the given time (the grace window has
         passed); the number of rows changed."""
 
-    # --- rate limits ---------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def delete_expired(self, now: int) -> int:
+        """Remove expired codes and tokens, and the grants this leaves with no token and no code; the number of
+        rows removed."""
+
+
+class RateLimitStore(abc.ABC):
+    """Fixed-window counters shared by every node on the database."""
+
     @abc.abstractmethod
     def hit_rate_limits(self, hits: list[tuple[str, int]], window_start: int) -> list[int]:
         """Add each (bucket, cost) to its counter for the window starting at `window_start`, atomically per
         bucket; the counts after the addition, in order."""
 
-    # --- audit ---------------------------------------------------------------------------------------------
+
+class AuditStore(abc.ABC):
+    """The audit trail; it outlives the apps, grants and tokens it records."""
+
     @abc.abstractmethod
     def save_audit_events(self, events: list[AuditRecord]) -> None: ...
 
@@ -172,7 +192,13 @@ class Store(abc.ABC):
     def delete_audit_events(self, before: int) -> int:
         """Remove events created before the given time; the number removed."""
 
+
+class Store(AppStore, ConsentStore, CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore):
+    """Everything the domain needs, on one object (one connection pool, one schema)."""
+
     @abc.abstractmethod
-    def delete_expired(self, now: int) -> int:
-        """Remove expired codes and tokens, and the grants this leaves with no token and no code; the number of
-        rows removed."""
+    def migrate(self) -> int:
+        """Apply pending numbered migrations; return the schema version now in force."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...

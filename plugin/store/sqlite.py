@@ -6,6 +6,9 @@
     ...
     store.close()
 
+This file keeps connections and transactions; the contract's methods are SqlStore's (plugin/store/sqlstore.py)
+and the SQL is plugin/store/sql.py's, shared with PostgreSQL.
+
 Connections: one per concurrent caller, taken from a lock-protected idle list and put back after each call, so a
 gRPC thread pool of any size can call the store; connections are reused (the statement cache of the sqlite3
 module prepares each SQL string once per connection) and closed by `close()`.
@@ -23,8 +26,9 @@ crosses SQLite's 1000-page mark, so no request waits for a disk flush.
 Transactions: reads are one SELECT each (atomic on its own); writes run in `BEGIN IMMEDIATE`, which takes the
 write lock up front, so two writers serialise instead of one failing halfway with "database is locked". Writers of
 this process queue on a lock of their own first: SQLite's busy handler would let them sleep and retry (up to
-100 ms a try), which is what made the slowest token requests slow. Single use of codes and refresh tokens is one
-conditional `UPDATE ... RETURNING`.
+100 ms a try), which is what made the slowest token requests slow. With the database's one write lock held, no
+row needs a lock of its own (the locking hooks of SqlStore do nothing here). Single use of codes and refresh
+tokens is one conditional `UPDATE ... RETURNING`. Expiry and audit sweeps delete a chunk per transaction.
 """
 from __future__ import annotations
 
@@ -38,133 +42,19 @@ from typing import Any, TypeVar
 
 from ..clock import SystemClock
 from . import migrations
-from .contract import AlreadyExists, Store, StoreError
-from .rows import RowQueries, RowStatements
-from .records import (
-    AccessTokenRecord,
-    AppRecord,
-    AuditRecord,
-    GrantRecord,
-    RefreshTokenRecord,
-)
+from .contract import AlreadyExists, StoreError
+from .records import AppRecord
+from .sql import Cascade, Sql
+from .sqlstore import SqlStore
 
 if sqlite3.sqlite_version_info < (3, 35, 0):  # RETURNING, on which single use relies
     raise ImportError(f"SqliteStore needs SQLite >= 3.35 (RETURNING); this Python has {sqlite3.sqlite_version}")
 
 T = TypeVar("T")
 
-# Column lists in the field order of the record dataclasses, so a row converts with Record(*row).
-_APP_COLS = (
-    "id, creator_id, create_at, update_at, name, description, icon_url, homepage, callback_urls, is_trusted,"
-    " mattermost_app_id, is_dynamically_registered, client_secret_hash"
-)
-_APP_COLS_A = ", ".join("a." + c.strip() for c in _APP_COLS.split(","))
-_CONSENT_COLS = "user_id, client_id, scope, create_at"
-_CODE_COLS = (
-    "code_hash, client_id, user_id, redirect_uri, state, scope, create_at, expires_in, code_challenge,"
-    " code_challenge_method, resource, used_at, grant_id"
-)
-_GRANT_COLS = "id, client_id, user_id, scope, audience, redirect_uri, create_at, code_hash"
-_ACCESS_COLS = "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at"
-_REFRESH_COLS = (
-    "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at, last_used_at,"
-    " access_token_hash, rotated_at, successor_hash, successor_sealed"
-)
-_AUDIT_COLS = "id, create_at, type, user_id, client_id, grant_id, remote_addr, detail"
-
-_INSERT_APP = f"INSERT INTO oauth_apps ({_APP_COLS}) VALUES ({', '.join('?' * 13)})"
-_SELECT_APP = f"SELECT {_APP_COLS} FROM oauth_apps WHERE id = ?"
-_LIST_APPS = f"SELECT {_APP_COLS} FROM oauth_apps ORDER BY create_at, id LIMIT ? OFFSET ?"
-_LIST_APPS_BY_CREATOR = (
-    f"SELECT {_APP_COLS} FROM oauth_apps WHERE creator_id = ? ORDER BY create_at, id LIMIT ? OFFSET ?"
-)
-_UPDATE_APP = (
-    "UPDATE oauth_apps SET creator_id = ?, create_at = ?, update_at = ?, name = ?, description = ?, icon_url = ?,"
-    " homepage = ?, callback_urls = ?, is_trusted = ?, mattermost_app_id = ?, is_dynamically_registered = ?,"
-    " client_secret_hash = ? WHERE id = ?"
-)
-_UPSERT_CONSENT = (
-    f"INSERT INTO oauth_consents ({_CONSENT_COLS}) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, create_at = excluded.create_at"
-)
-_SELECT_CONSENT = f"SELECT {_CONSENT_COLS} FROM oauth_consents WHERE user_id = ? AND client_id = ?"
-_LIST_AUTHORIZED = (
-    f"SELECT {_APP_COLS_A} FROM oauth_consents c JOIN oauth_apps a ON a.id = c.client_id"
-    " WHERE c.user_id = ? ORDER BY a.create_at, a.id LIMIT ? OFFSET ?"
-)
-_INSERT_CODE = f"INSERT INTO oauth_codes ({_CODE_COLS}, expires_at) VALUES ({', '.join('?' * 14)})"
-_SELECT_CODE = f"SELECT {_CODE_COLS} FROM oauth_codes WHERE code_hash = ?"
-# Single use, and the link to the grant the exchange creates, in one conditional statement.
-_CONSUME_CODE = (
-    "UPDATE oauth_codes SET used_at = ?, grant_id = ?"
-    " WHERE code_hash = ? AND client_id = ? AND used_at IS NULL AND expires_at >= ?"
-    f" RETURNING {_CODE_COLS}"
-)
-_INSERT_GRANT = f"INSERT INTO oauth_grants ({_GRANT_COLS}) VALUES ({', '.join('?' * 8)})"
-_SELECT_GRANT = f"SELECT {_GRANT_COLS} FROM oauth_grants WHERE id = ?"
-_INSERT_ACCESS = f"INSERT INTO oauth_access_tokens ({_ACCESS_COLS}) VALUES ({', '.join('?' * 8)})"
-_SELECT_ACCESS = f"SELECT {_ACCESS_COLS} FROM oauth_access_tokens WHERE token_hash = ?"
-_INSERT_REFRESH = f"INSERT INTO oauth_refresh_tokens ({_REFRESH_COLS}) VALUES ({', '.join('?' * 13)})"
-_SELECT_REFRESH = f"SELECT {_REFRESH_COLS} FROM oauth_refresh_tokens WHERE token_hash = ?"
-_ROTATE_REFRESH = (
-    "UPDATE oauth_refresh_tokens SET rotated_at = ?, successor_hash = ?, successor_sealed = ?"
-    " WHERE token_hash = ? AND rotated_at IS NULL RETURNING access_token_hash"
-)
-_FORGET_SUCCESSORS = (
-    "UPDATE oauth_refresh_tokens SET successor_sealed = '' WHERE successor_sealed <> '' AND rotated_at < ?"
-)
-_HIT_RATE_LIMIT = (
-    "INSERT INTO oauth_rate_limits (bucket, window_start, hits) VALUES (?, ?, ?)"
-    " ON CONFLICT (bucket, window_start) DO UPDATE SET hits = oauth_rate_limits.hits + excluded.hits"
-    " RETURNING hits"
-)
-_INSERT_AUDIT = f"INSERT INTO oauth_audit_events ({_AUDIT_COLS}) VALUES ({', '.join('?' * 8)})"
-_LIST_AUDIT = f"SELECT {_AUDIT_COLS} FROM oauth_audit_events ORDER BY create_at DESC, id DESC LIMIT ? OFFSET ?"
-# Rate-limit windows are a minute long; an hour-old one is no longer read.
-_RATE_LIMIT_KEEP_MS = 3_600_000
-_DELETE_ACCESS = "DELETE FROM oauth_access_tokens WHERE token_hash = ?"
-
-# Tokens are reached through their grant (see 0001_initial.sql): {where} selects the grants.
-_TOKENS_OF_GRANTS = (
-    "DELETE FROM oauth_access_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE {where})",
-    "DELETE FROM oauth_refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE {where})",
-)
-
-
-def _revocation(where: str, *tables: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(token deletes, other deletes) for the rows matching `where`, children before parents."""
-    tokens = tuple(sql.format(where=where) for sql in _TOKENS_OF_GRANTS)
-    return tokens, tuple(f"DELETE FROM {table} WHERE {where}" for table in tables)
-
-
-_REVOKE_USER_APP = _revocation("user_id = ? AND client_id = ?", "oauth_grants", "oauth_codes", "oauth_consents")
-_REVOKE_USER = _revocation("user_id = ?", "oauth_grants", "oauth_codes", "oauth_consents")
-_DELETE_APP = _revocation("client_id = ?", "oauth_grants", "oauth_codes", "oauth_consents")
-
-# Expired: now > expires_at (Mattermost's IsExpired); for tokens 0 means no expiry.
-_EXPIRED = (
-    ("oauth_codes", "expires_at < ?"),
-    ("oauth_access_tokens", "expires_at > 0 AND expires_at < ?"),
-    ("oauth_refresh_tokens", "expires_at > 0 AND expires_at < ?"),
-)
-_EXPIRE = tuple(f"DELETE FROM {table} WHERE {where} RETURNING grant_id" for table, where in _EXPIRED)
-# SQLite removes them a chunk per transaction: a request waiting for the write lock waits for one chunk at most.
+# Expired rows and old audit events go a chunk per transaction: a request waiting for the write lock waits for one
+# chunk at most.
 CLEANUP_CHUNK = 500
-_EXPIRE_CHUNK = tuple(
-    f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {where} LIMIT ?) RETURNING grant_id"
-    for table, where in _EXPIRED
-)
-_DELETE_AUDIT_CHUNK = (
-    "DELETE FROM oauth_audit_events WHERE rowid IN (SELECT rowid FROM oauth_audit_events WHERE create_at < ? LIMIT ?)"
-)
-# A grant that lost its last token and whose code is gone can never be used again.
-_DELETE_ORPHAN_GRANT = (
-    "DELETE FROM oauth_grants WHERE id = ?"
-    " AND NOT EXISTS (SELECT 1 FROM oauth_access_tokens t WHERE t.grant_id = oauth_grants.id)"
-    " AND NOT EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.grant_id = oauth_grants.id)"
-    " AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.code_hash = oauth_grants.code_hash)"
-)
-
 _PK_CONFLICTS = {sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE}
 CHECKPOINT_SECONDS = 1.0
 
@@ -175,33 +65,10 @@ def _wrap(error: sqlite3.Error) -> StoreError:
     return StoreError(f"sqlite: {error}")
 
 
-# The statements RowQueries runs (PostgreSQL's store uses them with its own placeholders).
-ROW_SQL = RowStatements(
-    _INSERT_APP, _SELECT_APP, _LIST_APPS, _LIST_APPS_BY_CREATOR, _UPDATE_APP, _UPSERT_CONSENT, _SELECT_CONSENT,
-    _LIST_AUTHORIZED, _INSERT_CODE, _SELECT_CODE, _CONSUME_CODE, _SELECT_GRANT, _SELECT_ACCESS, _SELECT_REFRESH,
-    _DELETE_ACCESS, _FORGET_SUCCESSORS,
-)
-
-
-def _grant_values(g: GrantRecord) -> tuple[Any, ...]:
-    return (g.id, g.client_id, g.user_id, g.scope, g.audience, g.redirect_uri, g.create_at, g.code_hash)
-
-
-def _access_values(t: AccessTokenRecord) -> tuple[Any, ...]:
-    return (t.token_hash, t.grant_id, t.client_id, t.user_id, t.scope, t.audience, t.create_at, t.expires_at)
-
-
-def _refresh_values(t: RefreshTokenRecord) -> tuple[Any, ...]:
-    return (
-        t.token_hash, t.grant_id, t.client_id, t.user_id, t.scope, t.audience, t.create_at, t.expires_at,
-        t.last_used_at, t.access_token_hash, t.rotated_at, t.successor_hash, t.successor_sealed,
-    )
-
-
-class SqliteStore(RowQueries, Store):
+class SqliteStore(SqlStore):
     """The store on one SQLite file. Thread-safe; call `migrate()` before anything else."""
 
-    _sql = ROW_SQL
+    _sql = Sql("sqlite")
 
     def __init__(self, path: str, *, synchronous: str = "NORMAL", busy_timeout_ms: int = 5000) -> None:
         if not path or path == ":memory:" or path.startswith("file:"):
@@ -324,19 +191,17 @@ class SqliteStore(RowQueries, Store):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     # Re-read under the write lock: another process may have applied it meanwhile.
-                    current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+                    current = conn.execute(self._sql.current_version).fetchone()[0]
                     if current < migration.version:
                         for statement in migration.statements():
                             conn.execute(statement)
-                        conn.execute(
-                            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
-                            (migration.version, migration.name, SystemClock().now_ms()),
-                        )
+                        conn.execute(self._sql.record_version,
+                                     (migration.version, migration.name, SystemClock().now_ms()))
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-            version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+            version = conn.execute(self._sql.current_version).fetchone()[0]
         except sqlite3.Error as e:
             raise _wrap(e) from e
         finally:
@@ -425,95 +290,30 @@ class SqliteStore(RowQueries, Store):
             self._forget_app(app.id)
 
     def delete_app(self, app_id: str) -> bool:
-        def work(conn: sqlite3.Connection) -> bool:
-            for sql in _DELETE_APP[0] + _DELETE_APP[1]:
-                conn.execute(sql, (app_id,))
-            return conn.execute("DELETE FROM oauth_apps WHERE id = ?", (app_id,)).rowcount > 0
-
         try:
-            return self._write(work)
+            return super().delete_app(app_id)
         finally:
             self._forget_app(app_id)
 
-    # --- grants and tokens ---------------------------------------------------------------------------------
-    @staticmethod
-    def _insert_issued(conn: sqlite3.Connection, grant: GrantRecord | None, access: AccessTokenRecord,
-                       refresh: RefreshTokenRecord | None) -> None:
-        if grant is not None:
-            conn.execute(_INSERT_GRANT, _grant_values(grant))
-        conn.execute(_INSERT_ACCESS, _access_values(access))
-        if refresh is not None:
-            conn.execute(_INSERT_REFRESH, _refresh_values(refresh))
+    # --- locking: BEGIN IMMEDIATE holds the database's one write lock, so there is no row to lock --------------
+    def _lock_app(self, conn: sqlite3.Connection, app_id: str) -> bool:
+        return True
 
-    def rotate_refresh_token(
-        self,
-        old_hash: str,
-        now: int,
-        access: AccessTokenRecord,
-        refresh: RefreshTokenRecord | None,
-        successor_sealed: str = "",
-    ) -> bool:
-        successor = refresh.token_hash if refresh is not None else ""
+    def _share_grant(self, conn: sqlite3.Connection, grant_id: str) -> bool:
+        return True
 
-        def work(conn: sqlite3.Connection) -> bool:
-            # The conditional UPDATE is the single-use check; nothing else is written when it matches no row.
-            rows = conn.execute(_ROTATE_REFRESH, (now, successor, successor_sealed, old_hash)).fetchall()
-            if not rows:
-                return False
-            if rows[0][0]:
-                conn.execute(_DELETE_ACCESS, (rows[0][0],))
-            self._insert_issued(conn, None, access, refresh)
-            return True
+    def _lock_grants(self, conn: sqlite3.Connection, cascade: Cascade, params: tuple[str, ...]) -> tuple[str, ...]:
+        return params  # the cascade's statements select the grants themselves
 
-        return self._write(work)
+    def _in_lock_order(self, hits: list[tuple[str, int]]) -> list[int]:
+        return list(range(len(hits)))
 
-    def revoke_grant(self, grant_id: str) -> int:
-        def work(conn: sqlite3.Connection) -> int:
-            removed = conn.execute("DELETE FROM oauth_access_tokens WHERE grant_id = ?", (grant_id,)).rowcount
-            removed += conn.execute("DELETE FROM oauth_refresh_tokens WHERE grant_id = ?", (grant_id,)).rowcount
-            return removed
-
-        return self._write(work)
-
-    def _revoke(self, statements: tuple[tuple[str, ...], tuple[str, ...]], params: tuple[str, ...]) -> int:
-        token_deletes, other_deletes = statements
-
-        def work(conn: sqlite3.Connection) -> int:
-            removed = sum(conn.execute(sql, params).rowcount for sql in token_deletes)
-            for sql in other_deletes:
-                conn.execute(sql, params)
-            return removed
-
-        return self._write(work)
-
-    def revoke_user_app(self, user_id: str, client_id: str) -> int:
-        """Returns the number of tokens (access and refresh) removed."""
-        return self._revoke(_REVOKE_USER_APP, (user_id, client_id))
-
-    def revoke_user(self, user_id: str) -> int:
-        """Returns the number of tokens (access and refresh) removed."""
-        return self._revoke(_REVOKE_USER, (user_id,))
-
-    def hit_rate_limits(self, hits: list[tuple[str, int]], window_start: int) -> list[int]:
-        def work(conn: sqlite3.Connection) -> list[int]:
-            return [conn.execute(_HIT_RATE_LIMIT, (bucket, window_start, cost)).fetchone()[0]
-                    for bucket, cost in hits]
-
-        return self._write(work)
-
-    def save_audit_events(self, events: list[AuditRecord]) -> None:
-        if events:
-            self._write(lambda conn: conn.executemany(
-                _INSERT_AUDIT, [(e.id, e.create_at, e.type, e.user_id, e.client_id, e.grant_id, e.remote_addr,
-                                 e.detail) for e in events]))
-
-    def list_audit_events(self, offset: int, limit: int) -> list[AuditRecord]:
-        return [AuditRecord(*row) for row in self._all(_LIST_AUDIT, (limit, offset))]
-
+    # --- sweeps, a chunk per transaction -------------------------------------------------------------------
     def delete_audit_events(self, before: int) -> int:
         removed = 0
         while True:
-            chunk = self._write(lambda conn: conn.execute(_DELETE_AUDIT_CHUNK, (before, CLEANUP_CHUNK)).rowcount)
+            chunk = self._write(
+                lambda conn: conn.execute(self._sql.delete_audit_chunk, (before, CLEANUP_CHUNK)).rowcount)
             removed += chunk
             if chunk < CLEANUP_CHUNK:
                 return removed
@@ -521,20 +321,19 @@ class SqliteStore(RowQueries, Store):
     def delete_expired(self, now: int) -> int:
         """Also removes the grants left with no token and no code by this sweep (they count as rows removed)."""
         removed = 0
-        for sql in _EXPIRE_CHUNK:
+        for sql in self._sql.expire_chunk:
             while True:
                 expired, orphans = self._write(lambda conn, sql=sql: self._expire_chunk(conn, sql, now))
                 removed += expired + orphans
                 if expired < CLEANUP_CHUNK:
                     break
-        return removed + self._write(lambda conn: conn.execute(
-            "DELETE FROM oauth_rate_limits WHERE window_start < ?", (now - _RATE_LIMIT_KEEP_MS,)).rowcount)
+        return removed + self._write(lambda conn: self._delete_rate_limits(conn, now))
 
-    @staticmethod
-    def _expire_chunk(conn: sqlite3.Connection, sql: str, now: int) -> tuple[int, int]:
+    def _expire_chunk(self, conn: sqlite3.Connection, sql: str, now: int) -> tuple[int, int]:
         """One chunk of expired rows, and the grants among theirs that this leaves with no token and no code
         (the table deleted from last holds a grant's last row, so every such grant is seen)."""
         rows = conn.execute(sql, (now, CLEANUP_CHUNK)).fetchall()
         candidates = {row[0] for row in rows if row[0]}
-        orphans = conn.executemany(_DELETE_ORPHAN_GRANT, [(g,) for g in candidates]).rowcount if candidates else 0
-        return len(rows), orphans
+        if not candidates:
+            return len(rows), 0
+        return len(rows), conn.executemany(self._sql.delete_orphan_grant, [(g,) for g in candidates]).rowcount

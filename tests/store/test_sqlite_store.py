@@ -208,21 +208,21 @@ def test_apps_kept_in_memory_are_read_once_and_follow_every_change(store):
 
 def test_an_app_read_racing_its_update_is_not_kept(store, monkeypatch):
     """The read finished before the update committed but returns after it: the old row must not stay."""
-    from plugin.store.rows import RowQueries
+    from plugin.store.sqlstore import SqlStore
 
     store.keep_apps_in_memory()
     app = b.app()
     store.save_app(app)
     changed = b.app(id=app.id, name="renamed")
-    read = RowQueries.get_app
+    read = SqlStore.get_app
 
     def read_then_update(self, app_id):
         row = read(self, app_id)
-        monkeypatch.setattr(RowQueries, "get_app", read)
+        monkeypatch.setattr(SqlStore, "get_app", read)
         store.update_app(changed)
         return row
 
-    monkeypatch.setattr(RowQueries, "get_app", read_then_update)
+    monkeypatch.setattr(SqlStore, "get_app", read_then_update)
     assert store.get_app(app.id) == app  # what was read
     assert store.get_app(app.id) == changed  # and not kept
 

@@ -1,0 +1,237 @@
+"""The store contract on SQL, once for both databases: every method is here, on the statements of `Sql`
+(plugin/store/sql.py). A subclass (plugin/store/sqlite.py, plugin/store/postgres.py) brings what differs:
+
+- connections and transactions: `_one` and `_all` (a read, one statement), `_write` (work in one transaction,
+  rolled back when it raises);
+- locking: `_lock_app`, `_share_grant`, `_lock_grants`, `_in_lock_order`, called at the points where
+  PostgreSQL's protocol takes its row locks (SQLite's BEGIN IMMEDIATE already excludes every other writer);
+- the sweeps `delete_expired` and `delete_audit_events`, whose transactions differ (SQLite deletes in chunks).
+"""
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from .contract import Issue, Store
+from .records import (AccessTokenRecord, AppRecord, AuditRecord, CodeRecord, ConsentRecord, GrantRecord,
+                      RefreshTokenRecord)
+from .sql import Cascade, Sql, app_record, app_values
+
+T = TypeVar("T")
+
+# Rate-limit windows are a minute long; an hour-old one is no longer read.
+RATE_LIMIT_KEEP_MS = 3_600_000
+
+
+class SqlStore(Store):
+    _sql: Sql
+
+    # --- what a subclass provides ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _one(self, sql: str, params: Sequence[Any]) -> Any: ...
+
+    @abc.abstractmethod
+    def _all(self, sql: str, params: Sequence[Any]) -> list[Any]: ...
+
+    @abc.abstractmethod
+    def _write(self, work: Callable[[Any], T]) -> T: ...
+
+    @abc.abstractmethod
+    def _lock_app(self, conn: Any, app_id: str) -> bool:
+        """Before an app's cascade: False when there is no such app."""
+
+    @abc.abstractmethod
+    def _share_grant(self, conn: Any, grant_id: str) -> bool:
+        """Before tokens are added under an existing grant: False when the grant is gone."""
+
+    @abc.abstractmethod
+    def _lock_grants(self, conn: Any, cascade: Cascade, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The parameters of the cascade's `issued` and `grants` statements; None when no grant is in scope."""
+
+    @abc.abstractmethod
+    def _in_lock_order(self, hits: list[tuple[str, int]]) -> list[int]:
+        """The indexes of `hits` in the order their counters are written."""
+
+    # --- shared steps ---------------------------------------------------------------------------------------
+    def _insert_issued(self, conn: Any, grant: GrantRecord | None, access: AccessTokenRecord,
+                       refresh: RefreshTokenRecord | None) -> None:
+        for statement, values in self._sql.issued(grant, access, refresh):
+            conn.execute(statement, values)
+
+    def _cascade(self, conn: Any, cascade: Cascade, params: tuple[Any, ...]) -> int:
+        """One revocation (sql.Cascade, in TOKEN_TABLES order); the number of tokens removed."""
+        for statement in cascade.owned:
+            conn.execute(statement, params)
+        of_grants = self._lock_grants(conn, cascade, params)
+        removed = 0
+        if of_grants is not None:
+            removed = sum(conn.execute(statement, of_grants).rowcount for statement in cascade.issued)
+            if cascade.grants:
+                conn.execute(cascade.grants, of_grants)
+        if cascade.consents:
+            conn.execute(cascade.consents, params)
+        return removed
+
+    def _delete_rate_limits(self, conn: Any, now: int) -> int:
+        return conn.execute(self._sql.delete_rate_limits, (now - RATE_LIMIT_KEEP_MS,)).rowcount
+
+    # --- apps -----------------------------------------------------------------------------------------------
+    def save_app(self, app: AppRecord) -> None:
+        values = (app.id, *app_values(app))
+        self._write(lambda conn: conn.execute(self._sql.insert_app, values))
+
+    def get_app(self, app_id: str) -> AppRecord | None:
+        row = self._one(self._sql.select_app, (app_id,))
+        return app_record(row) if row else None
+
+    def list_apps(self, offset: int, limit: int, creator_id: str | None = None) -> list[AppRecord]:
+        if limit <= 0:
+            return []
+        offset = max(offset, 0)
+        if creator_id is None:
+            rows = self._all(self._sql.list_apps, (limit, offset))
+        else:
+            rows = self._all(self._sql.list_apps_by_creator, (creator_id, limit, offset))
+        return [app_record(row) for row in rows]
+
+    def update_app(self, app: AppRecord) -> bool:
+        values = (*app_values(app), app.id)
+        return self._write(lambda conn: conn.execute(self._sql.update_app, values).rowcount > 0)
+
+    def delete_app(self, app_id: str) -> bool:
+        def work(conn) -> bool:
+            if not self._lock_app(conn, app_id):
+                return False
+            self._cascade(conn, self._sql.delete_app_rows, (app_id,))
+            return conn.execute(self._sql.delete_app, (app_id,)).rowcount > 0
+
+        return self._write(work)
+
+    # --- consents -------------------------------------------------------------------------------------------
+    def save_consent(self, consent: ConsentRecord) -> None:
+        values = (consent.user_id, consent.client_id, consent.scope, consent.create_at)
+        self._write(lambda conn: conn.execute(self._sql.upsert_consent, values))
+
+    def get_consent(self, user_id: str, client_id: str) -> ConsentRecord | None:
+        row = self._one(self._sql.select_consent, (user_id, client_id))
+        return ConsentRecord(*row) if row else None
+
+    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[AppRecord]:
+        if limit <= 0:
+            return []
+        return [app_record(row) for row in self._all(self._sql.list_authorized, (user_id, limit, max(offset, 0)))]
+
+    # --- codes ----------------------------------------------------------------------------------------------
+    def save_code(self, code: CodeRecord) -> None:
+        values = (
+            code.code_hash, code.client_id, code.user_id, code.redirect_uri, code.state, code.scope,
+            code.create_at, code.expires_in, code.code_challenge, code.code_challenge_method, code.resource,
+            code.used_at, code.grant_id, code.create_at + code.expires_in * 1000,
+        )
+        self._write(lambda conn: conn.execute(self._sql.insert_code, values))
+
+    def get_code(self, code_hash: str) -> CodeRecord | None:
+        row = self._one(self._sql.select_code, (code_hash,))
+        return CodeRecord(*row) if row else None
+
+    def redeem_code(self, code_hash: str, client_id: str, now: int, grant_id: str,
+                    issue: Callable[[CodeRecord], Issue]) -> Issue | None:
+        values = (now, grant_id, code_hash, client_id, now)
+
+        def work(conn) -> tuple[Issue | None, Exception | None]:
+            # One conditional UPDATE: of any number of racing callers, only one sees the row come back (on
+            # PostgreSQL they queue on the row lock and re-check `used_at IS NULL` against the committed row).
+            rows = conn.execute(self._sql.consume_code, values).fetchall()
+            if not rows:
+                return None, None
+            try:
+                issued = issue(CodeRecord(*rows[0]))
+            except Exception as refusal:  # committed all the same: a refused exchange spends the code
+                return None, refusal
+            self._insert_issued(conn, issued.grant, issued.access, issued.refresh)
+            return issued, None
+
+        issued, refusal = self._write(work)
+        if refusal is not None:
+            raise refusal
+        return issued
+
+    # --- grants ---------------------------------------------------------------------------------------------
+    def get_grant(self, grant_id: str) -> GrantRecord | None:
+        row = self._one(self._sql.select_grant, (grant_id,))
+        return GrantRecord(*row) if row else None
+
+    def revoke_grant(self, grant_id: str) -> int:
+        return self._write(lambda conn: self._cascade(conn, self._sql.revoke_grant, (grant_id,)))
+
+    def revoke_user_app(self, user_id: str, client_id: str) -> int:
+        """Returns the number of tokens (access and refresh) removed."""
+        return self._write(lambda conn: self._cascade(conn, self._sql.revoke_user_app, (user_id, client_id)))
+
+    def revoke_user(self, user_id: str) -> int:
+        """Returns the number of tokens (access and refresh) removed."""
+        return self._write(lambda conn: self._cascade(conn, self._sql.revoke_user, (user_id,)))
+
+    # --- tokens ---------------------------------------------------------------------------------------------
+    def issue_tokens(self, grant: GrantRecord | None, access: AccessTokenRecord,
+                     refresh: RefreshTokenRecord | None) -> None:
+        self._write(lambda conn: self._insert_issued(conn, grant, access, refresh))
+
+    def get_access_token(self, token_hash: str) -> AccessTokenRecord | None:
+        row = self._one(self._sql.select_access, (token_hash,))
+        return AccessTokenRecord(*row) if row else None
+
+    def get_refresh_token(self, token_hash: str) -> RefreshTokenRecord | None:
+        row = self._one(self._sql.select_refresh, (token_hash,))
+        return RefreshTokenRecord(*row) if row else None
+
+    def rotate_refresh_token(self, old_hash: str, now: int, access: AccessTokenRecord,
+                             refresh: RefreshTokenRecord | None, successor_sealed: str = "") -> bool:
+        successor = refresh.token_hash if refresh is not None else ""
+
+        def work(conn) -> bool:
+            if not self._share_grant(conn, access.grant_id):
+                return False
+            # The conditional UPDATE is the single-use check; nothing else is written when it matches no row.
+            rows = conn.execute(self._sql.rotate_refresh, (now, successor, successor_sealed, old_hash)).fetchall()
+            if not rows:
+                return False
+            if rows[0][0]:
+                conn.execute(self._sql.delete_access, (rows[0][0],))
+            self._insert_issued(conn, None, access, refresh)
+            return True
+
+        return self._write(work)
+
+    def revoke_access_token(self, token_hash: str) -> bool:
+        return self._write(lambda conn: conn.execute(self._sql.delete_access, (token_hash,)).rowcount > 0)
+
+    def forget_successors(self, rotated_before: int) -> int:
+        return self._write(lambda conn: conn.execute(self._sql.forget_successors, (rotated_before,)).rowcount)
+
+    # --- rate limits ----------------------------------------------------------------------------------------
+    def hit_rate_limits(self, hits: list[tuple[str, int]], window_start: int) -> list[int]:
+        if not hits:
+            return []
+
+        def work(conn) -> list[int]:
+            counts = [0] * len(hits)
+            for index in self._in_lock_order(hits):
+                bucket, cost = hits[index]
+                counts[index] = conn.execute(self._sql.hit_rate_limit, (bucket, window_start, cost)).fetchone()[0]
+            return counts
+
+        return self._write(work)
+
+    # --- audit ----------------------------------------------------------------------------------------------
+    def save_audit_events(self, events: list[AuditRecord]) -> None:
+        if events:
+            rows = [(e.id, e.create_at, e.type, e.user_id, e.client_id, e.grant_id, e.remote_addr, e.detail)
+                    for e in events]
+            self._write(lambda conn: conn.cursor().executemany(self._sql.insert_audit, rows))
+
+    def list_audit_events(self, offset: int, limit: int) -> list[AuditRecord]:
+        if limit <= 0:
+            return []
+        return [AuditRecord(*row) for row in self._all(self._sql.list_audit, (limit, max(offset, 0)))]
