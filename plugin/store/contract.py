@@ -67,6 +67,12 @@ class AppStore(abc.ABC):
         """Overwrite every column of an existing app; False when it does not exist."""
 
     @abc.abstractmethod
+    def edit_app(self, app_id: str, change: Callable[[AppRecord], AppRecord]) -> AppRecord | None:
+        """Read the app and write `change(app)` in one transaction with the row locked, so that two edits racing
+        each other (threads or nodes) apply one after the other and neither writes the other's change back
+        over; `change` may raise to write nothing. The app written, or None when it does not exist."""
+
+    @abc.abstractmethod
     def delete_app(self, app_id: str) -> bool:
         """Delete the app with every consent, code, grant and token of it; False when it did not exist."""
 

@@ -289,6 +289,12 @@ class SqliteStore(SqlStore):
         finally:
             self._forget_app(app.id)
 
+    def edit_app(self, app_id: str, change) -> AppRecord | None:
+        try:
+            return super().edit_app(app_id, change)
+        finally:
+            self._forget_app(app_id)
+
     def delete_app(self, app_id: str) -> bool:
         try:
             return super().delete_app(app_id)

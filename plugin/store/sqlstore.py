@@ -99,6 +99,17 @@ class SqlStore(Store):
         values = (*app_values(app), app.id)
         return self._write(lambda conn: conn.execute(self._sql.update_app, values).rowcount > 0)
 
+    def edit_app(self, app_id: str, change: Callable[[AppRecord], AppRecord]) -> AppRecord | None:
+        def work(conn) -> AppRecord | None:
+            row = conn.execute(self._sql.select_app, (app_id,)).fetchone() if self._lock_app(conn, app_id) else None
+            if row is None:
+                return None
+            record = change(app_record(row))
+            conn.execute(self._sql.update_app, (*app_values(record), app_id))
+            return record
+
+        return self._write(work)
+
     def delete_app(self, app_id: str) -> bool:
         def work(conn) -> bool:
             if not self._lock_app(conn, app_id):

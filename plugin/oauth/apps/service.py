@@ -2,6 +2,8 @@
 session, URL parameter, manage_oauth, service switched on, the app exists, the caller owns it."""
 from __future__ import annotations
 
+import dataclasses
+
 from plugin.store.contract import AlreadyExists, Store, StoreError, StoreUnavailable
 from plugin.store.records import AppRecord
 
@@ -115,24 +117,25 @@ class AppService:
         if update.id != app_id:
             raise app_error("api.context.invalid_body_param.app_error", 400, name="app_id")
         require_enabled(self.services.settings)
-        old = find_app(self.services.store, app_id)
-        require_owner(caller, old.creator_id)
-        app = App(id=old.id, creator_id=old.creator_id, create_at=old.create_at, update_at=self.services.now(),
-                  client_secret="", name=update.name, description=update.description, icon_url=update.icon_url,
-                  callback_urls=list(update.callback_urls or []), homepage=update.homepage,
-                  is_trusted=bool(update.is_trusted) if caller.can(MANAGE_SYSTEM) else old.is_trusted,
-                  mattermost_app_id=update.mattermost_app_id,
-                  is_dynamically_registered=old.is_dynamically_registered, is_public=old.client_secret_hash == "")
-        error = validate_app(app)
-        if error is not None:
-            raise error
-        with store_errors("app.oauth.update_app.updating.app_error"):
-            updated = self.services.store.update_app(app.to_record(old.client_secret_hash))
-        if not updated:
-            raise app_error("app.oauth.update_app.find.app_error", 400)
+
+        def change(old: AppRecord) -> AppRecord:
+            require_owner(caller, old.creator_id)
+            app = App(id=old.id, creator_id=old.creator_id, create_at=old.create_at, update_at=0,
+                      client_secret="", name=update.name, description=update.description, icon_url=update.icon_url,
+                      callback_urls=list(update.callback_urls or []), homepage=update.homepage,
+                      is_trusted=bool(update.is_trusted) if caller.can(MANAGE_SYSTEM) else old.is_trusted,
+                      mattermost_app_id=update.mattermost_app_id,
+                      is_dynamically_registered=old.is_dynamically_registered, is_public=old.client_secret_hash == "")
+            app.update_at = self._next_update_at(old)
+            error = validate_app(app)
+            if error is not None:
+                raise error
+            return app.to_record(old.client_secret_hash)
+
+        record = self._edit(app_id, change)
         self.services.audit.record(AuditEvent.APP_UPDATED, user_id=caller.user_id, client_id=app_id,
-                                   remote_addr=caller.remote_addr, trusted=app.is_trusted)
-        return app
+                                   remote_addr=caller.remote_addr, trusted=record.is_trusted)
+        return App.from_record(record)
 
     def delete(self, caller: Caller | None, app_id: str) -> None:
         """The app goes with every consent, code, grant and token of it."""
@@ -145,19 +148,32 @@ class AppService:
     def regenerate_secret(self, caller: Caller | None, app_id: str) -> App:
         """A new secret, returned in clear once. Issued tokens stay valid; the next code exchange or refresh
         needs the new secret."""
-        caller, record = self._owned_app(caller, app_id)
-        if record.client_secret_hash == "":
-            raise app_error("api.oauth.regenerate_secret.public_client.app_error", 400)
+        caller, _ = self._owned_app(caller, app_id)
         secret = new_secret()
-        record.client_secret_hash = hash_secret(secret)
-        record.update_at = self.services.now()
-        with store_errors("app.oauth.update_app.updating.app_error"):
-            updated = self.services.store.update_app(record)
-        if not updated:
-            raise app_error("app.oauth.get_app.find.app_error", 404)
+
+        def change(old: AppRecord) -> AppRecord:
+            if old.client_secret_hash == "":
+                raise app_error("api.oauth.regenerate_secret.public_client.app_error", 400)
+            return dataclasses.replace(old, client_secret_hash=hash_secret(secret),
+                                       update_at=self._next_update_at(old))
+
+        record = self._edit(app_id, change)
         self.services.audit.record(AuditEvent.APP_SECRET_REGENERATED, user_id=caller.user_id, client_id=app_id,
                                    remote_addr=caller.remote_addr)
         return App.from_record(record, client_secret=secret)
+
+    def _next_update_at(self, old: AppRecord) -> int:
+        """Now, and always later than the row it replaces: the conditional write compares update_at."""
+        return max(self.services.now(), old.update_at + 1)
+
+    def _edit(self, app_id: str, change) -> AppRecord:
+        """Apply `change` to the app as it is in the database, with the row locked: an edit racing another (a
+        regenerated secret, a removed callback) never writes the other's change back over."""
+        with store_errors("app.oauth.update_app.updating.app_error"):
+            record = self.services.store.edit_app(app_id, change)
+        if record is None:
+            raise app_error("app.oauth.get_app.find.app_error", 404, detailed_error=f"app_id={app_id}")
+        return record
 
     def info(self, caller: Caller | None, app_id: str) -> App:
         """Public information for the consent page; any signed-in caller, OAuth tokens included."""
