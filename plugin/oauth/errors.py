@@ -82,7 +82,6 @@ MESSAGES: dict[str, str] = {
     "app.oauth.remove_access_data.app_error": "Unable to remove the access token.",
     "app.oauth.save_app.existing.app_error": "Must call update for existing app.",
     "app.oauth.save_app.save.app_error": "Unable to save the app.",
-    "app.oauth.update_app.find.app_error": "Unable to find the existing app to update.",
     "app.oauth.update_app.updating.app_error": "We encountered an error updating the app.",
     # consent records (Mattermost keeps them as preferences)
     "app.preference.get.app_error": "We encountered an error while finding preferences.",

@@ -63,10 +63,6 @@ class AppStore(abc.ABC):
         """Apps ordered by (create_at, id); only `creator_id`'s when given."""
 
     @abc.abstractmethod
-    def update_app(self, app: AppRecord) -> bool:
-        """Overwrite every column of an existing app; False when it does not exist."""
-
-    @abc.abstractmethod
     def edit_app(self, app_id: str, change: Callable[[AppRecord], AppRecord]) -> AppRecord | None:
         """Read the app and write `change(app)` in one transaction with the row locked, so that two edits racing
         each other (threads or nodes) apply one after the other and neither writes the other's change back

@@ -283,12 +283,6 @@ class SqliteStore(SqlStore):
             if self._apps is not None:
                 self._apps.pop(app_id, None)
 
-    def update_app(self, app: AppRecord) -> bool:
-        try:
-            return super().update_app(app)
-        finally:
-            self._forget_app(app.id)
-
     def edit_app(self, app_id: str, change) -> AppRecord | None:
         try:
             return super().edit_app(app_id, change)

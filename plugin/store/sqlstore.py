@@ -95,10 +95,6 @@ class SqlStore(Store):
             rows = self._all(self._sql.list_apps_by_creator, (creator_id, limit, offset))
         return [app_record(row) for row in rows]
 
-    def update_app(self, app: AppRecord) -> bool:
-        values = (*app_values(app), app.id)
-        return self._write(lambda conn: conn.execute(self._sql.update_app, values).rowcount > 0)
-
     def edit_app(self, app_id: str, change: Callable[[AppRecord], AppRecord]) -> AppRecord | None:
         def work(conn) -> AppRecord | None:
             row = conn.execute(self._sql.select_app, (app_id,)).fetchone() if self._lock_app(conn, app_id) else None

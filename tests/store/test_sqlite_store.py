@@ -200,7 +200,7 @@ def test_apps_kept_in_memory_are_read_once_and_follow_every_change(store):
     got = store.get_app(app.id)
     got.client_secret_hash = b.new_hash()  # a caller changing its copy changes nothing kept
     assert store.get_app(app.id) == app
-    store.update_app(got)
+    store.edit_app(app.id, lambda row: got)
     assert store.get_app(app.id) == got
     store.delete_app(app.id)
     assert store.get_app(app.id) is None
@@ -219,7 +219,7 @@ def test_an_app_read_racing_its_update_is_not_kept(store, monkeypatch):
     def read_then_update(self, app_id):
         row = read(self, app_id)
         monkeypatch.setattr(SqlStore, "get_app", read)
-        store.update_app(changed)
+        store.edit_app(app.id, lambda old: changed)
         return row
 
     monkeypatch.setattr(SqlStore, "get_app", read_then_update)

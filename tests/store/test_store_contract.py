@@ -179,19 +179,20 @@ def test_list_apps_filters_by_creator(store):
     assert len(store.list_apps(0, 10)) == 4
 
 
-def test_update_app_overwrites_every_column(store):
+def test_edit_app_overwrites_every_column(store):
     """Ports storetest UpdateApp (unknown id fails). Mattermost's store also keeps CreateAt and CreatorId; here
     the contract overwrites every column and the domain decides which fields are immutable."""
     app = saved_app(store)
     changed = b.app(id=app.id, is_trusted=True, is_dynamically_registered=True, mattermost_app_id="x",
                     create_at=NOW + 5, update_at=NOW + 9, callback_urls=["https://new.example/cb"])
-    assert store.update_app(changed) is True
-    assert store.get_app(app.id) == changed
+    seen = []
+    assert store.edit_app(app.id, lambda old: seen.append(old) or changed) == changed
+    assert seen == [app] and store.get_app(app.id) == changed
 
 
-def test_update_app_of_unknown_id_returns_false_and_creates_nothing(store):
+def test_edit_app_of_unknown_id_returns_none_and_creates_nothing(store):
     ghost = b.app()
-    assert store.update_app(ghost) is False
+    assert store.edit_app(ghost.id, lambda old: ghost) is None
     assert store.get_app(ghost.id) is None
 
 
@@ -199,7 +200,8 @@ def test_update_app_revokes_nothing(store):
     """Mattermost lifecycle (reference 3.8): updating an app, even its callbacks, keeps tokens, codes, consent."""
     app = saved_app(store)
     auth = b.authorize(store, app.id, b.new_id())
-    store.update_app(dataclasses.replace(app, callback_urls=["https://other.example/cb"], client_secret_hash=""))
+    store.edit_app(app.id, lambda old: dataclasses.replace(old, callback_urls=["https://other.example/cb"],
+                                                           client_secret_hash=""))
     b.assert_intact(store, auth)
 
 
