@@ -15,9 +15,11 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED)
 	$(PY) -m server_stub serve --listen $(LISTEN) --data-dir $(DATA)
 
+# The whole suite, as CI runs it: scripts/test-suite installs with apt what is missing (Go and go-plugin for
+# tests/interop, chromium, postgresql), starts a throwaway PostgreSQL unless OAUTH_TEST_POSTGRES_DSN is set, runs
+# pytest and exits with its status. make test PYTEST_ARGS='-k consent -x' passes arguments to pytest.
 test: $(INSTALLED)
-	scripts/install-chromium   # Debian's chromium for tests/browser (apt, when /usr/bin/chromium is missing)
-	$(PY) -m pytest -q
+	PY=$(PY) scripts/test-suite $(PYTEST_ARGS)
 
 # Two nodes behind a round-robin load balancer on $(LISTEN), over one throwaway PostgreSQL (apt installs it when
 # missing); data in ./data-nodes. See README, "Several nodes over PostgreSQL".
