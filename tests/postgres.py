@@ -1,6 +1,6 @@
 """The PostgreSQL server the tests use: named by OAUTH_TEST_POSTGRES_DSN (a superuser's DSN).
 
-.ci/run starts a throwaway server with scripts/pg-test-server and sets the variable, so in CI (CI=true) a missing
+`make test` (scripts/test-suite) starts a throwaway server with scripts/pg-test-server and sets the variable, so in CI (CI=true) a missing
 DSN fails the PostgreSQL tests; locally they skip without one. To run them locally:
 
     dir=$(mktemp -d) && export OAUTH_TEST_POSTGRES_DSN=$(scripts/pg-test-server start "$dir")
@@ -36,7 +36,7 @@ def require_dsn() -> str:
     if dsn:
         return dsn
     message = (f"{ENV} is not set: no PostgreSQL server to test against "
-               "(`scripts/pg-test-server start DIR` starts one and prints its DSN; .ci/run does this)")
+               "(`scripts/pg-test-server start DIR` starts one and prints its DSN; make test does this)")
     if in_ci():
         pytest.fail(message)
     pytest.skip(message)

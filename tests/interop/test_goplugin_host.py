@@ -8,7 +8,7 @@ It runs twice: plain (unix socket) and with AutoMTLS (go-plugin's P-521 host cer
 TCP with mutual TLS).
 
 It is built with the Go toolchain and the Debian -dev packages (GOPATH mode, offline): golang-go,
-golang-github-hashicorp-go-plugin-dev and golang-google-grpc-dev. .ci/run installs them; in CI (CI=true) their
+golang-github-hashicorp-go-plugin-dev and golang-google-grpc-dev. `make test` installs them (scripts/install-go-interop); in CI (CI=true) their
 absence fails the test, locally it skips.
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ def goplugin_host(tmp_path_factory) -> pathlib.Path | str:
     """The go-plugin host binary, built once per session; or why it cannot be built here."""
     reason = missing_toolchain()
     if reason:
-        return f"cannot build the go-plugin host: {reason} (install: {INSTALL_HINT}; .ci/run does this)"
+        return f"cannot build the go-plugin host: {reason} (install: {INSTALL_HINT}; make test does this)"
     work = tmp_path_factory.mktemp("goplugin_host")
     binary = work / "goplugin_host"
     env = dict(os.environ)
