@@ -1,7 +1,7 @@
 """The PostgreSQL server the tests use: named by OAUTH_TEST_POSTGRES_DSN (a superuser's DSN).
 
-`make test` (scripts/test-suite) starts a throwaway server with scripts/pg-test-server and sets the variable, so in CI (CI=true) a missing
-DSN fails the PostgreSQL tests; locally they skip without one. To run them locally:
+`make test` (scripts/test-suite) starts a throwaway server with scripts/pg-test-server and sets the variable, so
+in CI (CI=true) a missing DSN fails the PostgreSQL tests; locally they skip without one. To run them locally:
 
     dir=$(mktemp -d) && export OAUTH_TEST_POSTGRES_DSN=$(scripts/pg-test-server start "$dir")
     .venv/bin/pytest -q
