@@ -7,9 +7,9 @@ GRPCController/Shutdown and up to 2 seconds for the process to leave by itself b
 It runs twice: plain (unix socket) and with AutoMTLS (go-plugin's P-521 host certificate in PLUGIN_CLIENT_CERT,
 TCP with mutual TLS).
 
-It is built with the Go toolchain and the Debian -dev packages (GOPATH mode, offline): golang-go, golang-github-
-hashicorp-go-plugin-dev and golang-google-grpc-dev. `make test` installs them (scripts/install-go-interop); in CI
-(CI=true) their absence fails the test, locally it skips.
+It is built with the Go toolchain and the Debian -dev packages (GOPATH mode, offline): golang-go,
+golang-github-hashicorp-go-plugin-dev and golang-google-grpc-dev. `make test` installs them
+(scripts/install-go-interop); in CI (CI=true) their absence fails the test, locally it skips.
 """
 from __future__ import annotations
 
