@@ -1,4 +1,4 @@
-"""The OAuth HTTP endpoints, built from the routes declared in proto/oauthplugin/v1/oauth.proto.
+"""The OAuth HTTP endpoints, built from the routes the RPCs declare in proto/oauthplugin/v1/ (options.proto).
 
 Each RPC that declares a `route` gets a handler here: it reads the HTTP request the way Mattermost does,
 calls the RPC through the gateway with the caller's RequestContext, and writes the answer in Mattermost's wire
@@ -14,7 +14,9 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from oauthplugin.v1 import common_pb2, oauth_pb2
+from oauthplugin.v1 import (
+    apps_pb2, audit_pb2, authorize_pb2, common_pb2, discovery_pb2, options_pb2, services, token_pb2,
+)
 
 from ..gateway import PluginUnavailable, RpcFailed
 from . import auth, pages
@@ -127,7 +129,7 @@ def paging(request: web.Request) -> tuple[int, int]:
 APP_TEXT = ("name", "description", "icon_url", "homepage")
 
 
-def app_json(app: oauth_pb2.OAuthApp) -> dict:
+def app_json(app: apps_pb2.OAuthApp) -> dict:
     """Mattermost's OAuthApp JSON (is_dynamically_registered only when true, as Go's omitempty)."""
     body = {
         "id": app.id, "creator_id": app.creator_id, "create_at": app.create_at, "update_at": app.update_at,
@@ -140,9 +142,9 @@ def app_json(app: oauth_pb2.OAuthApp) -> dict:
     return body
 
 
-def authorize_fields(values) -> oauth_pb2.AuthorizeRequest:
-    return oauth_pb2.AuthorizeRequest(**{
-        name: values.get(name) or "" for name in (f.name for f in oauth_pb2.AuthorizeRequest.DESCRIPTOR.fields)})
+def authorize_fields(values) -> authorize_pb2.AuthorizeRequest:
+    return authorize_pb2.AuthorizeRequest(**{
+        name: values.get(name) or "" for name in (f.name for f in authorize_pb2.AuthorizeRequest.DESCRIPTOR.fields)})
 
 
 # --- handlers, one per RPC with a route --------------------------------------------------------------------------
@@ -152,7 +154,7 @@ Handler = Callable[[web.Request, object, common_pb2.RequestContext], Awaitable[w
 
 async def create_app(request, gateway, ctx):
     body = await read_json_object(request, "oauth_app")
-    message = oauth_pb2.CreateAppRequest(
+    message = apps_pb2.CreateAppRequest(
         context=ctx, **{k: text_field(body, k, "oauth_app") for k in APP_TEXT},
         callback_urls=list_field(body, "callback_urls", "oauth_app"),
         is_trusted=bool_field(body, "is_trusted", "oauth_app"), is_public=bool_field(body, "is_public", "oauth_app"))
@@ -162,13 +164,13 @@ async def create_app(request, gateway, ctx):
 
 async def list_apps(request, gateway, ctx):
     page, per_page = paging(request)
-    answer = await gateway.call("ListApps", oauth_pb2.ListAppsRequest(context=ctx, page=page, per_page=per_page))
+    answer = await gateway.call("ListApps", apps_pb2.ListAppsRequest(context=ctx, page=page, per_page=per_page))
     return json_response(request, [app_json(a) for a in answer.apps])
 
 
 def _app_rpc(rpc: str) -> Handler:
     async def handler(request, gateway, ctx):
-        answer = await gateway.call(rpc, oauth_pb2.AppIdRequest(context=ctx, app_id=request.match_info["app_id"]))
+        answer = await gateway.call(rpc, apps_pb2.AppIdRequest(context=ctx, app_id=request.match_info["app_id"]))
         return json_response(request, app_json(answer.app))
     return handler
 
@@ -178,22 +180,22 @@ async def update_app(request, gateway, ctx):
     app_id = request.match_info["app_id"]
     if text_field(body, "id", "oauth_app") != app_id:
         raise BadBody("app_id")
-    app = oauth_pb2.OAuthApp(
+    app = apps_pb2.OAuthApp(
         id=app_id, **{k: text_field(body, k, "oauth_app") for k in APP_TEXT + ("mattermost_app_id",)},
         callback_urls=list_field(body, "callback_urls", "oauth_app"),
         is_trusted=bool_field(body, "is_trusted", "oauth_app"))
-    answer = await gateway.call("UpdateApp", oauth_pb2.UpdateAppRequest(context=ctx, app_id=app_id, app=app))
+    answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(context=ctx, app_id=app_id, app=app))
     return json_response(request, app_json(answer.app))
 
 
 async def delete_app(request, gateway, ctx):
-    await gateway.call("DeleteApp", oauth_pb2.AppIdRequest(context=ctx, app_id=request.match_info["app_id"]))
+    await gateway.call("DeleteApp", apps_pb2.AppIdRequest(context=ctx, app_id=request.match_info["app_id"]))
     return json_response(request, {"status": "OK"})
 
 
 async def list_authorized_apps(request, gateway, ctx):
     page, per_page = paging(request)
-    answer = await gateway.call("ListAuthorizedApps", oauth_pb2.ListAuthorizedAppsRequest(
+    answer = await gateway.call("ListAuthorizedApps", apps_pb2.ListAuthorizedAppsRequest(
         context=ctx, user_id=request.match_info["user_id"], page=page, per_page=per_page))
     return json_response(request, [app_json(a) for a in answer.apps])
 
@@ -204,15 +206,15 @@ async def begin_authorization(request, gateway, ctx):
     repeated = [key for key in set(query.keys()) if len(query.getall(key)) > 1]
     if repeated:
         return pages.error_page(request, 400, f"invalid_request: repeated parameter {sorted(repeated)[0]}.")
-    message = oauth_pb2.BeginAuthorizationRequest(context=ctx, request=authorize_fields(query))
+    message = authorize_pb2.BeginAuthorizationRequest(context=ctx, request=authorize_fields(query))
     try:
         answer = await gateway.call("BeginAuthorization", message)
     except RpcFailed as failed:
         return pages.error_page(request, failed.error.status_code or 500, failed.error.message,
                                 headers=retry_headers(failed.error))
-    if answer.outcome == oauth_pb2.BeginAuthorizationResponse.LOGIN:
+    if answer.outcome == authorize_pb2.BeginAuthorizationResponse.LOGIN:
         raise web.HTTPFound("/login?" + urllib.parse.urlencode({"redirect_to": request.path_qs}))
-    if answer.outcome == oauth_pb2.BeginAuthorizationResponse.REDIRECT:
+    if answer.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT:
         raise web.HTTPFound(answer.redirect_url)
     return await pages.consent_page(request, answer.app, message.request)
 
@@ -221,9 +223,9 @@ async def decide_consent(request, gateway, ctx):
     """POST /oauth/authorize: the consent API (allow), as Mattermost's web app calls it."""
     body = await read_json_object(request, "authorize_request")
     fields = {k: text_field(body, k, "authorize_request")
-              for k in (f.name for f in oauth_pb2.AuthorizeRequest.DESCRIPTOR.fields)}
-    answer = await gateway.call("DecideConsent", oauth_pb2.ConsentDecisionRequest(
-        context=ctx, request=oauth_pb2.AuthorizeRequest(**fields), allow=True))
+              for k in (f.name for f in authorize_pb2.AuthorizeRequest.DESCRIPTOR.fields)}
+    answer = await gateway.call("DecideConsent", authorize_pb2.ConsentDecisionRequest(
+        context=ctx, request=authorize_pb2.AuthorizeRequest(**fields), allow=True))
     return json_response(request, {"redirect": answer.redirect_url})
 
 
@@ -233,7 +235,7 @@ async def deauthorize(request, gateway, ctx):
     except BadBody:
         body = {}  # Mattermost reads this body leniently: a bad one is an empty map
     client_id = body.get("client_id") if isinstance(body.get("client_id"), str) else ""
-    await gateway.call("Deauthorize", oauth_pb2.DeauthorizeRequest(context=ctx, client_id=client_id))
+    await gateway.call("Deauthorize", authorize_pb2.DeauthorizeRequest(context=ctx, client_id=client_id))
     return json_response(request, {"status": "OK"})
 
 
@@ -332,7 +334,7 @@ async def client_call(request, gateway, rpc: str, message_type, ctx):
 
 
 async def token(request, gateway, ctx):
-    answer, refused = await client_call(request, gateway, "Token", oauth_pb2.TokenRequest, ctx)
+    answer, refused = await client_call(request, gateway, "Token", token_pb2.TokenRequest, ctx)
     if refused is not None:
         return refused
     body = {"access_token": answer.access_token, "token_type": answer.token_type, "expires_in": answer.expires_in,
@@ -344,7 +346,7 @@ async def token(request, gateway, ctx):
 
 async def revoke(request, gateway, ctx):
     """RFC 7009: 200 whether or not the token was valid."""
-    answer, refused = await client_call(request, gateway, "Revoke", oauth_pb2.TokenActionRequest, ctx)
+    answer, refused = await client_call(request, gateway, "Revoke", token_pb2.TokenActionRequest, ctx)
     if refused is not None:
         return refused
     return web.Response(status=200, headers={**NO_STORE, "X-Request-Id": request_id(request)})
@@ -352,7 +354,7 @@ async def revoke(request, gateway, ctx):
 
 async def introspect(request, gateway, ctx):
     """RFC 7662; the host adds the username, since it owns the users."""
-    answer, refused = await client_call(request, gateway, "Introspect", oauth_pb2.TokenActionRequest, ctx)
+    answer, refused = await client_call(request, gateway, "Introspect", token_pb2.TokenActionRequest, ctx)
     if refused is not None:
         return refused
     if not answer.active:
@@ -369,7 +371,7 @@ async def introspect(request, gateway, ctx):
 
 async def list_audit_events(request, gateway, ctx):
     page, per_page = paging(request)
-    answer = await gateway.call("ListAuditEvents", oauth_pb2.ListAuditEventsRequest(
+    answer = await gateway.call("ListAuditEvents", audit_pb2.ListAuditEventsRequest(
         context=ctx, page=page, per_page=per_page))
     return json_response(request, [{
         "id": e.id, "create_at": e.create_at, "type": e.type, "user_id": e.user_id, "client_id": e.client_id,
@@ -380,7 +382,7 @@ async def list_audit_events(request, gateway, ctx):
 async def register_client(request, gateway, ctx):
     raw = await request.read()
     try:
-        answer = await gateway.call("RegisterClient", oauth_pb2.RegisterClientRequest(
+        answer = await gateway.call("RegisterClient", discovery_pb2.RegisterClientRequest(
             context=ctx, metadata_json=raw))
     except RpcFailed as failed:
         return json_response(request, {"error": failed.error.oauth_error or "invalid_client_metadata",
@@ -401,7 +403,7 @@ async def register_client(request, gateway, ctx):
 
 
 async def get_metadata(request, gateway, ctx):
-    answer = await gateway.call("GetMetadata", oauth_pb2.MetadataRequest(context=ctx))
+    answer = await gateway.call("GetMetadata", discovery_pb2.MetadataRequest(context=ctx))
     return json_response(request, json.loads(answer.metadata_json))
 
 
@@ -426,17 +428,17 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def declared_routes() -> list[tuple[str, oauth_pb2.HttpRoute]]:
-    service = oauth_pb2.DESCRIPTOR.services_by_name["OAuthService"]
+def declared_routes() -> list[tuple[str, options_pb2.HttpRoute]]:
+    """(RPC name, route) of every RPC of the plugin's services that declares a route."""
     routes = []
-    for method in service.methods:
+    for name, method in services.methods().items():
         options = method.GetOptions()
-        if options.HasExtension(oauth_pb2.route):
-            routes.append((method.name, options.Extensions[oauth_pb2.route]))
+        if options.HasExtension(options_pb2.route):
+            routes.append((name, options.Extensions[options_pb2.route]))
     return routes
 
 
-def _endpoint(rpc: str, route: oauth_pb2.HttpRoute, handler: Handler):
+def _endpoint(rpc: str, route: options_pb2.HttpRoute, handler: Handler):
     page = route.method == "GET" and not route.path.startswith("/api/")  # browser pages answer HTML
 
     async def endpoint(request: web.Request) -> web.Response:
@@ -465,7 +467,7 @@ def _endpoint(rpc: str, route: oauth_pb2.HttpRoute, handler: Handler):
 def add_oauth_routes(app: web.Application) -> None:
     for rpc, route in declared_routes():
         if rpc not in HANDLERS:
-            raise RuntimeError(f"OAuthService.{rpc} declares route {route.method} {route.path} but has no handler")
+            raise RuntimeError(f"{rpc} declares route {route.method} {route.path} but has no handler")
         app.router.add_route(route.method, route.path, _endpoint(rpc, route, HANDLERS[rpc]))
     app.router.add_post("/oauth/authorize/decision", consent_decision)
 
@@ -486,7 +488,7 @@ async def consent_decision(request: web.Request) -> web.Response:
     decision = form.get("decision")
     if decision not in ("allow", "deny"):
         return pages.error_page(request, 400, "Please choose Allow or Deny.")
-    message = oauth_pb2.ConsentDecisionRequest(
+    message = authorize_pb2.ConsentDecisionRequest(
         context=request_context(request, session), request=authorize_fields(form), allow=decision == "allow")
     try:
         answer = await request.app[GATEWAY_KEY].call("DecideConsent", message)

@@ -1,5 +1,5 @@
-"""Hostile input on every RPC of the plugin (OAuthService and PluginHooks, enumerated from the proto descriptors, so a
-new RPC is fuzzed without being listed), over the real mTLS channel: messages with random field values (huge
+"""Hostile input on every RPC of the plugin (its OAuth services and PluginHooks, enumerated from the proto descriptors,
+so a new RPC is fuzzed without being listed), over the real mTLS channel: messages with random field values (huge
 strings, real ids, secrets and tokens, wrong permissions, unknown enum values) and random bytes as the serialized
 message. An RPC answers with its response (an AppError inside it, never status 500 and never a stack trace) or, for
 bytes that are no message of its type, with a gRPC error without a stack trace; the process never dies, and a whole
@@ -18,12 +18,11 @@ from google.protobuf import message_factory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oauthplugin.v1 import hooks_pb2, oauth_pb2
+from oauthplugin.v1 import hooks_pb2, services
 from tests.rpc.conftest import ADMIN_PERMISSIONS, LaunchedPlugin
 from tests.rpc.flows import CALLBACK, CHALLENGE, VERIFIER, OAuthClient, admin, ok, plain_user
 
-SERVICES = [oauth_pb2.DESCRIPTOR.services_by_name["OAuthService"],
-            hooks_pb2.DESCRIPTOR.services_by_name["PluginHooks"]]
+SERVICES = [service for service, _ in services.services()] + [hooks_pb2.DESCRIPTOR.services_by_name["PluginHooks"]]
 METHODS = [(service, method) for service in SERVICES for method in service.methods]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))  # FUZZ_EXAMPLES=5000 for a longer hunt
 STACK_TRACE_MARKS = ("Traceback", 'File "')

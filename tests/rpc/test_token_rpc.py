@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.rpc.conftest import oauth_pb2
+from oauthplugin.v1 import authorize_pb2, token_pb2
 from tests.rpc.flows import (
     BAD_CREDENTIALS,
     CALLBACK,
@@ -314,7 +314,7 @@ def test_deactivated_user_cannot_exchange_a_code(shared):
     user, other = plain_user(), plain_user()
     code = shared.code_for(user, app)
     earlier, theirs = shared.tokens(user, app), shared.tokens(other, app)
-    ok(shared.rpc.RevokeUser(oauth_pb2.RevokeUserRequest(user_id=user.user_id)))
+    ok(shared.rpc.RevokeUser(token_pb2.RevokeUserRequest(user_id=user.user_id)))
     expect_error(shared.exchange(app, code), EXPIRED_CODE, 400, "invalid_grant")
     assert not shared.works(earlier.access_token)
     expect_error(shared.refresh(app, earlier.refresh_token), INVALID_REFRESH, 404)
@@ -328,7 +328,7 @@ def test_revoking_an_access_token_ends_its_grant_only(shared):
     app = shared.create_app()
     user = plain_user()
     first, second = shared.tokens(user, app), shared.tokens(user, app)
-    ok(shared.rpc.RevokeAccessToken(oauth_pb2.RevokeAccessTokenRequest(token=first.access_token)))
+    ok(shared.rpc.RevokeAccessToken(token_pb2.RevokeAccessTokenRequest(token=first.access_token)))
     assert not shared.works(first.access_token)
     expect_error(shared.refresh(app, first.refresh_token), INVALID_REFRESH, 404)
     assert shared.works(second.access_token)
@@ -342,7 +342,7 @@ def test_revoking_a_token_the_plugin_did_not_issue_revokes_nothing(shared):
     app = shared.create_app()
     tokens = shared.tokens(plain_user(), app)
     for token in (new_id(), tokens.refresh_token, ""):
-        ok(shared.rpc.RevokeAccessToken(oauth_pb2.RevokeAccessTokenRequest(token=token)))
+        ok(shared.rpc.RevokeAccessToken(token_pb2.RevokeAccessTokenRequest(token=token)))
     assert shared.works(tokens.access_token)
     assert ok(shared.refresh(app, tokens.refresh_token)).access_token
 
@@ -356,7 +356,7 @@ def test_sample_client_flow_without_state_or_scope(shared):
     authenticate as the user (its GET /api/v4/users/me)."""
     app = shared.create_app(admin(), is_trusted=True)
     user = plain_user()
-    begun = ok(shared.begin(user, request=oauth_pb2.AuthorizeRequest(
+    begun = ok(shared.begin(user, request=authorize_pb2.AuthorizeRequest(
         response_type="code", client_id=app.id, redirect_uri=CALLBACK)))
     assert begun.outcome == Outcome.REDIRECT and "state=" in begun.redirect_url
     params = query_of(begun.redirect_url)
