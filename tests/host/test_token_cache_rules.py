@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import types
+import urllib.parse
 
 import grpc
 import pytest
@@ -108,8 +109,9 @@ class ScriptedPlugin:
     async def Revoke(self, request, timeout=None):
         if self.fail_with is not None:
             raise FakeRpcError(self.fail_with)
-        self.valid = {t: c for t, c in self.valid.items() if c != request.client_id}
-        return token_pb2.RevokeResponse(revoked_client_id=request.client_id)  # as the plugin names its client
+        client = dict(urllib.parse.parse_qsl(request.body.decode()))["client_id"]
+        self.valid = {t: c for t, c in self.valid.items() if c != client}
+        return common_pb2.HttpAnswer(status=200, revoked_client_id=client)  # as the plugin names its client
 
 
 class FakeRpcError(grpc.RpcError):
@@ -121,6 +123,12 @@ class FakeRpcError(grpc.RpcError):
 
     def details(self):
         return "scripted"
+
+
+def revocation(token: str, client_id: str) -> common_pb2.ClientHttpRequest:
+    """A client's RFC 7009 request, as the host forwards it."""
+    return common_pb2.ClientHttpRequest(content_type="application/x-www-form-urlencoded",
+                                        body=urllib.parse.urlencode({"token": token, "client_id": client_id}).encode())
 
 
 def gateway_for(plugin: ScriptedPlugin) -> Gateway:
@@ -145,7 +153,7 @@ async def test_a_revocation_answered_while_a_validation_is_in_flight_is_not_undo
     plugin.gate = asyncio.Event()
     in_flight = asyncio.create_task(gateway.validate_oauth_token("tok"))
     await asyncio.sleep(0.01)  # the plugin has read the token as valid
-    await gateway.call("Revoke", token_pb2.TokenActionRequest(token="tok", client_id="client"))
+    await gateway.call("Revoke", revocation("tok", "client"))
     plugin.gate.set()
     assert (await in_flight) is not None, "answered before the revocation: fine for that one request"
     plugin.gate = None
@@ -158,7 +166,7 @@ async def test_a_revocation_that_fails_in_transit_suspends_the_cache():
     await gateway.validate_oauth_token("tok")
     plugin.fail_with = grpc.StatusCode.DEADLINE_EXCEEDED
     with pytest.raises(PluginUnavailable):
-        await gateway.call("Revoke", token_pb2.TokenActionRequest(token="tok", client_id="client"))
+        await gateway.call("Revoke", revocation("tok", "client"))
     before = plugin.validations
     await gateway.validate_oauth_token("tok")
     await gateway.validate_oauth_token("tok")
@@ -185,8 +193,7 @@ async def test_a_revocation_whose_request_was_cancelled_suspends_the_cache():
         await never.wait()
 
     plugin.Revoke = slow_revoke
-    revoking = asyncio.create_task(gateway.call("Revoke", token_pb2.TokenActionRequest(token="tok",
-                                                                                       client_id="client")))
+    revoking = asyncio.create_task(gateway.call("Revoke", revocation("tok", "client")))
     await asyncio.sleep(0.01)
     revoking.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -228,6 +235,6 @@ async def test_a_token_request_that_names_no_revoked_client_drops_nothing():
     for revoked, still_kept in (("", 1), ("client", 0)):
         await gateway.validate_oauth_token("tok")
         plugin.Token = lambda request, timeout=None, revoked=revoked: asyncio.sleep(
-            0, token_pb2.TokenResponse(revoked_client_id=revoked))
-        await gateway.call("Token", token_pb2.TokenRequest(client_id="client"))
+            0, common_pb2.HttpAnswer(status=200, revoked_client_id=revoked))
+        await gateway.call("Token", common_pb2.ClientHttpRequest())
         assert len(gateway.tokens) == still_kept

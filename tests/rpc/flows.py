@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import sqlite3
 import urllib.parse
 from contextlib import closing
 
-from oauthplugin.v1 import apps_pb2, authorize_pb2, discovery_pb2, token_pb2
+from oauthplugin.v1 import apps_pb2, authorize_pb2, common_pb2, discovery_pb2, token_pb2
 from tests.rpc.conftest import ADMIN_PERMISSIONS, LaunchedPlugin, context
 
 # Mattermost's NewId alphabet: ids made with it pass IsValidId (26 letters or digits).
@@ -93,6 +94,62 @@ def expect_error(response, error_id: str, status: int, oauth_error: str | None =
     return response.error
 
 
+# --- the token endpoint, revocation and introspection: a client's form in, a whole HTTP answer out --------------
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def client_form(context=None, authorization: str = "", content_type: str = FORM,
+                **form: str) -> common_pb2.ClientHttpRequest:
+    """A client's request as the host forwards it: the form urlencoded as the body, its content type, and the
+    Authorization header (client_secret_basic) when given."""
+    return common_pb2.ClientHttpRequest(context=context, content_type=content_type,
+                                        body=urllib.parse.urlencode(form).encode(), authorization=authorization)
+
+
+class ClientAnswer:
+    """The plugin's HTTP answer to a client's request, read back the way the tests read the other RPCs' responses:
+    `HasField("error")` and `error` (an AppError from the body's Mattermost fields, its RFC 6749 `error` code and the
+    Retry-After header) for an error, the JSON body's fields as attributes otherwise (`audience` and `aud`, which the
+    body leaves out when empty, as "")."""
+
+    OPTIONAL = ("audience", "aud")
+
+    def __init__(self, answer: common_pb2.HttpAnswer) -> None:
+        self.answer = answer
+        self.status = answer.status
+        self.headers = {header.name: header.value for header in answer.headers}
+        self.json = json.loads(answer.body_json) if answer.body_json else None
+        self.error = None
+        if self.status >= 400:
+            body = self.json
+            assert body["status_code"] == self.status, body
+            self.error = common_pb2.AppError(
+                id=body["id"], message=body["message"], detailed_error=body["detailed_error"],
+                status_code=body["status_code"], oauth_error=body["error"],
+                retry_after_seconds=int(self.headers.get("Retry-After", "0")))
+
+    def HasField(self, name: str) -> bool:
+        assert name == "error", name
+        return self.error is not None
+
+    def __getattr__(self, name: str):
+        body = self.__dict__.get("json") or {}
+        if name in body:
+            return body[name]
+        if name in self.OPTIONAL:
+            return ""
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"ClientAnswer({self.status}, {self.headers}, {self.json})"
+
+
+def client_call(rpc, context=None, authorization: str = "", **form: str) -> ClientAnswer:
+    """Call Token, Revoke or Introspect with a client's form; its answer, read back."""
+    return ClientAnswer(rpc(client_form(context, authorization, **form)))
+
+
 def query_of(url: str) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True))
 
@@ -138,7 +195,8 @@ class OAuthClient:
 
     def decide(self, caller, app=None, allow: bool = True, request=None, **fields):
         request = request if request is not None else self.request(app, **fields)
-        return self.rpc.DecideConsent(authorize_pb2.ConsentDecisionRequest(context=caller, request=request, allow=allow))
+        return self.rpc.DecideConsent(authorize_pb2.ConsentDecisionRequest(context=caller, request=request,
+                                                                           allow=allow))
 
     def code_for(self, caller, app, **fields) -> str:
         """The user allows the app on the consent page; the code from the redirect."""
@@ -150,7 +208,7 @@ class OAuthClient:
         values = dict(grant_type="authorization_code", code=code, redirect_uri=CALLBACK, client_id=app.id,
                       client_secret=app.client_secret)
         values.update(fields)
-        return self.rpc.Token(token_pb2.TokenRequest(**values))
+        return client_call(self.rpc.Token, **values)
 
     def tokens(self, caller, app, authorize: dict | None = None, **fields):
         """A whole successful code flow for `caller` and `app`: the token response."""
@@ -160,7 +218,7 @@ class OAuthClient:
         values = dict(grant_type="refresh_token", refresh_token=refresh_token, client_id=app.id,
                       client_secret=app.client_secret)
         values.update(fields)
-        return self.rpc.Token(token_pb2.TokenRequest(**values))
+        return client_call(self.rpc.Token, **values)
 
     def validate(self, token: str):
         return self.rpc.ValidateToken(token_pb2.ValidateTokenRequest(token=token))

@@ -22,6 +22,7 @@ from tests.rpc.flows import (
     VERIFIER,
     admin,
     anonymous,
+    client_call,
     db_dump,
     db_execute,
     db_rows,
@@ -51,24 +52,23 @@ def now_s() -> int:
 # --- helpers -------------------------------------------------------------------------------------------------
 
 def action(app, token: str = "", hint: str = "", client_id: str | None = None, client_secret: str | None = None,
-           remote_addr: str = "127.0.0.1") -> token_pb2.TokenActionRequest:
-    """A revocation or introspection request as the host forwards it (the client's credentials already read)."""
-    return token_pb2.TokenActionRequest(
-        context=common_pb2.RequestContext(request_id="testrequest", remote_addr=remote_addr),
-        token=token, token_type_hint=hint,
-        client_id=app.id if client_id is None else client_id,
-        client_secret=app.client_secret if client_secret is None else client_secret)
+           remote_addr: str = "127.0.0.1") -> dict:
+    """A revocation or introspection request as the host forwards it: the client's form (client_secret_post)."""
+    return dict(context=common_pb2.RequestContext(request_id="testrequest", remote_addr=remote_addr),
+                token=token, token_type_hint=hint,
+                client_id=app.id if client_id is None else client_id,
+                client_secret=app.client_secret if client_secret is None else client_secret)
 
 
 def revoke(client, app, token: str = "", **fields):
-    return client.rpc.Revoke(action(app, token, **fields))
+    return client_call(client.rpc.Revoke, **action(app, token, **fields))
 
 
 def introspect(client, app, token: str = "", **fields):
-    return client.rpc.Introspect(action(app, token, **fields))
+    return client_call(client.rpc.Introspect, **action(app, token, **fields))
 
 
-INACTIVE = token_pb2.IntrospectResponse(active=False)
+INACTIVE = {"active": False}  # the whole body of an answer about anything not active
 
 
 def grant_of(client, access_token: str) -> str:
@@ -295,7 +295,7 @@ def test_refresh_token_expires_after_the_idle_timeout_setting(plugin, client):
 
     age_grant(client, grant_id, 2 * HOUR_MS + 1_000)  # then left unused past the timeout
     expect_error(client.refresh(app, renewed.refresh_token), INVALID_REFRESH, 404, "invalid_grant")
-    assert introspect(client, app, renewed.refresh_token) == INACTIVE
+    assert introspect(client, app, renewed.refresh_token).json == INACTIVE
 
 
 def test_refresh_tokens_die_at_the_absolute_lifetime_setting_even_in_regular_use(plugin, client):
@@ -316,7 +316,7 @@ def test_refresh_tokens_die_at_the_absolute_lifetime_setting_even_in_regular_use
 
     age_grant(client, grant_id, 11 * 60_000)
     expect_error(client.refresh(app, tokens.refresh_token), INVALID_REFRESH, 404, "invalid_grant")
-    assert introspect(client, app, tokens.refresh_token) == INACTIVE
+    assert introspect(client, app, tokens.refresh_token).json == INACTIVE
 
 
 # --- RFC 7009 revocation ---------------------------------------------------------------------------------------
@@ -452,7 +452,7 @@ def test_introspection_answers_exactly_active_false_for_anything_not_active(clie
     foreign = client.tokens(user, other)
     for token in ("not-a-token", expired.access_token, revoked.access_token, revoked.refresh_token,
                   rotated.access_token, rotated.refresh_token, foreign.access_token, foreign.refresh_token):
-        assert introspect(client, app, token) == INACTIVE, token
+        assert introspect(client, app, token).json == INACTIVE, token
     assert ok(introspect(client, other, foreign.access_token)).active  # its own client sees it
 
 
@@ -550,7 +550,7 @@ def test_requests_over_the_per_client_limit_get_429_with_retry_after(plugin, cli
     leave_time_in_the_rate_window()
     expect_error(client.refresh(app, "unknown"), INVALID_REFRESH, 404)
     ok(revoke(client, app, "unknown"))
-    assert introspect(client, app, "unknown") == INACTIVE
+    assert introspect(client, app, "unknown").json == INACTIVE
     expect_rate_limited(client.refresh(app, "unknown"))
     expect_rate_limited(revoke(client, app, "unknown"))
     expect_rate_limited(introspect(client, app, "unknown"))
@@ -569,9 +569,9 @@ def test_requests_over_the_per_address_limit_get_429_with_retry_after(plugin, cl
         ok(revoke(client, app, "unknown", remote_addr=here))
     expect_rate_limited(revoke(client, client.create_app(), "unknown", remote_addr=here))
     expect_rate_limited(introspect(client, apps[0], "unknown", remote_addr=here))
-    token = token_pb2.TokenRequest(context=common_pb2.RequestContext(remote_addr=here), grant_type="refresh_token",
-                                   refresh_token="x", client_id=apps[0].id, client_secret=apps[0].client_secret)
-    expect_rate_limited(client.rpc.Token(token))
+    expect_rate_limited(client_call(client.rpc.Token, context=common_pb2.RequestContext(remote_addr=here),
+                                    grant_type="refresh_token", refresh_token="x", client_id=apps[0].id,
+                                    client_secret=apps[0].client_secret))
     register = discovery_pb2.RegisterClientRequest(context=common_pb2.RequestContext(remote_addr=here),
                                                metadata_json=json.dumps({"redirect_uris": [CALLBACK]}).encode())
     expect_rate_limited(client.rpc.RegisterClient(register))
@@ -602,7 +602,7 @@ def test_nobody_can_use_up_a_clients_budget_by_naming_it(plugin, client):
     leave_time_in_the_rate_window()
     for _ in range(4):
         expect_error(revoke(client, app, "unknown", client_secret="guess"), BAD_CLIENT, 401, "invalid_client")
-        expect_error(client.rpc.Token(token_pb2.TokenRequest(grant_type="authorization_code", client_id=app.id)),
+        expect_error(client_call(client.rpc.Token, grant_type="authorization_code", client_id=app.id),
                      "api.oauth.get_access_token.missing_code.app_error", 400, "invalid_request")
         expect_error(introspect(client, app, "unknown", client_secret="guess"), BAD_CLIENT, 401)
     for _ in range(3):

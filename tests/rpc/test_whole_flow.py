@@ -10,6 +10,7 @@ import urllib.parse
 
 from oauthplugin.v1 import apps_pb2, authorize_pb2, token_pb2
 from tests.rpc.conftest import ADMIN_PERMISSIONS, context
+from tests.rpc.flows import client_call
 
 ADMIN = "a" * 26
 USER = "u" * 26
@@ -42,15 +43,16 @@ def test_whole_authorization_code_flow_with_pkce_refresh_deauthorize_and_delete(
     assert begun.outcome == authorize_pb2.BeginAuthorizationResponse.CONSENT
     assert begun.app.name == "Example" and begun.app.client_secret == ""
 
-    decided = plugin.oauth.DecideConsent(authorize_pb2.ConsentDecisionRequest(context=user, request=authorize, allow=True))
+    decided = plugin.oauth.DecideConsent(authorize_pb2.ConsentDecisionRequest(context=user, request=authorize,
+                                                                              allow=True))
     assert not decided.HasField("error"), decided.error
     params = query_of(decided.redirect_url)
     assert decided.redirect_url.startswith(CALLBACK + "?") and params["state"] == "xyz"
     code = params["code"]
 
-    issued = plugin.oauth.Token(token_pb2.TokenRequest(
-        grant_type="authorization_code", code=code, redirect_uri=CALLBACK, client_id=app.id,
-        client_secret=app.client_secret, code_verifier=verifier))
+    issued = client_call(
+        plugin.oauth.Token, grant_type="authorization_code", code=code, redirect_uri=CALLBACK, client_id=app.id,
+        client_secret=app.client_secret, code_verifier=verifier)
     assert not issued.HasField("error"), issued.error
     assert issued.token_type == "bearer" and issued.refresh_token and issued.expires_in == 720 * 3600
 
@@ -61,9 +63,9 @@ def test_whole_authorization_code_flow_with_pkce_refresh_deauthorize_and_delete(
     again = plugin.oauth.BeginAuthorization(authorize_pb2.BeginAuthorizationRequest(context=user, request=authorize))
     assert again.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT
 
-    refreshed = plugin.oauth.Token(token_pb2.TokenRequest(
-        grant_type="refresh_token", refresh_token=issued.refresh_token, client_id=app.id,
-        client_secret=app.client_secret))
+    refreshed = client_call(
+        plugin.oauth.Token, grant_type="refresh_token", refresh_token=issued.refresh_token, client_id=app.id,
+        client_secret=app.client_secret)
     assert not refreshed.HasField("error"), refreshed.error
     assert refreshed.access_token != issued.access_token
     old = plugin.oauth.ValidateToken(token_pb2.ValidateTokenRequest(token=issued.access_token))
@@ -109,12 +111,12 @@ def test_revoking_an_access_token_ends_its_grant_including_the_refresh_token(plu
                                                                                 request=authorize))
     assert begun.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT, "a trusted app skips consent"
     code = query_of(begun.redirect_url)["code"]
-    issued = plugin.oauth.Token(token_pb2.TokenRequest(grant_type="authorization_code", code=code,
-                                                       redirect_uri=CALLBACK, client_id=app.id,
-                                                       client_secret=app.client_secret))
+    issued = client_call(plugin.oauth.Token, grant_type="authorization_code", code=code, redirect_uri=CALLBACK,
+                         client_id=app.id, client_secret=app.client_secret)
     revoked = plugin.oauth.RevokeAccessToken(token_pb2.RevokeAccessTokenRequest(token=issued.access_token))
     assert not revoked.HasField("error")
-    assert plugin.oauth.ValidateToken(token_pb2.ValidateTokenRequest(token=issued.access_token)).error.status_code == 401
-    refresh = plugin.oauth.Token(token_pb2.TokenRequest(grant_type="refresh_token", refresh_token=issued.refresh_token,
-                                                        client_id=app.id, client_secret=app.client_secret))
+    validated = plugin.oauth.ValidateToken(token_pb2.ValidateTokenRequest(token=issued.access_token))
+    assert validated.error.status_code == 401
+    refresh = client_call(plugin.oauth.Token, grant_type="refresh_token", refresh_token=issued.refresh_token,
+                          client_id=app.id, client_secret=app.client_secret)
     assert refresh.error.oauth_error == "invalid_grant"

@@ -1,4 +1,5 @@
-"""Running the domain's calls for the servicers: where they run, and every failure as the response's AppError.
+"""Running the domain's calls for the servicers: where they run, and every failure as the response's AppError (or,
+for a client's request answered whole, as its error answer).
 
 Domain calls are synchronous (they talk to the database). On SQLite they run on the event loop itself: a SQLite
 call waits for nothing but this process's own writers (one at a time, whose transactions the store keeps short),
@@ -18,6 +19,7 @@ from typing import Callable
 from google.protobuf.message import Message
 
 from oauthplugin.v1 import common_pb2
+from plugin.oauth import client_request
 from plugin.oauth.errors import AppError, DCRError, app_error
 from plugin.oauth.provider import STORE_RETRY_AFTER_SECONDS, STORE_UNAVAILABLE, Caller, OAuthProvider
 from plugin.oauth.rfc6749 import TEMPORARILY_UNAVAILABLE
@@ -29,6 +31,8 @@ log = logging.getLogger("plugin.oauth_service")
 POSTGRES_THREADS = 8
 
 Work = Callable[[OAuthProvider], Message]
+# A client's request (plugin/oauth/client_request.py): its answer, and the client whose tokens it may have revoked.
+ClientWork = Callable[[OAuthProvider, client_request.ClientRequest], tuple[client_request.Answer, str]]
 
 
 def caller_of(context: common_pb2.RequestContext) -> Caller:
@@ -60,6 +64,12 @@ def failure(exc: AppError | AwaitingDatabase | NotActive) -> AppError:
 
 def internal_error() -> AppError:
     return AppError("app.plugin.internal.app_error", "The OAuth provider failed to handle the request.", 500)
+
+
+def answer_message(answer: client_request.Answer, revoked_client_id: str = "") -> common_pb2.HttpAnswer:
+    return common_pb2.HttpAnswer(
+        status=answer.status, headers=[common_pb2.HttpHeader(name=n, value=v) for n, v in answer.headers],
+        body_json=answer.body, revoked_client_id=revoked_client_id)
 
 
 class ProviderCalls:
@@ -96,16 +106,32 @@ class ProviderCalls:
             log.exception("OAuth RPC failed", extra={"request_id": request_id, "rpc": rpc})
             raise internal_error() from None
 
-    async def __call__(self, response_type: type[Message], work: Work, request_id: str = "", **failed) -> Message:
-        """Run `work(provider)`; its result is the response, anything it raises the response's error (with the
-        fields `failed` names: what the host must know even of a failed call)."""
+    async def __call__(self, response_type: type[Message], work: Work, request_id: str = "") -> Message:
+        """Run `work(provider)`; its result is the response, anything it raises the response's error."""
         try:
             return await self.run(work, response_type.__name__, request_id)
         except DCRError as exc:
             return response_type(error=common_pb2.AppError(
-                message=exc.description, status_code=exc.status, oauth_error=exc.error), **failed)
+                message=exc.description, status_code=exc.status, oauth_error=exc.error))
         except (AppError, AwaitingDatabase, NotActive) as exc:
-            return response_type(error=error_message(failure(exc)), **failed)
+            return response_type(error=error_message(failure(exc)))
+
+    async def client_answer(self, request: common_pb2.ClientHttpRequest, work: ClientWork, rpc: str,
+                            failure_revokes: bool = False) -> common_pb2.HttpAnswer:
+        """Read the client's request and run `work(provider, form)`: its answer, or the error answer of whatever
+        refused it. A failure names the client the request named when `failure_revokes` (a failed token request
+        may have revoked a grant)."""
+        request_id = request.context.request_id
+        try:
+            form = client_request.read(request.content_type, request.body, request.authorization)
+        except client_request.Refused as refused:
+            return answer_message(client_request.error_answer(refused.error, request_id, refused.method))
+        try:
+            answer, revoked = await self.run(lambda p: work(p, form), rpc, request_id)
+        except (AppError, AwaitingDatabase, NotActive) as exc:
+            answer = client_request.error_answer(failure(exc), request_id, form.method)
+            revoked = form.client_id if failure_revokes else ""
+        return answer_message(answer, revoked)
 
     async def status(self, request, work: Callable[[OAuthProvider, Caller], object]) -> common_pb2.StatusResponse:
         """An RPC that only succeeds or fails."""

@@ -1,19 +1,22 @@
 """oauthplugin.v1.TokenService: the token endpoint, revocation, introspection, and the host's bearer validation,
-logout and user deactivation."""
+logout and user deactivation.
+
+Token, Revoke and Introspect take the client's HTTP request as it came and answer it whole: the form and the
+client's credentials are read, and every answer shaped, by plugin/oauth/client_request.py; the provider's calls
+take the domain's TokenRequest and TokenActionRequest, whose fields are the form parameters they read."""
 from __future__ import annotations
 
+import dataclasses
+
 from oauthplugin.v1 import token_pb2, token_pb2_grpc
+from plugin.oauth import client_request
 from plugin.oauth.apps import GRANT_AUTHORIZATION_CODE
 from plugin.oauth.rfc6749 import TokenActionRequest, TokenRequest
 
 from .calls import AreaServicer, caller_of
 
-_TOKEN_FIELDS = [f.name for f in token_pb2.TokenRequest.DESCRIPTOR.fields if f.name != "context"]
-
-
-def token_action(message: token_pb2.TokenActionRequest) -> TokenActionRequest:
-    return TokenActionRequest(token=message.token, token_type_hint=message.token_type_hint,
-                              client_id=message.client_id, client_secret=message.client_secret)
+TOKEN_PARAMETERS = [f.name for f in dataclasses.fields(TokenRequest)]
+TOKEN_ACTION_PARAMETERS = [f.name for f in dataclasses.fields(TokenActionRequest)]
 
 
 def rotated_client(request: TokenRequest) -> str:
@@ -26,27 +29,23 @@ def rotated_client(request: TokenRequest) -> str:
 
 class TokenServicer(AreaServicer, token_pb2_grpc.TokenServiceServicer):
     async def Token(self, request, context):
-        body = TokenRequest(**{name: getattr(request, name) for name in _TOKEN_FIELDS})
-
-        def work(p):
+        def work(p, form: client_request.ClientRequest):
+            body = TokenRequest(**form.values(TOKEN_PARAMETERS))
             issued = p.token(body, caller_of(request.context))
-            return token_pb2.TokenResponse(
-                access_token=issued.access_token, token_type=issued.token_type, expires_in=issued.expires_in,
-                scope=issued.scope, refresh_token=issued.refresh_token, id_token=issued.id_token,
-                audience=issued.audience, revoked_client_id=rotated_client(body))
-        return await self.calls(token_pb2.TokenResponse, work, request.context.request_id,
-                                revoked_client_id=body.client_id)
+            return client_request.json_answer(issued.to_json()), rotated_client(body)
+        return await self.calls.client_answer(request, work, "Token", failure_revokes=True)
 
     async def Revoke(self, request, context):
-        def work(p):
-            p.revoke(token_action(request), caller_of(request.context))
-            return token_pb2.RevokeResponse(revoked_client_id=request.client_id)
-        return await self.calls(token_pb2.RevokeResponse, work, request.context.request_id,
-                                revoked_client_id=request.client_id)
+        def work(p, form: client_request.ClientRequest):
+            p.revoke(TokenActionRequest(**form.values(TOKEN_ACTION_PARAMETERS)), caller_of(request.context))
+            return client_request.empty_answer(), form.client_id
+        return await self.calls.client_answer(request, work, "Revoke", failure_revokes=True)
 
     async def Introspect(self, request, context):
-        return await self.calls(token_pb2.IntrospectResponse, lambda p: token_pb2.IntrospectResponse(
-            **p.introspect(token_action(request), caller_of(request.context))), request.context.request_id)
+        def work(p, form: client_request.ClientRequest):
+            info = p.introspect(TokenActionRequest(**form.values(TOKEN_ACTION_PARAMETERS)), caller_of(request.context))
+            return client_request.introspection_answer(info), ""
+        return await self.calls.client_answer(request, work, "Introspect")
 
     async def ValidateToken(self, request, context):
         def work(p):

@@ -38,18 +38,18 @@ class TokenServiceStub:
         """
         self.Token = channel.unary_unary(
                 '/oauthplugin.v1.TokenService/Token',
-                request_serializer=oauthplugin_dot_v1_dot_token__pb2.TokenRequest.SerializeToString,
-                response_deserializer=oauthplugin_dot_v1_dot_token__pb2.TokenResponse.FromString,
+                request_serializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
                 _registered_method=True)
         self.Revoke = channel.unary_unary(
                 '/oauthplugin.v1.TokenService/Revoke',
-                request_serializer=oauthplugin_dot_v1_dot_token__pb2.TokenActionRequest.SerializeToString,
-                response_deserializer=oauthplugin_dot_v1_dot_token__pb2.RevokeResponse.FromString,
+                request_serializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
                 _registered_method=True)
         self.Introspect = channel.unary_unary(
                 '/oauthplugin.v1.TokenService/Introspect',
-                request_serializer=oauthplugin_dot_v1_dot_token__pb2.TokenActionRequest.SerializeToString,
-                response_deserializer=oauthplugin_dot_v1_dot_token__pb2.IntrospectResponse.FromString,
+                request_serializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
                 _registered_method=True)
         self.ValidateToken = channel.unary_unary(
                 '/oauthplugin.v1.TokenService/ValidateToken',
@@ -73,22 +73,23 @@ class TokenServiceServicer:
     """
 
     def Token(self, request, context):
-        """A refresh rotates (the previous access token ends); a replayed code or a reused refresh token revokes its
-        grant: the plugin names the client in `revoked_client_id`.
+        """The token endpoint (RFC 6749 section 3.2). A refresh rotates (the previous access token ends); a replayed code
+        or a reused refresh token revokes its grant: the answer names the client in `revoked_client_id`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Revoke(self, request, context):
-        """RFC 7009 token revocation (client authentication required).
+        """RFC 7009 token revocation (client authentication required); the answer names the client that asked.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Introspect(self, request, context):
-        """RFC 7662 token introspection (client authentication required).
+        """RFC 7662 token introspection (client authentication required). Until the plugin can ask the host for a user,
+        the host adds `username` to an active answer (server_stub/web/oauth_routes.py).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -120,18 +121,18 @@ def add_TokenServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Token': grpc.unary_unary_rpc_method_handler(
                     servicer.Token,
-                    request_deserializer=oauthplugin_dot_v1_dot_token__pb2.TokenRequest.FromString,
-                    response_serializer=oauthplugin_dot_v1_dot_token__pb2.TokenResponse.SerializeToString,
+                    request_deserializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.SerializeToString,
             ),
             'Revoke': grpc.unary_unary_rpc_method_handler(
                     servicer.Revoke,
-                    request_deserializer=oauthplugin_dot_v1_dot_token__pb2.TokenActionRequest.FromString,
-                    response_serializer=oauthplugin_dot_v1_dot_token__pb2.RevokeResponse.SerializeToString,
+                    request_deserializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.SerializeToString,
             ),
             'Introspect': grpc.unary_unary_rpc_method_handler(
                     servicer.Introspect,
-                    request_deserializer=oauthplugin_dot_v1_dot_token__pb2.TokenActionRequest.FromString,
-                    response_serializer=oauthplugin_dot_v1_dot_token__pb2.IntrospectResponse.SerializeToString,
+                    request_deserializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.SerializeToString,
             ),
             'ValidateToken': grpc.unary_unary_rpc_method_handler(
                     servicer.ValidateToken,
@@ -175,8 +176,8 @@ class TokenService:
             request,
             target,
             '/oauthplugin.v1.TokenService/Token',
-            oauthplugin_dot_v1_dot_token__pb2.TokenRequest.SerializeToString,
-            oauthplugin_dot_v1_dot_token__pb2.TokenResponse.FromString,
+            oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
             options,
             channel_credentials,
             insecure,
@@ -202,8 +203,8 @@ class TokenService:
             request,
             target,
             '/oauthplugin.v1.TokenService/Revoke',
-            oauthplugin_dot_v1_dot_token__pb2.TokenActionRequest.SerializeToString,
-            oauthplugin_dot_v1_dot_token__pb2.RevokeResponse.FromString,
+            oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
             options,
             channel_credentials,
             insecure,
@@ -229,8 +230,8 @@ class TokenService:
             request,
             target,
             '/oauthplugin.v1.TokenService/Introspect',
-            oauthplugin_dot_v1_dot_token__pb2.TokenActionRequest.SerializeToString,
-            oauthplugin_dot_v1_dot_token__pb2.IntrospectResponse.FromString,
+            oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
             options,
             channel_credentials,
             insecure,
