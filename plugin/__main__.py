@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from plugin.rpc import goplugin, logs
 from plugin.rpc.hooks import HooksServicer
-from plugin.rpc.oauth_servicer import OAuthServicer
 from plugin.rpc.runtime import PluginRuntime
+from plugin.rpc.servicers import servicers
 
-from oauthplugin.v1 import hooks_pb2_grpc, oauth_pb2_grpc
+from oauthplugin.v1 import hooks_pb2_grpc, services
 
 
 def main() -> None:
@@ -15,7 +15,7 @@ def main() -> None:
 
     def register(server) -> None:
         hooks_pb2_grpc.add_PluginHooksServicer_to_server(HooksServicer(runtime), server)
-        oauth_pb2_grpc.add_OAuthServiceServicer_to_server(OAuthServicer(runtime), server)
+        services.add_servicers(server, servicers(runtime))
 
     goplugin.run(register, on_stop=runtime.deactivate)
 

@@ -5,9 +5,10 @@ turn an unavailable plugin into Mattermost's answer (501 when the plugin is disa
 it starts or restarts; never a hang). RPC results and their AppErrors go back to the HTTP layer as they are.
 
 Validated access tokens are kept in memory (`token_cache.TokenCache`) when the plugin allows it, so a bearer
-request usually costs no RPC. Every RPC that can revoke tokens drops what was kept for the client or user it
-concerns as soon as it has answered, before the HTTP layer sees the answer (`_forget_revoked`); an RPC this
-module does not know as harmless drops everything.
+request usually costs no RPC. What each RPC does to them is declared in the contract, beside its route: its
+`cache_effect` (proto/oauthplugin/v1/options.proto) names what to drop (a client's, a user's, a token's grant's
+kept tokens, or all) and the request or response field that holds the key. The gateway drops it as soon as the RPC
+has answered, before the HTTP layer sees the answer (`_forget`); an RPC without a declaration drops everything.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import logging
 
 import grpc
 
-from oauthplugin.v1 import common_pb2, oauth_pb2
+from oauthplugin.v1 import common_pb2, options_pb2, services, token_pb2
 
 from .supervisor import PluginState
 from .token_cache import TokenCache
@@ -58,12 +59,24 @@ class OAuthTokenInfo:
     grant_id: str
 
 
-# RPCs that never revoke a token; any other RPC passing through drops kept tokens (see _forget_revoked).
-_HARMLESS = frozenset({
-    "CreateApp", "ListApps", "GetApp", "UpdateApp", "RegenerateSecret", "GetAppInfo", "ListAuthorizedApps",
-    "BeginAuthorization", "DecideConsent", "Introspect", "ValidateToken", "RegisterClient", "GetMetadata",
-    "ListAuditEvents",
-})
+Effect = options_pb2.CacheEffect
+_UNDECLARED = Effect(drop=Effect.ALL)
+
+
+def _declared_effect(method) -> Effect:
+    options = method.GetOptions()
+    effect = options.Extensions[options_pb2.cache_effect] if options.HasExtension(options_pb2.cache_effect) else None
+    return effect if effect is not None and effect.drop != Effect.DROP_UNSPECIFIED else _UNDECLARED
+
+
+_EFFECTS = {name: _declared_effect(method) for name, method in services.methods().items()}
+
+
+def cache_effect(rpc: str) -> Effect:
+    """What the RPC declares it does to the kept tokens; everything goes for an RPC that declares nothing."""
+    return _EFFECTS.get(rpc, _UNDECLARED)
+
+
 _TRANSPORT_FAILURES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
@@ -109,21 +122,23 @@ class Gateway:
                                 retry_after=RETRY_AFTER_SECONDS)
 
     async def call(self, rpc: str, request):
-        """Call an OAuthService RPC; its response, or RpcFailed with its AppError, or PluginUnavailable."""
+        """Call one of the plugin's RPCs by name; its response, or RpcFailed with its AppError, or
+        PluginUnavailable."""
         stub = self._stub()
+        effect = cache_effect(rpc)
         try:
             response = await getattr(stub, rpc)(request, timeout=self.timeout)
         except grpc.RpcError as exc:
             code = exc.code()
             log.warning("plugin RPC failed", extra={"rpc": rpc, "code": code.name, "details": exc.details()})
-            if rpc not in _HARMLESS:
+            if effect.drop != Effect.NONE:
                 self.tokens.suspend()  # it may still commit: keep nothing for a while
             if code in _TRANSPORT_FAILURES:
                 raise _did_not_answer() from None
             raise PluginUnavailable(500, "app.plugin.rpc.app_error",
                                     "The OAuth provider plugin failed to handle the request.") from None
         except asyncio.CancelledError:
-            if rpc not in _HARMLESS:
+            if effect.drop != Effect.NONE:
                 self.tokens.suspend()  # whoever gave up on it, it may still commit
             task = asyncio.current_task()
             if task is None or task.cancelling():
@@ -131,30 +146,30 @@ class Gateway:
             # grpc.aio cancels the calls of a channel it closes: the plugin stopped or restarted under this call.
             log.warning("plugin RPC cancelled", extra={"rpc": rpc})
             raise _did_not_answer() from None
-        if rpc not in _HARMLESS:
-            self._forget_revoked(rpc, request, response)
-        if response.HasField("error"):
+        self._forget(effect, request, response)
+        if "error" in response.DESCRIPTOR.fields_by_name and response.HasField("error"):
             raise RpcFailed(response.error)
         return response
 
-    def _forget_revoked(self, rpc: str, request, response) -> None:
-        """Drop the kept tokens an answered RPC may have revoked. The plugin only ever revokes tokens of the
-        client that authenticated (token endpoint, RFC 7009), of the app named (deauthorize, delete) or of the
-        user named; anything else drops everything."""
-        tokens = self.tokens
-        if rpc == "Token":
-            if request.grant_type != "authorization_code" or response.HasField("error"):
-                tokens.drop_client(request.client_id)  # rotation, family revocation, replayed code
-        elif rpc in ("Revoke", "Deauthorize"):
-            tokens.drop_client(request.client_id)
-        elif rpc == "DeleteApp":
-            tokens.drop_client(request.app_id)
-        elif rpc == "RevokeUser":
-            tokens.drop_user(request.user_id)
-        elif rpc == "RevokeAccessToken":
-            tokens.drop_token(request.token)
-        else:
-            tokens.clear()
+    def _forget(self, effect: Effect, request, response) -> None:
+        """Drop the kept tokens an answered RPC declares it may have revoked (an empty key: none)."""
+        if effect.drop == Effect.NONE:
+            return
+        if effect.drop == Effect.ALL:
+            self.tokens.clear()
+            return
+        key = getattr(request, effect.request_field) if effect.request_field \
+            else getattr(response, effect.response_field)
+        if not key:
+            return
+        if effect.drop == Effect.CLIENT:
+            self.tokens.drop_client(key)
+        elif effect.drop == Effect.USER:
+            self.tokens.drop_user(key)
+        elif effect.drop == Effect.TOKEN:
+            self.tokens.drop_token(key)
+        else:  # a kind of effect this host does not know
+            self.tokens.clear()
 
     async def validate_oauth_token(self, token: str, context: common_pb2.RequestContext | None = None
                                    ) -> OAuthTokenInfo | None:
@@ -166,7 +181,7 @@ class Gateway:
             if kept is not None:
                 return kept
             ticket = tokens.ticket()
-            answer = await self.call("ValidateToken", oauth_pb2.ValidateTokenRequest(context=context, token=token))
+            answer = await self.call("ValidateToken", token_pb2.ValidateTokenRequest(context=context, token=token))
         except RpcFailed as failed:
             if failed.error.status_code in (400, 401, 403, 404):
                 return None
@@ -185,8 +200,8 @@ class Gateway:
 
     async def revoke_oauth_token(self, token: str, context: common_pb2.RequestContext | None = None) -> None:
         """Logout with an OAuth token revokes that token (and its refresh token)."""
-        await self.call("RevokeAccessToken", oauth_pb2.RevokeAccessTokenRequest(context=context, token=token))
+        await self.call("RevokeAccessToken", token_pb2.RevokeAccessTokenRequest(context=context, token=token))
 
     async def revoke_user(self, user_id: str, context: common_pb2.RequestContext | None = None) -> None:
         """A deactivated user's OAuth tokens and pending codes go."""
-        await self.call("RevokeUser", oauth_pb2.RevokeUserRequest(context=context, user_id=user_id))
+        await self.call("RevokeUser", token_pb2.RevokeUserRequest(context=context, user_id=user_id))

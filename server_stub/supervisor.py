@@ -21,7 +21,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from goplugin import grpc_controller_pb2, grpc_controller_pb2_grpc, protocol
-from oauthplugin.v1 import common_pb2, hooks_pb2, hooks_pb2_grpc, oauth_pb2_grpc
+from oauthplugin.v1 import common_pb2, hooks_pb2, hooks_pb2_grpc, services
 
 from .manifest import Manifest
 
@@ -66,7 +66,7 @@ class PluginProcess:
         self.channel: grpc.aio.Channel | None = None
         self.handshake: protocol.Handshake | None = None
         self.hooks: hooks_pb2_grpc.PluginHooksStub | None = None
-        self.oauth: oauth_pb2_grpc.OAuthServiceStub | None = None
+        self.oauth: services.PluginStub | None = None  # every OAuth RPC, by name
         self.health: health_pb2_grpc.HealthStub | None = None
         self.stopping = False
         self._stderr_tail: deque[str] = deque(maxlen=20)
@@ -98,7 +98,7 @@ class PluginProcess:
         self._tasks.append(asyncio.create_task(self._drain_stdout()))
         self.channel = self._connect(cert)
         self.hooks = hooks_pb2_grpc.PluginHooksStub(self.channel)
-        self.oauth = oauth_pb2_grpc.OAuthServiceStub(self.channel)
+        self.oauth = services.PluginStub(self.channel)
         self.health = health_pb2_grpc.HealthStub(self.channel)
 
     async def _read_handshake(self, timeout: float) -> protocol.Handshake:

@@ -120,6 +120,11 @@ class OAuthProvider:
     def token(self, request: TokenRequest | None, caller: Caller | None = None) -> TokenResponse:
         return self.server.endpoint("token").handle(request, caller)
 
+    def token_ends_tokens(self, grant_type: str) -> bool:
+        """Whether a successful token request of this grant type may have ended tokens of its client."""
+        grant = self.server.grant(grant_type)
+        return grant is None or grant.ends_tokens
+
     def revoke(self, request: TokenActionRequest, caller: Caller | None = None) -> None:
         self.server.endpoint("revocation").handle(request, caller)
 

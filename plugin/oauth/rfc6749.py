@@ -148,9 +148,19 @@ class TokenRequest:
     resource: str = ""
     params: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, str], client_id: str, client_secret: str) -> "TokenRequest":
+        """From the form's parameters and the client's credentials (however it sent them)."""
+        named = {f: parameters.get(f, "") for f in _TOKEN_FIELDS}
+        rest = {k: v for k, v in parameters.items() if k not in named and k not in ("client_id", "client_secret")}
+        return cls(**named, client_id=client_id, client_secret=client_secret, params=rest)
+
     def param(self, name: str) -> str:
         value = getattr(self, name, None) if name != "params" else None
         return value if isinstance(value, str) else self.params.get(name, "")
+
+
+_TOKEN_FIELDS = ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "resource")
 
 
 @dataclass

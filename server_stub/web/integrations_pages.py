@@ -19,7 +19,7 @@ import logging
 
 from aiohttp import web
 
-from oauthplugin.v1 import oauth_pb2
+from oauthplugin.v1 import apps_pb2, authorize_pb2
 
 from .. import permissions as perms
 from ..gateway import RpcFailed
@@ -36,7 +36,7 @@ _APP_ID = "{app_id:[A-Za-z0-9]{1,64}}"
 
 
 async def call(request: web.Request, session, rpc: str, message):
-    """An OAuthService RPC as the signed-in user (RpcFailed / PluginUnavailable become error pages via @page)."""
+    """An OAuth RPC of the plugin as the signed-in user (RpcFailed / PluginUnavailable become error pages via @page)."""
     message.context.CopyFrom(oauth_routes.request_context(request, session))
     return await request.app[oauth_routes.GATEWAY_KEY].call(rpc, message)
 
@@ -61,7 +61,7 @@ def _creator_name(request: web.Request, app) -> str:
 async def apps_list(request: web.Request) -> web.Response:
     session = await forms.require_page_session(request)
     number = _page_number(request)
-    answer = await call(request, session, "ListApps", oauth_pb2.ListAppsRequest(page=number, per_page=PER_PAGE))
+    answer = await call(request, session, "ListApps", apps_pb2.ListAppsRequest(page=number, per_page=PER_PAGE))
     apps = [{"app": app, "creator": _creator_name(request, app)} for app in answer.apps]
     return pages.render("oauth_apps.html", title="OAuth 2.0 Applications", apps=apps, page=number,
                         has_next=len(answer.apps) == PER_PAGE, csrf=session.csrf_token,
@@ -123,7 +123,7 @@ async def add_submit(request: web.Request) -> web.Response:
     form = await forms.check_csrf(request, session)
     values = _form_values(form)
     can_trust = session.has_permission(perms.MANAGE_SYSTEM)
-    message = oauth_pb2.CreateAppRequest(
+    message = apps_pb2.CreateAppRequest(
         name=values["name"], description=values["description"], homepage=values["homepage"],
         icon_url=values["icon_url"], callback_urls=_callback_list(values["callback_urls"]),
         is_trusted=values["is_trusted"] and can_trust, is_public=values["is_public"])
@@ -138,7 +138,7 @@ async def add_submit(request: web.Request) -> web.Response:
 
 
 async def _get_app(request, session, app_id: str):
-    return (await call(request, session, "GetApp", oauth_pb2.AppIdRequest(app_id=app_id))).app
+    return (await call(request, session, "GetApp", apps_pb2.AppIdRequest(app_id=app_id))).app
 
 
 @page
@@ -159,12 +159,12 @@ async def edit_submit(request: web.Request) -> web.Response:
     values["is_public"] = old.is_public  # a client's type is chosen once, at registration
     if not session.has_permission(perms.MANAGE_SYSTEM):
         values["is_trusted"] = old.is_trusted
-    app = oauth_pb2.OAuthApp(
+    app = apps_pb2.OAuthApp(
         id=app_id, name=values["name"], description=values["description"], homepage=values["homepage"],
         icon_url=values["icon_url"], callback_urls=_callback_list(values["callback_urls"]),
         is_trusted=values["is_trusted"], mattermost_app_id=old.mattermost_app_id)
     try:
-        await call(request, session, "UpdateApp", oauth_pb2.UpdateAppRequest(app_id=app_id, app=app))
+        await call(request, session, "UpdateApp", apps_pb2.UpdateAppRequest(app_id=app_id, app=app))
     except RpcFailed as failed:
         return _form_page(request, session, values=values, app_id=app_id, error=failed.error.message,
                           status=failed.error.status_code or 500)
@@ -186,7 +186,7 @@ async def delete_submit(request: web.Request) -> web.Response:
     session = await forms.require_page_session(request)
     await forms.check_csrf(request, session)
     app_id = request.match_info["app_id"]
-    await call(request, session, "DeleteApp", oauth_pb2.AppIdRequest(app_id=app_id))
+    await call(request, session, "DeleteApp", apps_pb2.AppIdRequest(app_id=app_id))
     log.info("OAuth app deleted from the Integrations page", extra={"app_id": app_id, "by": session.user_id})
     raise forms.see_other(APPS_PATH)
 
@@ -196,7 +196,7 @@ async def regenerate_submit(request: web.Request) -> web.Response:
     session = await forms.require_page_session(request)
     await forms.check_csrf(request, session)
     app_id = request.match_info["app_id"]
-    answer = await call(request, session, "RegenerateSecret", oauth_pb2.AppIdRequest(app_id=app_id))
+    answer = await call(request, session, "RegenerateSecret", apps_pb2.AppIdRequest(app_id=app_id))
     log.info("OAuth app secret regenerated from the Integrations page", extra={"app_id": app_id,
                                                                               "by": session.user_id})
     return _secret_page(request, session, answer.app, "Client Secret Regenerated")
@@ -207,7 +207,7 @@ async def regenerate_submit(request: web.Request) -> web.Response:
 @page
 async def security_page(request: web.Request) -> web.Response:
     session = await forms.require_page_session(request)
-    answer = await call(request, session, "ListAuthorizedApps", oauth_pb2.ListAuthorizedAppsRequest(
+    answer = await call(request, session, "ListAuthorizedApps", apps_pb2.ListAuthorizedAppsRequest(
         user_id=session.user_id, page=0, per_page=200))
     return pages.render("account_security.html", title="Security", apps=list(answer.apps),
                         csrf=session.csrf_token, **forms.nav_context(request, session))
@@ -220,7 +220,7 @@ async def deauthorize_submit(request: web.Request) -> web.Response:
     client_id = forms.field(form, "client_id", 64)
     if not client_id:
         raise PageError(400, "Choose an application to deauthorize.")
-    await call(request, session, "Deauthorize", oauth_pb2.DeauthorizeRequest(client_id=client_id))
+    await call(request, session, "Deauthorize", authorize_pb2.DeauthorizeRequest(client_id=client_id))
     log.info("OAuth app deauthorized from Account Settings", extra={"client_id": client_id,
                                                                      "by": session.user_id})
     raise forms.see_other(SECURITY_PATH)

@@ -28,10 +28,20 @@ def request_id(request: web.Request) -> str:
     return rid
 
 
+def json_bytes(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def json_response(request: web.Request, data, status: int = 200, headers: dict | None = None) -> web.Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    response = web.Response(body=body, status=status, headers=headers)
-    response.headers["Content-Type"] = "application/json"
+    return json_bytes_response(request, json_bytes(data), status, headers)
+
+
+def json_bytes_response(request: web.Request, body: bytes, status: int = 200, headers=None) -> web.Response:
+    """A JSON body already encoded (b"": no body and no Content-Type), with `headers` (a dict or (name, value)
+    pairs), then Content-Type and X-Request-Id."""
+    response = web.Response(body=body or None, status=status, headers=headers)
+    if body:
+        response.headers["Content-Type"] = "application/json"
     response.headers["X-Request-Id"] = request_id(request)
     return response
 

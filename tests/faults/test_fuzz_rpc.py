@@ -1,5 +1,5 @@
-"""Hostile input on every RPC of the plugin (OAuthService and PluginHooks, enumerated from the proto descriptors, so a
-new RPC is fuzzed without being listed), over the real mTLS channel: messages with random field values (huge
+"""Hostile input on every RPC of the plugin (its OAuth services and PluginHooks, enumerated from the proto descriptors,
+so a new RPC is fuzzed without being listed), over the real mTLS channel: messages with random field values (huge
 strings, real ids, secrets and tokens, wrong permissions, unknown enum values) and random bytes as the serialized
 message. An RPC answers with its response (an AppError inside it, never status 500 and never a stack trace) or, for
 bytes that are no message of its type, with a gRPC error without a stack trace; the process never dies, and a whole
@@ -9,7 +9,10 @@ The plugin runs in a temporary working directory: a fuzzed OnActivate with an em
 the default data directory (`./data`), which must not land in the project."""
 from __future__ import annotations
 
+import base64
+import json
 import os
+import urllib.parse
 
 import grpc
 import pytest
@@ -18,12 +21,11 @@ from google.protobuf import message_factory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oauthplugin.v1 import hooks_pb2, oauth_pb2
+from oauthplugin.v1 import hooks_pb2, services
 from tests.rpc.conftest import ADMIN_PERMISSIONS, LaunchedPlugin
 from tests.rpc.flows import CALLBACK, CHALLENGE, VERIFIER, OAuthClient, admin, ok, plain_user
 
-SERVICES = [oauth_pb2.DESCRIPTOR.services_by_name["OAuthService"],
-            hooks_pb2.DESCRIPTOR.services_by_name["PluginHooks"]]
+SERVICES = [service for service, _ in services.services()] + [hooks_pb2.DESCRIPTOR.services_by_name["PluginHooks"]]
 METHODS = [(service, method) for service in SERVICES for method in service.methods]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))  # FUZZ_EXAMPLES=5000 for a longer hunt
 STACK_TRACE_MARKS = ("Traceback", 'File "')
@@ -64,7 +66,22 @@ def refill(client: OAuthClient, pool: dict) -> None:
     tokens = client.tokens(user, app)
     codes = [client.code_for(user, app) for _ in range(3)]
     codes += [client.code_for(user, app, code_challenge=CHALLENGE, code_challenge_method="S256") for _ in range(3)]
+    exchange = dict(grant_type="authorization_code", code=codes[0], redirect_uri=CALLBACK, client_id=app.id,
+                    client_secret=app.client_secret, code_verifier=VERIFIER)
+    forms = [exchange, {**exchange, "code": codes[3]}, {**exchange, "client_secret": ""},
+             dict(grant_type="refresh_token", refresh_token=tokens.refresh_token, client_id=app.id,
+                  client_secret=app.client_secret),
+             dict(token=tokens.access_token, token_type_hint="access_token", client_id=app.id,
+                  client_secret=app.client_secret),
+             dict(token=tokens.refresh_token, client_id=app.id), dict(token=tokens.access_token)]
     values = {
+        ("body",): [urllib.parse.urlencode(form).encode() for form in forms]
+        + [b"grant_type=refresh_token&grant_type=authorization_code", b"token=\xff\xfe", b"a=%zz&&=&b", b""],
+        ("content_type",): ["application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED; charset=utf-8",
+                            "application/json", "multipart/form-data; boundary=x", "", ";"],
+        ("authorization",): [basic(app.id, app.client_secret), basic(app.id, "wrong"), basic("", ""), "Basic !!!",
+                             "Basic " + base64.b64encode(b"no colon").decode(), "Basic",
+                             "Bearer " + tokens.access_token, ""],
         ("client_id", "app_id", "id"): [app.id],
         ("client_secret",): [app.client_secret],
         ("user_id", "creator_id", "sub"): [user.user_id],
@@ -84,6 +101,12 @@ def refill(client: OAuthClient, pool: dict) -> None:
     pool.update({name: items for names, items in values.items() for name in names})
 
 
+def basic(client_id: str, secret: str) -> str:
+    """client_secret_basic: id and secret form-urlencoded, then base64."""
+    pair = f"{urllib.parse.quote_plus(client_id)}:{urllib.parse.quote_plus(secret)}"
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
 def message_class(descriptor):
     return message_factory.GetMessageClass(descriptor)
 
@@ -97,6 +120,9 @@ def field_values(field, pool, depth: int) -> st.SearchStrategy:
             return garbage
         return st.integers(0, 4).flatmap(lambda n: st.sampled_from(plausible) if n < 4 else garbage)
     if field.type == F.TYPE_BYTES:
+        plausible = pool.get(field.name)
+        if plausible:
+            return st.integers(0, 3).flatmap(lambda n: st.sampled_from(plausible) if n < 3 else st.binary(max_size=300))
         return st.sampled_from([b"{}", b"null", b"[]", b'{"redirect_uris": ["' + CALLBACK.encode() + b'"]}',
                                 b'{"redirect_uris": ["https://x.example.com/cb"], "token_endpoint_auth_method": "none",'
                                 b' "client_name": "\\ud800"}', b"\xff\xfe", b"[" * 5000]) | st.binary(max_size=200)
@@ -186,12 +212,26 @@ def check(method, code, details: str, raw: bytes, was_message: bool) -> None:
         return
     response = message_class(method.output_type)()
     response.ParseFromString(raw)
+    if method.output_type.full_name == "oauthplugin.v1.HttpAnswer":
+        check_answer(method, response)
+        return
     if "error" in method.output_type.fields_by_name and response.HasField("error"):
         error = response.error
         hook_refused = method.containing_service.name == "PluginHooks" and error.id.startswith("plugin.hooks.")
         assert error.status_code != 500 or error.id in MISCONFIGURED or hook_refused, (method.name, error)
         for mark in STACK_TRACE_MARKS:
             assert mark not in error.message and mark not in error.detailed_error, (method.name, error)
+
+
+def check_answer(method, answer) -> None:
+    """A whole HTTP answer (Token, Revoke, Introspect): a real status that is no 500, a JSON body (or none) without a
+    stack trace, an AppError body for an error."""
+    assert 200 <= answer.status < 600 and answer.status != 500, (method.name, answer)
+    body = json.loads(answer.body_json) if answer.body_json else None
+    assert answer.status < 400 or body["status_code"] == answer.status and body["id"] and body["error"], \
+        (method.name, answer)
+    for mark in STACK_TRACE_MARKS:
+        assert mark.encode() not in answer.body_json, (method.name, answer)
 
 
 def test_every_rpc_answers_invalid_utf8_and_truncated_messages_without_a_stack_trace(target):

@@ -10,25 +10,25 @@ import types
 import grpc
 import pytest
 
-from oauthplugin.v1 import oauth_pb2, oauth_pb2_grpc
+from oauthplugin.v1 import token_pb2, token_pb2_grpc
 from server_stub.gateway import Gateway, PluginUnavailable
 from server_stub.supervisor import PluginState
 
 
-class SlowService(oauth_pb2_grpc.OAuthServiceServicer):
+class SlowService(token_pb2_grpc.TokenServiceServicer):
     async def ValidateToken(self, request, context):
         await asyncio.sleep(30)
-        return oauth_pb2.ValidateTokenResponse()
+        return token_pb2.ValidateTokenResponse()
 
 
 @pytest.fixture
 async def gateway():
     server = grpc.aio.server()
-    oauth_pb2_grpc.add_OAuthServiceServicer_to_server(SlowService(), server)
+    token_pb2_grpc.add_TokenServiceServicer_to_server(SlowService(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    process = types.SimpleNamespace(oauth=oauth_pb2_grpc.OAuthServiceStub(channel))
+    process = types.SimpleNamespace(oauth=token_pb2_grpc.TokenServiceStub(channel))
     supervisor = types.SimpleNamespace(state=PluginState.RUNNING, process=process)
     plugins = types.SimpleNamespace(supervisors={"oauth-provider": supervisor}, is_enabled=lambda plugin_id: True)
     yield Gateway(plugins, "oauth-provider", timeout=20), channel
@@ -38,7 +38,7 @@ async def gateway():
 
 async def test_a_call_cut_off_by_the_channel_closing_is_503_with_retry_after(gateway):
     gateway, channel = gateway
-    call = asyncio.create_task(gateway.call("ValidateToken", oauth_pb2.ValidateTokenRequest(token="t")))
+    call = asyncio.create_task(gateway.call("ValidateToken", token_pb2.ValidateTokenRequest(token="t")))
     await asyncio.sleep(0.3)
     await channel.close()  # what PluginProcess.kill() does when the plugin died
     with pytest.raises(PluginUnavailable) as raised:
@@ -48,7 +48,7 @@ async def test_a_call_cut_off_by_the_channel_closing_is_503_with_retry_after(gat
 
 async def test_a_request_cancelled_by_its_own_client_stays_cancelled(gateway):
     gateway, _ = gateway
-    call = asyncio.create_task(gateway.call("ValidateToken", oauth_pb2.ValidateTokenRequest(token="t")))
+    call = asyncio.create_task(gateway.call("ValidateToken", token_pb2.ValidateTokenRequest(token="t")))
     await asyncio.sleep(0.3)
     call.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import types
+import urllib.parse
 
 import grpc
 import pytest
+from google.protobuf import descriptor
 
-from oauthplugin.v1 import common_pb2, oauth_pb2
+from oauthplugin.v1 import common_pb2, options_pb2, services, token_pb2
 from server_stub.gateway import Gateway, PluginUnavailable
 from server_stub.supervisor import PluginState
 from server_stub.token_cache import TokenCache
@@ -85,7 +87,7 @@ def test_the_oldest_entry_makes_room():
 # --- the gateway with a scripted plugin -----------------------------------------------------------------------
 
 class ScriptedPlugin:
-    """OAuthService stub: ValidateToken answers from `valid` (after `gate`, when set); Revoke empties it."""
+    """The plugin's stub: ValidateToken answers from `valid` (after `gate`, when set); Revoke empties it."""
 
     def __init__(self, cacheable: bool = True) -> None:
         self.valid = {"tok": "client"}
@@ -100,15 +102,16 @@ class ScriptedPlugin:
         if self.gate is not None:
             await self.gate.wait()
         if client is None:
-            return oauth_pb2.ValidateTokenResponse(error=common_pb2.AppError(status_code=401))
-        return oauth_pb2.ValidateTokenResponse(user_id="u", client_id=client, expires_at=0,
+            return token_pb2.ValidateTokenResponse(error=common_pb2.AppError(status_code=401))
+        return token_pb2.ValidateTokenResponse(user_id="u", client_id=client, expires_at=0,
                                                cacheable=self.cacheable)
 
     async def Revoke(self, request, timeout=None):
         if self.fail_with is not None:
             raise FakeRpcError(self.fail_with)
-        self.valid = {t: c for t, c in self.valid.items() if c != request.client_id}
-        return oauth_pb2.StatusResponse()
+        client = dict(urllib.parse.parse_qsl(request.body.decode()))["client_id"]
+        self.valid = {t: c for t, c in self.valid.items() if c != client}
+        return common_pb2.HttpAnswer(status=200, revoked_client_id=client)  # as the plugin names its client
 
 
 class FakeRpcError(grpc.RpcError):
@@ -120,6 +123,12 @@ class FakeRpcError(grpc.RpcError):
 
     def details(self):
         return "scripted"
+
+
+def revocation(token: str, client_id: str) -> common_pb2.ClientHttpRequest:
+    """A client's RFC 7009 request, as the host forwards it."""
+    return common_pb2.ClientHttpRequest(content_type="application/x-www-form-urlencoded",
+                                        body=urllib.parse.urlencode({"token": token, "client_id": client_id}).encode())
 
 
 def gateway_for(plugin: ScriptedPlugin) -> Gateway:
@@ -144,7 +153,7 @@ async def test_a_revocation_answered_while_a_validation_is_in_flight_is_not_undo
     plugin.gate = asyncio.Event()
     in_flight = asyncio.create_task(gateway.validate_oauth_token("tok"))
     await asyncio.sleep(0.01)  # the plugin has read the token as valid
-    await gateway.call("Revoke", oauth_pb2.TokenActionRequest(token="tok", client_id="client"))
+    await gateway.call("Revoke", revocation("tok", "client"))
     plugin.gate.set()
     assert (await in_flight) is not None, "answered before the revocation: fine for that one request"
     plugin.gate = None
@@ -157,7 +166,7 @@ async def test_a_revocation_that_fails_in_transit_suspends_the_cache():
     await gateway.validate_oauth_token("tok")
     plugin.fail_with = grpc.StatusCode.DEADLINE_EXCEEDED
     with pytest.raises(PluginUnavailable):
-        await gateway.call("Revoke", oauth_pb2.TokenActionRequest(token="tok", client_id="client"))
+        await gateway.call("Revoke", revocation("tok", "client"))
     before = plugin.validations
     await gateway.validate_oauth_token("tok")
     await gateway.validate_oauth_token("tok")
@@ -166,10 +175,10 @@ async def test_a_revocation_that_fails_in_transit_suspends_the_cache():
 
 async def test_an_rpc_the_gateway_does_not_know_drops_everything():
     plugin = ScriptedPlugin()
-    plugin.SomethingNew = lambda request, timeout=None: asyncio.sleep(0, oauth_pb2.StatusResponse())
+    plugin.SomethingNew = lambda request, timeout=None: asyncio.sleep(0, common_pb2.StatusResponse())
     gateway = gateway_for(plugin)
     await gateway.validate_oauth_token("tok")
-    await gateway.call("SomethingNew", oauth_pb2.StatusResponse())
+    await gateway.call("SomethingNew", common_pb2.StatusResponse())
     assert len(gateway.tokens) == 0
 
 
@@ -184,8 +193,7 @@ async def test_a_revocation_whose_request_was_cancelled_suspends_the_cache():
         await never.wait()
 
     plugin.Revoke = slow_revoke
-    revoking = asyncio.create_task(gateway.call("Revoke", oauth_pb2.TokenActionRequest(token="tok",
-                                                                                       client_id="client")))
+    revoking = asyncio.create_task(gateway.call("Revoke", revocation("tok", "client")))
     await asyncio.sleep(0.01)
     revoking.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -193,3 +201,40 @@ async def test_a_revocation_whose_request_was_cancelled_suspends_the_cache():
     before = plugin.validations
     await gateway.validate_oauth_token("tok")
     assert plugin.validations == before + 1, "not served from the cache"
+
+
+# --- the declarations the gateway reads ---------------------------------------------------------------------------
+
+def test_every_rpc_declares_its_cache_effect_and_where_its_key_comes_from():
+    """Each RPC of the plugin's services says what it does to the kept tokens (proto/oauthplugin/v1/options.proto);
+    one that drops a client's, a user's or a token's tokens names one string field, of its request or its response,
+    that holds the key."""
+    Effect = options_pb2.CacheEffect
+    F = descriptor.FieldDescriptor
+    for name, method in services.methods().items():
+        options = method.GetOptions()
+        assert options.HasExtension(options_pb2.cache_effect), f"{name} declares no cache_effect"
+        effect = options.Extensions[options_pb2.cache_effect]
+        assert effect.drop != Effect.DROP_UNSPECIFIED, name
+        fields = [(method.input_type, effect.request_field), (method.output_type, effect.response_field)]
+        named = [(message, field) for message, field in fields if field]
+        if effect.drop in (Effect.NONE, Effect.ALL):
+            assert not named, f"{name}: a {Effect.Drop.Name(effect.drop)} effect has no key"
+            continue
+        assert len(named) == 1, f"{name}: the key comes from one field, of the request or of the response"
+        message, field = named[0]
+        assert field in message.fields_by_name, f"{name}: {message.name} has no field {field}"
+        assert message.fields_by_name[field].type == F.TYPE_STRING, f"{name}: {message.name}.{field} is no string"
+
+
+async def test_a_token_request_that_names_no_revoked_client_drops_nothing():
+    """A code exchange that succeeded revokes nothing: the plugin leaves `revoked_client_id` empty and the host keeps
+    what it kept; a refresh names its client, whose kept tokens go."""
+    plugin = ScriptedPlugin()
+    gateway = gateway_for(plugin)
+    for revoked, still_kept in (("", 1), ("client", 0)):
+        await gateway.validate_oauth_token("tok")
+        plugin.Token = lambda request, timeout=None, revoked=revoked: asyncio.sleep(
+            0, common_pb2.HttpAnswer(status=200, revoked_client_id=revoked))
+        await gateway.call("Token", common_pb2.ClientHttpRequest())
+        assert len(gateway.tokens) == still_kept

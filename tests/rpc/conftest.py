@@ -1,5 +1,5 @@
 """The real plugin process, launched the way the host launches it (magic cookie, AutoMTLS), activated with a
-configuration in a temporary data directory, and an OAuthService client that presents the host certificate."""
+configuration in a temporary data directory, and a client of its OAuth services that presents the host certificate."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import grpc
 import pytest
 
 from goplugin import grpc_controller_pb2, grpc_controller_pb2_grpc, protocol
-from oauthplugin.v1 import common_pb2, hooks_pb2, hooks_pb2_grpc, oauth_pb2, oauth_pb2_grpc
+from oauthplugin.v1 import common_pb2, hooks_pb2, hooks_pb2_grpc, services
 from server_stub import manifest
 
 from tests.conftest import ROOT
@@ -36,7 +36,7 @@ class LaunchedPlugin:
         self._credentials = creds
         self.channel = self.new_channel()
         self.hooks = hooks_pb2_grpc.PluginHooksStub(self.channel)
-        self.oauth = oauth_pb2_grpc.OAuthServiceStub(self.channel)
+        self.oauth = services.PluginStub(self.channel)
         self.service_settings = {"SiteURL": "https://chat.example.com", "EnableOAuthServiceProvider": True}
         self.plugin_settings: dict = {}
         response = self.hooks.OnActivate(hooks_pb2.OnActivateRequest(configuration=self._configuration()),
@@ -103,7 +103,7 @@ def shared_plugin(tmp_path_factory):
 
 @pytest.fixture
 def client(plugin):
-    """The OAuthService of a plugin process of this test's own (see tests/rpc/flows.py)."""
+    """The OAuth services of a plugin process of this test's own (see tests/rpc/flows.py)."""
     from tests.rpc.flows import OAuthClient
 
     return OAuthClient(plugin)
@@ -111,10 +111,10 @@ def client(plugin):
 
 @pytest.fixture(scope="module")
 def shared(shared_plugin):
-    """The OAuthService of the module-wide plugin process."""
+    """The OAuth services of the module-wide plugin process."""
     from tests.rpc.flows import OAuthClient
 
     return OAuthClient(shared_plugin)
 
 
-__all__ = ["LaunchedPlugin", "context", "ADMIN_PERMISSIONS", "oauth_pb2"]
+__all__ = ["LaunchedPlugin", "context", "ADMIN_PERMISSIONS"]

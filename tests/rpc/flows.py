@@ -1,15 +1,17 @@
 """Helpers for the RPC acceptance tests: callers, apps, the authorization-code flow and error checks, all through
-the launched plugin's OAuthService stub (never the domain in-process)."""
+the launched plugin's OAuth services (never the domain in-process)."""
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import sqlite3
 import urllib.parse
 from contextlib import closing
 
-from tests.rpc.conftest import ADMIN_PERMISSIONS, LaunchedPlugin, context, oauth_pb2
+from oauthplugin.v1 import apps_pb2, authorize_pb2, common_pb2, discovery_pb2, token_pb2
+from tests.rpc.conftest import ADMIN_PERMISSIONS, LaunchedPlugin, context
 
 # Mattermost's NewId alphabet: ids made with it pass IsValidId (26 letters or digits).
 ID_ALPHABET = "ybndrfg8ejkmcpqxot1uwisza345h769"
@@ -36,7 +38,7 @@ CLIENT_ID_MISMATCH = "api.oauth.get_access_token.client_id_mismatch.app_error"
 REDIRECT_MISMATCH = "api.oauth.get_access_token.redirect_uri.app_error"
 REDIRECT_CALLBACK = "api.oauth.allow_oauth.redirect_callback.app_error"
 
-Outcome = oauth_pb2.BeginAuthorizationResponse
+Outcome = authorize_pb2.BeginAuthorizationResponse
 
 
 def new_id() -> str:
@@ -92,6 +94,62 @@ def expect_error(response, error_id: str, status: int, oauth_error: str | None =
     return response.error
 
 
+# --- the token endpoint, revocation and introspection: a client's form in, a whole HTTP answer out --------------
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def client_form(context=None, authorization: str = "", content_type: str = FORM,
+                **form: str) -> common_pb2.ClientHttpRequest:
+    """A client's request as the host forwards it: the form urlencoded as the body, its content type, and the
+    Authorization header (client_secret_basic) when given."""
+    return common_pb2.ClientHttpRequest(context=context, content_type=content_type,
+                                        body=urllib.parse.urlencode(form).encode(), authorization=authorization)
+
+
+class ClientAnswer:
+    """The plugin's HTTP answer to a client's request, read back the way the tests read the other RPCs' responses:
+    `HasField("error")` and `error` (an AppError from the body's Mattermost fields, its RFC 6749 `error` code and the
+    Retry-After header) for an error, the JSON body's fields as attributes otherwise (`audience` and `aud`, which the
+    body leaves out when empty, as "")."""
+
+    OPTIONAL = ("audience", "aud")
+
+    def __init__(self, answer: common_pb2.HttpAnswer) -> None:
+        self.answer = answer
+        self.status = answer.status
+        self.headers = {header.name: header.value for header in answer.headers}
+        self.json = json.loads(answer.body_json) if answer.body_json else None
+        self.error = None
+        if self.status >= 400:
+            body = self.json
+            assert body["status_code"] == self.status, body
+            self.error = common_pb2.AppError(
+                id=body["id"], message=body["message"], detailed_error=body["detailed_error"],
+                status_code=body["status_code"], oauth_error=body["error"],
+                retry_after_seconds=int(self.headers.get("Retry-After", "0")))
+
+    def HasField(self, name: str) -> bool:
+        assert name == "error", name
+        return self.error is not None
+
+    def __getattr__(self, name: str):
+        body = self.__dict__.get("json") or {}
+        if name in body:
+            return body[name]
+        if name in self.OPTIONAL:
+            return ""
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"ClientAnswer({self.status}, {self.headers}, {self.json})"
+
+
+def client_call(rpc, context=None, authorization: str = "", **form: str) -> ClientAnswer:
+    """Call Token, Revoke or Introspect with a client's form; its answer, read back."""
+    return ClientAnswer(rpc(client_form(context, authorization, **form)))
+
+
 def query_of(url: str) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True))
 
@@ -103,41 +161,42 @@ def fragment_of(url: str) -> dict[str, str]:
 # --- the flow ---------------------------------------------------------------------------------------------------
 
 class OAuthClient:
-    """The OAuthService of one launched plugin, with the steps the tests repeat."""
+    """The OAuth services of one launched plugin, with the steps the tests repeat."""
 
     def __init__(self, plugin: LaunchedPlugin, stub=None) -> None:
         self.plugin = plugin
         self.rpc = stub or plugin.oauth
 
     # apps
-    def create_app(self, caller=None, **fields) -> oauth_pb2.OAuthApp:
+    def create_app(self, caller=None, **fields) -> apps_pb2.OAuthApp:
         """Create an app (by a fresh admin unless `caller` is given); the result holds the clear secret."""
         values = dict(name="Test app", description="a test app", icon_url=HOMEPAGE + "/icon.png",
                       callback_urls=[CALLBACK, OTHER_CALLBACK], homepage=HOMEPAGE)
         values.update(fields)
-        created = ok(self.rpc.CreateApp(oauth_pb2.CreateAppRequest(context=caller or admin(), **values)))
+        created = ok(self.rpc.CreateApp(apps_pb2.CreateAppRequest(context=caller or admin(), **values)))
         return created.app
 
     def get_app(self, caller, app_id: str):
-        return self.rpc.GetApp(oauth_pb2.AppIdRequest(context=caller, app_id=app_id))
+        return self.rpc.GetApp(apps_pb2.AppIdRequest(context=caller, app_id=app_id))
 
     def register(self, metadata: bytes):
-        return self.rpc.RegisterClient(oauth_pb2.RegisterClientRequest(context=anonymous(), metadata_json=metadata))
+        return self.rpc.RegisterClient(discovery_pb2.RegisterClientRequest(context=anonymous(), metadata_json=metadata))
 
     # authorization
     @staticmethod
-    def request(app, **fields) -> oauth_pb2.AuthorizeRequest:
+    def request(app, **fields) -> authorize_pb2.AuthorizeRequest:
         values = dict(response_type="code", client_id=app.id, redirect_uri=CALLBACK, state="state-123")
         values.update(fields)
-        return oauth_pb2.AuthorizeRequest(**values)
+        return authorize_pb2.AuthorizeRequest(**values)
 
     def begin(self, caller, app=None, request=None, **fields):
         request = request if request is not None else self.request(app, **fields)
-        return self.rpc.BeginAuthorization(oauth_pb2.BeginAuthorizationRequest(context=caller, request=request))
+        return self.rpc.BeginAuthorization(authorize_pb2.BeginAuthorizationRequest(context=caller, request=request))
 
     def decide(self, caller, app=None, allow: bool = True, request=None, **fields):
         request = request if request is not None else self.request(app, **fields)
-        return self.rpc.DecideConsent(oauth_pb2.ConsentDecisionRequest(context=caller, request=request, allow=allow))
+        return self.rpc.DecideConsent(authorize_pb2.ConsentDecisionRequest(context=caller, request=request,
+                                                                           allow=allow))
 
     def code_for(self, caller, app, **fields) -> str:
         """The user allows the app on the consent page; the code from the redirect."""
@@ -149,7 +208,7 @@ class OAuthClient:
         values = dict(grant_type="authorization_code", code=code, redirect_uri=CALLBACK, client_id=app.id,
                       client_secret=app.client_secret)
         values.update(fields)
-        return self.rpc.Token(oauth_pb2.TokenRequest(**values))
+        return client_call(self.rpc.Token, **values)
 
     def tokens(self, caller, app, authorize: dict | None = None, **fields):
         """A whole successful code flow for `caller` and `app`: the token response."""
@@ -159,10 +218,10 @@ class OAuthClient:
         values = dict(grant_type="refresh_token", refresh_token=refresh_token, client_id=app.id,
                       client_secret=app.client_secret)
         values.update(fields)
-        return self.rpc.Token(oauth_pb2.TokenRequest(**values))
+        return client_call(self.rpc.Token, **values)
 
     def validate(self, token: str):
-        return self.rpc.ValidateToken(oauth_pb2.ValidateTokenRequest(token=token))
+        return self.rpc.ValidateToken(token_pb2.ValidateTokenRequest(token=token))
 
     def works(self, token: str) -> bool:
         """Does the host accept this bearer token (ValidateToken succeeds)?"""

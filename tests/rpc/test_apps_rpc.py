@@ -12,7 +12,8 @@ import time
 import grpc
 import pytest
 
-from tests.rpc.conftest import context, oauth_pb2
+from oauthplugin.v1 import apps_pb2
+from tests.rpc.conftest import context
 from tests.rpc.flows import (
     APP_NOT_FOUND,
     BAD_CREDENTIALS,
@@ -36,12 +37,12 @@ from tests.rpc.flows import (
 
 
 def app_id_request(caller, app_id):
-    return oauth_pb2.AppIdRequest(context=caller, app_id=app_id)
+    return apps_pb2.AppIdRequest(context=caller, app_id=app_id)
 
 
 def update_request(caller, app, **changes):
     """The full app as a client would PUT it: the stored fields with `changes` applied."""
-    body = oauth_pb2.OAuthApp()
+    body = apps_pb2.OAuthApp()
     body.CopyFrom(app)
     for name, value in changes.items():
         if name == "callback_urls":
@@ -49,7 +50,7 @@ def update_request(caller, app, **changes):
             body.callback_urls.extend(value)
         else:
             setattr(body, name, value)
-    return oauth_pb2.UpdateAppRequest(context=caller, app_id=app.id, app=body)
+    return apps_pb2.UpdateAppRequest(context=caller, app_id=app.id, app=body)
 
 
 # --- TestCreateOAuthApp ------------------------------------------------------------------------------------------
@@ -57,7 +58,7 @@ def update_request(caller, app, **changes):
 def test_admin_creates_a_trusted_app_with_its_fields_and_a_secret(shared):
     """Ports api4 TestCreateOAuthApp: the admin creates a trusted app (201); name and is_trusted are echoed."""
     boss = admin()
-    created = ok(shared.rpc.CreateApp(oauth_pb2.CreateAppRequest(
+    created = ok(shared.rpc.CreateApp(apps_pb2.CreateAppRequest(
         context=boss, name="Trusted app", description="desc", icon_url=HOMEPAGE + "/i.png",
         callback_urls=[CALLBACK], homepage=HOMEPAGE, is_trusted=True))).app
     assert created.name == "Trusted app" and created.is_trusted
@@ -70,7 +71,7 @@ def test_admin_creates_a_trusted_app_with_its_fields_and_a_secret(shared):
 
 def test_user_without_manage_oauth_cannot_create_an_app(shared):
     """Ports api4 TestCreateOAuthApp: manage_oauth removed from users -> user create 403."""
-    response = shared.rpc.CreateApp(oauth_pb2.CreateAppRequest(
+    response = shared.rpc.CreateApp(apps_pb2.CreateAppRequest(
         context=plain_user(), name="x", callback_urls=[CALLBACK], homepage=HOMEPAGE))
     expect_error(response, PERMISSIONS, 403)
 
@@ -85,7 +86,7 @@ def test_user_with_manage_oauth_creates_but_cannot_make_the_app_trusted(shared):
 
 def test_create_with_an_empty_name_is_400(shared):
     """Ports api4 TestCreateOAuthApp: empty name -> 400 (model.oauth.is_valid.name)."""
-    response = shared.rpc.CreateApp(oauth_pb2.CreateAppRequest(
+    response = shared.rpc.CreateApp(apps_pb2.CreateAppRequest(
         context=admin(), name="", callback_urls=[CALLBACK], homepage=HOMEPAGE))
     expect_error(response, "model.oauth.is_valid.name.app_error", 400)
 
@@ -94,14 +95,14 @@ def test_create_with_a_garbage_body_is_refused_by_the_transport_and_creates_noth
     """Ports api4 TestCreateOAuthApp: POST body "garbage" -> 400. Over gRPC a body that is not a CreateAppRequest
     cannot reach the provider: the call fails as a transport fault (the host answers its own 400 for bad JSON),
     no app is created and the plugin keeps serving."""
-    raw = plugin.channel.unary_unary("/oauthplugin.v1.OAuthService/CreateApp",
+    raw = plugin.channel.unary_unary("/oauthplugin.v1.AppsService/CreateApp",
                                      request_serializer=lambda body: body,
-                                     response_deserializer=oauth_pb2.AppResponse.FromString)
+                                     response_deserializer=apps_pb2.AppResponse.FromString)
     with pytest.raises(grpc.RpcError) as failure:
         raw(b"garbage", timeout=10)
     assert failure.value.code() != grpc.StatusCode.OK
     boss = admin()
-    assert list(ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss))).apps) == []
+    assert list(ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss))).apps) == []
     assert client.create_app(boss).id
 
 
@@ -111,13 +112,13 @@ def test_every_created_app_gets_a_fresh_generated_id_and_secret(shared):
     boss = admin()
     first, second = shared.create_app(boss), shared.create_app(boss)
     assert first.id != second.id and first.client_secret != second.client_secret
-    assert {f.name for f in oauth_pb2.CreateAppRequest.DESCRIPTOR.fields}.isdisjoint(
+    assert {f.name for f in apps_pb2.CreateAppRequest.DESCRIPTOR.fields}.isdisjoint(
         {"id", "client_secret", "creator_id", "mattermost_app_id"})
 
 
 def test_create_while_logged_out_is_401(shared):
     """Ports api4 TestCreateOAuthApp: logged out -> 401."""
-    response = shared.rpc.CreateApp(oauth_pb2.CreateAppRequest(
+    response = shared.rpc.CreateApp(apps_pb2.CreateAppRequest(
         context=anonymous(), name="x", callback_urls=[CALLBACK], homepage=HOMEPAGE))
     expect_error(response, SESSION_EXPIRED, 401)
 
@@ -139,7 +140,7 @@ def test_create_validates_the_app_like_oauth_app_is_valid(shared, fields, invali
     Mattermost's id model.oauth.is_valid.<field>.app_error."""
     values = dict(name="Valid", callback_urls=[CALLBACK], homepage=HOMEPAGE)
     values.update(fields)
-    response = shared.rpc.CreateApp(oauth_pb2.CreateAppRequest(context=admin(), **values))
+    response = shared.rpc.CreateApp(apps_pb2.CreateAppRequest(context=admin(), **values))
     expect_error(response, f"model.oauth.is_valid.{invalid}.app_error", 400)
 
 
@@ -204,7 +205,7 @@ def test_update_permission_chain_and_request_checks(shared):
     unknown.app_id = unknown.app.id
     expect_error(shared.rpc.UpdateApp(unknown), APP_NOT_FOUND, 404)
     expect_error(shared.rpc.UpdateApp(update_request(anonymous(), app, name="x")), SESSION_EXPIRED, 401)
-    junk = oauth_pb2.UpdateAppRequest(context=admin(), app_id="junk", app=oauth_pb2.OAuthApp(id="junk", name="x"))
+    junk = apps_pb2.UpdateAppRequest(context=admin(), app_id="junk", app=apps_pb2.OAuthApp(id="junk", name="x"))
     expect_error(shared.rpc.UpdateApp(junk), INVALID_URL_PARAM, 400)
     mismatched = update_request(admin(), app, id=new_id())
     error = expect_error(shared.rpc.UpdateApp(mismatched), INVALID_BODY_PARAM, 400)
@@ -216,7 +217,7 @@ def test_update_without_an_app_is_invalid_body_param(shared):
     """Ports api4 TestUpdateOAuthApp (body that is not an app -> 400 invalid_body_param oauth_app): an
     UpdateAppRequest without its `app` is a missing body, not an app with every field empty."""
     app = shared.create_app(admin())
-    error = expect_error(shared.rpc.UpdateApp(oauth_pb2.UpdateAppRequest(context=admin(), app_id=app.id)),
+    error = expect_error(shared.rpc.UpdateApp(apps_pb2.UpdateAppRequest(context=admin(), app_id=app.id)),
                          INVALID_BODY_PARAM, 400)
     assert "oauth_app" in error.message
 
@@ -270,34 +271,34 @@ def test_list_apps_admin_sees_all_user_sees_own_with_paging(client):
     boss, user = admin(), member()
     admin_app = client.create_app(boss, name="Admin app")
     user_app = client.create_app(user, name="User app")
-    listed = ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss))).apps
+    listed = ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss))).apps
     assert {a.id for a in listed} == {admin_app.id, user_app.id}
-    page = ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss, page=1, per_page=1))).apps
+    page = ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss, page=1, per_page=1))).apps
     assert len(page) == 1 and page[0].id in {admin_app.id, user_app.id}
-    first = ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss, page=0, per_page=1))).apps
+    first = ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss, page=0, per_page=1))).apps
     assert {first[0].id, page[0].id} == {admin_app.id, user_app.id}, "pages do not overlap"
-    assert ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss, page=2, per_page=1))).apps == []
-    own = ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=user))).apps
+    assert ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss, page=2, per_page=1))).apps == []
+    own = ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=user))).apps
     assert [a.id for a in own] == [user_app.id]
-    assert list(ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=member()))).apps) == []
+    assert list(ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=member()))).apps) == []
 
 
 def test_list_apps_pages_are_capped_at_200(client):
     """Ports Mattermost's paging rule (section 2): per_page above the maximum is capped at 200."""
     boss = admin()
     for _ in range(201):
-        ok(client.rpc.CreateApp(oauth_pb2.CreateAppRequest(context=boss, name="many", callback_urls=[CALLBACK],
+        ok(client.rpc.CreateApp(apps_pb2.CreateAppRequest(context=boss, name="many", callback_urls=[CALLBACK],
                                                            homepage=HOMEPAGE)))
-    assert len(ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss, per_page=1000))).apps) == 200
-    assert len(ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss, page=-1, per_page=-5))).apps) == 60
+    assert len(ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss, per_page=1000))).apps) == 200
+    assert len(ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss, page=-1, per_page=-5))).apps) == 60
 
 
 def test_list_apps_without_permission_or_session(shared):
     """Ports api4 TestGetOAuthApps: without manage_oauth -> 403 api.command.admin_only.app_error; logged out
     -> 401."""
-    expect_error(shared.rpc.ListApps(oauth_pb2.ListAppsRequest(context=plain_user())),
+    expect_error(shared.rpc.ListApps(apps_pb2.ListAppsRequest(context=plain_user())),
                  "api.command.admin_only.app_error", 403)
-    expect_error(shared.rpc.ListApps(oauth_pb2.ListAppsRequest(context=anonymous())), SESSION_EXPIRED, 401)
+    expect_error(shared.rpc.ListApps(apps_pb2.ListAppsRequest(context=anonymous())), SESSION_EXPIRED, 401)
 
 
 # --- TestGetOAuthApp -------------------------------------------------------------------------------------------
@@ -384,7 +385,7 @@ def test_deleting_an_app_revokes_every_users_tokens_codes_and_consents(shared):
                      404)
     expect_error(shared.exchange(app, pending), "api.oauth.get_access_token.credentials.app_error", 404)
     for user in (alice, bob):
-        authorized = ok(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(context=user,
+        authorized = ok(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(context=user,
                                                                                            user_id="me")))
         assert list(authorized.apps) == []
 
@@ -450,11 +451,11 @@ def test_authorized_apps_lists_what_the_user_authorized_with_the_secret_blank(sh
     after consent -> non-empty; another app not authorized is not listed."""
     boss, user = admin(), plain_user()
     app, other = shared.create_app(boss), shared.create_app(boss)
-    assert list(ok(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(
+    assert list(ok(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(
         context=user, user_id="me"))).apps) == []
     shared.code_for(user, app)
     for caller, user_id in ((user, "me"), (user, user.user_id), (boss, user.user_id)):
-        listed = ok(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(context=caller,
+        listed = ok(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(context=caller,
                                                                                        user_id=user_id))).apps
         assert [a.id for a in listed] == [app.id] and listed[0].client_secret == ""
     assert other.id not in {a.id for a in listed}
@@ -464,13 +465,13 @@ def test_authorized_apps_request_checks(shared):
     """Ports api4 TestGetAuthorizedOAuthAppsForUser: another user's list -> 403; "junk" -> 400; logged out -> 401.
     Also store OAuthGetAuthorizedApps: an unknown user -> empty."""
     user = member()
-    expect_error(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(
+    expect_error(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(
         context=user, user_id=new_id())), PERMISSIONS, 403)
-    expect_error(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(
+    expect_error(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(
         context=user, user_id="junk")), INVALID_URL_PARAM, 400)
-    expect_error(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(
+    expect_error(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(
         context=anonymous(), user_id="me")), SESSION_EXPIRED, 401)
-    assert list(ok(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(
+    assert list(ok(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(
         context=admin(), user_id=new_id()))).apps) == []
 
 
@@ -480,7 +481,7 @@ def test_authorized_apps_are_paged(shared):
     apps = [shared.create_app(boss) for _ in range(3)]
     for app in apps:
         shared.code_for(user, app)
-    pages = [ok(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(
+    pages = [ok(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(
         context=user, user_id="me", page=page, per_page=2))).apps for page in (0, 1, 2)]
     assert [len(p) for p in pages] == [2, 1, 0]
     assert {a.id for p in pages for a in p} == {a.id for a in apps}
@@ -496,18 +497,18 @@ def test_every_app_rpc_is_501_while_the_provider_is_off(plugin, client):
     boss = admin()
     app = client.create_app(boss)
     plugin.configure(EnableOAuthServiceProvider=False)
-    expect_error(client.rpc.CreateApp(oauth_pb2.CreateAppRequest(
+    expect_error(client.rpc.CreateApp(apps_pb2.CreateAppRequest(
         context=boss, name="x", callback_urls=[CALLBACK], homepage=HOMEPAGE)),
         "api.oauth.register_oauth_app.turn_off.app_error", 501)
-    expect_error(client.rpc.CreateApp(oauth_pb2.CreateAppRequest(
+    expect_error(client.rpc.CreateApp(apps_pb2.CreateAppRequest(
         context=plain_user(), name="x", callback_urls=[CALLBACK], homepage=HOMEPAGE)), PERMISSIONS, 403)
-    expect_error(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss)), SP_OFF, 501)
+    expect_error(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss)), SP_OFF, 501)
     expect_error(client.get_app(boss, app.id), SP_OFF, 501)
     expect_error(client.rpc.UpdateApp(update_request(boss, app, name="x")), SP_OFF, 501)
     expect_error(client.rpc.GetAppInfo(app_id_request(boss, app.id)), SP_OFF, 501)
     expect_error(client.rpc.RegenerateSecret(app_id_request(boss, app.id)), SP_OFF, 501)
     expect_error(client.rpc.DeleteApp(app_id_request(boss, app.id)), SP_OFF, 501)
-    expect_error(client.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(context=boss, user_id="me")),
+    expect_error(client.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(context=boss, user_id="me")),
                  SP_OFF, 501)
     plugin.configure(EnableOAuthServiceProvider=True)
     assert ok(client.get_app(boss, app.id)).app.name == app.name

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rpc.conftest import LaunchedPlugin, oauth_pb2
+from oauthplugin.v1 import apps_pb2, authorize_pb2
+from tests.rpc.conftest import LaunchedPlugin
 from tests.rpc.flows import (
     APP_NOT_FOUND,
     CALLBACK,
@@ -106,7 +107,7 @@ def test_callback_query_and_a_state_with_a_query_round_trip_exactly(shared):
 def test_consent_without_a_request_is_invalid_body_param(shared):
     """Ports web TestNilAuthorizeOAuthApp: a null body -> 400 api.context.invalid_body_param.app_error. Over gRPC
     that is a ConsentDecisionRequest without its AuthorizeRequest."""
-    response = shared.rpc.DecideConsent(oauth_pb2.ConsentDecisionRequest(context=admin(), allow=True))
+    response = shared.rpc.DecideConsent(authorize_pb2.ConsentDecisionRequest(context=admin(), allow=True))
     error = expect_error(response, INVALID_BODY_PARAM, 400)
     assert "authorize_request" in error.message
 
@@ -273,12 +274,12 @@ def test_deauthorize_after_authorize_and_its_request_checks(shared):
     app = shared.create_app()
     user = plain_user()
     shared.code_for(user, app)
-    ok(shared.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=user, client_id=app.id)))
-    error = expect_error(shared.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=user, client_id="junk")),
+    ok(shared.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=user, client_id=app.id)))
+    error = expect_error(shared.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=user, client_id="junk")),
                          INVALID_BODY_PARAM, 400)
     assert "client_id" in error.message
-    ok(shared.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=user, client_id=new_id())))
-    expect_error(shared.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=anonymous(), client_id=app.id)),
+    ok(shared.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=user, client_id=new_id())))
+    expect_error(shared.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=anonymous(), client_id=app.id)),
                  SESSION_EXPIRED, 401)
 
 
@@ -288,7 +289,7 @@ def test_deauthorize_deletes_pending_codes(shared):
     app = shared.create_app()
     user = plain_user()
     code = shared.code_for(user, app)
-    ok(shared.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=user, client_id=app.id)))
+    ok(shared.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=user, client_id=app.id)))
     expect_error(shared.exchange(app, code), EXPIRED_CODE, 400, "invalid_grant")
 
 
@@ -300,13 +301,13 @@ def test_deauthorize_revokes_the_users_tokens_and_consent_only(shared):
     app, other_app = shared.create_app(), shared.create_app()
     user, neighbour = plain_user(), plain_user()
     mine, theirs, elsewhere = shared.tokens(user, app), shared.tokens(neighbour, app), shared.tokens(user, other_app)
-    ok(shared.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=user, client_id=app.id)))
+    ok(shared.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=user, client_id=app.id)))
     assert not shared.works(mine.access_token)
     expect_error(shared.refresh(app, mine.refresh_token), "api.oauth.get_access_token.refresh_token.app_error", 404)
     assert ok(shared.begin(user, app)).outcome == Outcome.CONSENT
     assert shared.works(theirs.access_token) and shared.works(elsewhere.access_token)
     assert ok(shared.begin(neighbour, app)).outcome == Outcome.REDIRECT
-    listed = ok(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(context=user, user_id="me")))
+    listed = ok(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(context=user, user_id="me")))
     assert [a.id for a in listed.apps] == [other_app.id]
     assert shared.works(shared.tokens(user, app).access_token), "the user can reconnect"
 
@@ -323,7 +324,7 @@ def test_authorization_routes_are_501_while_the_provider_is_off(plugin, client):
     expect_error(client.begin(user, app), "api.oauth.authorize_oauth.disabled.app_error", 501)
     expect_error(client.decide(user, app), SP_OFF, 501)
     expect_error(client.decide(user, app, response_type="token"), SP_OFF, 501)
-    expect_error(client.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=user, client_id=app.id)), SP_OFF, 501)
+    expect_error(client.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=user, client_id=app.id)), SP_OFF, 501)
 
 
 # --- TestGetOAuthAccessTokenForImplicitFlow (with EnableImplicitGrant on) ----------------------------------------
@@ -351,7 +352,7 @@ def test_implicit_flow_for_a_registered_public_client(implicit):
     registered = ok(implicit.register(b'{"redirect_uris": ["%s"], "token_endpoint_auth_method": "none"}'
                                       % CALLBACK.encode()))
     user = plain_user()
-    request = implicit.request(oauth_pb2.OAuthApp(id=registered.client_id), response_type="token",
+    request = implicit.request(apps_pb2.OAuthApp(id=registered.client_id), response_type="token",
                                state="test_state")
     fragment = fragment_of(ok(implicit.decide(user, request=request)).redirect_url)
     assert fragment["token_type"] == "bearer" and fragment["state"] == "test_state"

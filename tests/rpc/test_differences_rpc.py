@@ -10,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from oauthplugin.v1 import oauth_pb2_grpc
-from tests.rpc.conftest import oauth_pb2
+from oauthplugin.v1 import apps_pb2, discovery_pb2, services
 from tests.rpc.flows import (
     CALLBACK,
     CHALLENGE,
@@ -59,7 +58,7 @@ def test_the_database_holds_only_hashes_of_secrets_codes_and_tokens(plugin, clie
     plugin.configure(plugin={"EnableImplicitGrant": True}, EnableDynamicClientRegistration=True)
     boss, user = admin(), plain_user()
     app = client.create_app(boss)
-    regenerated = ok(client.rpc.RegenerateSecret(oauth_pb2.AppIdRequest(context=boss, app_id=app.id))).app
+    regenerated = ok(client.rpc.RegenerateSecret(apps_pb2.AppIdRequest(context=boss, app_id=app.id))).app
     registered = ok(client.register(json.dumps({"redirect_uris": [CALLBACK]}).encode()))
     code = client.code_for(user, regenerated)
     issued = ok(client.exchange(regenerated, code))
@@ -85,16 +84,16 @@ def test_the_client_secret_is_shown_only_by_create_and_regenerate(shared):
     boss, user = admin(), plain_user()
     app = shared.create_app(boss)
     assert app.client_secret
-    by_id = oauth_pb2.AppIdRequest(context=boss, app_id=app.id)
+    by_id = apps_pb2.AppIdRequest(context=boss, app_id=app.id)
     shared.code_for(user, app)
     answers = [
         ok(shared.rpc.GetApp(by_id)).app,
         ok(shared.rpc.GetAppInfo(by_id)).app,
-        ok(shared.rpc.UpdateApp(oauth_pb2.UpdateAppRequest(context=boss, app_id=app.id, app=app))).app,
+        ok(shared.rpc.UpdateApp(apps_pb2.UpdateAppRequest(context=boss, app_id=app.id, app=app))).app,
         ok(shared.begin(plain_user(), app)).app,
-        *[a for a in ok(shared.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss, per_page=200))).apps
+        *[a for a in ok(shared.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss, per_page=200))).apps
           if a.id == app.id],
-        *ok(shared.rpc.ListAuthorizedApps(oauth_pb2.ListAuthorizedAppsRequest(context=user, user_id="me"))).apps,
+        *ok(shared.rpc.ListAuthorizedApps(apps_pb2.ListAuthorizedAppsRequest(context=user, user_id="me"))).apps,
     ]
     assert len(answers) == 6
     assert all(a.client_secret == "" and not a.is_public for a in answers)
@@ -181,7 +180,7 @@ def test_concurrent_exchanges_of_one_code_have_exactly_one_winner(shared):
     app = shared.create_app()
     channels = [shared.plugin.new_channel() for _ in range(4)]
     try:
-        stubs = [oauth_pb2_grpc.OAuthServiceStub(channel) for channel in channels]
+        stubs = [services.PluginStub(channel) for channel in channels]
         for _ in range(10):
             code = shared.code_for(plain_user(), app)
             results = exchange_concurrently(shared, app, code, 8, stubs)
@@ -248,11 +247,11 @@ def test_a_pending_code_for_a_removed_callback_cannot_be_exchanged(shared):
     boss = admin()
     app = shared.create_app(boss)
     code = shared.code_for(plain_user(), app, redirect_uri=OTHER_CALLBACK)
-    edited = oauth_pb2.OAuthApp()
+    edited = apps_pb2.OAuthApp()
     edited.CopyFrom(app)
     del edited.callback_urls[:]
     edited.callback_urls.append(CALLBACK)
-    ok(shared.rpc.UpdateApp(oauth_pb2.UpdateAppRequest(context=boss, app_id=app.id, app=edited)))
+    ok(shared.rpc.UpdateApp(apps_pb2.UpdateAppRequest(context=boss, app_id=app.id, app=edited)))
     expect_error(shared.exchange(app, code, redirect_uri=OTHER_CALLBACK), REDIRECT_MISMATCH, 400)
 
 
@@ -265,7 +264,7 @@ def test_deleting_an_app_deletes_its_pending_codes(shared):
         shared.code_for(plain_user(), app)
     shared.tokens(plain_user(), app)
     assert count(shared, "oauth_codes", app.id) == 4
-    ok(shared.rpc.DeleteApp(oauth_pb2.AppIdRequest(context=boss, app_id=app.id)))
+    ok(shared.rpc.DeleteApp(apps_pb2.AppIdRequest(context=boss, app_id=app.id)))
     for table in ("oauth_codes", "oauth_grants", "oauth_consents", "oauth_access_tokens", "oauth_refresh_tokens"):
         assert count(shared, table, app.id) == 0, table
 
@@ -338,7 +337,7 @@ def test_concurrent_refreshes_of_one_token_without_a_grace_window_revoke_the_fam
 def refresh_at_once(shared, app, refresh_token: str) -> list:
     channels = [shared.plugin.new_channel() for _ in range(3)]
     try:
-        stubs = [oauth_pb2_grpc.OAuthServiceStub(channel) for channel in channels]
+        stubs = [services.PluginStub(channel) for channel in channels]
         barrier = threading.Barrier(6)
 
         def attempt(index: int):
@@ -426,7 +425,7 @@ def test_implicit_grant_is_off_by_default_and_works_when_the_plugin_setting_is_o
         assert "#" not in url and query_of(url) == {"error": "unsupported_response_type", "state": "s 1",
                                                   "iss": ISSUER}
     assert count(client, "oauth_access_tokens", app.id) + count(client, "oauth_access_tokens", untrusted.id) == 0
-    document = json.loads(ok(client.rpc.GetMetadata(oauth_pb2.MetadataRequest())).metadata_json)
+    document = json.loads(ok(client.rpc.GetMetadata(discovery_pb2.MetadataRequest())).metadata_json)
     assert document["response_types_supported"] == ["code"] and "implicit" not in document["grant_types_supported"]
 
     plugin.configure(plugin={"EnableImplicitGrant": True})
@@ -440,7 +439,7 @@ def test_implicit_grant_is_off_by_default_and_works_when_the_plugin_setting_is_o
     assert all(client.works(f["access_token"]) for f in (first, second, third))
     denied = ok(client.decide(user, untrusted, allow=False, response_type="token", state="s 1")).redirect_url
     assert "?" not in denied and fragment_of(denied) == {"error": "access_denied", "state": "s 1", "iss": ISSUER}
-    document = json.loads(ok(client.rpc.GetMetadata(oauth_pb2.MetadataRequest())).metadata_json)
+    document = json.loads(ok(client.rpc.GetMetadata(discovery_pb2.MetadataRequest())).metadata_json)
     assert document["response_types_supported"] == ["code", "token"]
     assert document["grant_types_supported"] == ["authorization_code", "refresh_token", "implicit"]
 
@@ -456,5 +455,5 @@ def test_per_page_zero_means_the_default_page_size(client):
     boss = member()
     for _ in range(61):
         client.create_app(boss)
-    assert len(ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss, per_page=0))).apps) == 60
-    assert len(ok(client.rpc.ListApps(oauth_pb2.ListAppsRequest(context=boss, page=1))).apps) == 1
+    assert len(ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss, per_page=0))).apps) == 60
+    assert len(ok(client.rpc.ListApps(apps_pb2.ListAppsRequest(context=boss, page=1))).apps) == 1

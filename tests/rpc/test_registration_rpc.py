@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from tests.rpc.conftest import LaunchedPlugin, oauth_pb2
+from oauthplugin.v1 import apps_pb2, discovery_pb2
+from tests.rpc.conftest import LaunchedPlugin
 from tests.rpc.flows import (
     CALLBACK,
     PERMISSIONS,
@@ -45,7 +46,7 @@ def dcr(tmp_path_factory):
 
 def register(client: OAuthClient, body, caller=None):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return client.rpc.RegisterClient(oauth_pb2.RegisterClientRequest(context=caller or anonymous(),
+    return client.rpc.RegisterClient(discovery_pb2.RegisterClientRequest(context=caller or anonymous(),
                                                                      metadata_json=raw))
 
 
@@ -60,7 +61,7 @@ def expect_dcr_error(response, error: str, description: str | None = None):
 
 
 def metadata(client: OAuthClient):
-    return client.rpc.GetMetadata(oauth_pb2.MetadataRequest(context=anonymous()))
+    return client.rpc.GetMetadata(discovery_pb2.MetadataRequest(context=anonymous()))
 
 
 # --- TestRegisterOAuthClient -------------------------------------------------------------------------------------
@@ -81,7 +82,7 @@ def test_registration_creates_a_confidential_client(dcr):
     app = ok(dcr.get_app(admin(), registered.client_id)).app
     assert app.is_dynamically_registered and app.creator_id == "" and not app.is_trusted and not app.is_public
     assert list(app.callback_urls) == uris and app.homepage == "" and app.name == "Dynamically Registered Client"
-    secret_holder = oauth_pb2.OAuthApp(id=registered.client_id, client_secret=registered.client_secret)
+    secret_holder = apps_pb2.OAuthApp(id=registered.client_id, client_secret=registered.client_secret)
     assert ok(dcr.exchange(secret_holder, dcr.code_for(plain_user(), secret_holder))).refresh_token
 
 
@@ -175,8 +176,8 @@ def test_registered_apps_have_no_owner_and_only_system_wide_admins_manage_them(d
     registered = ok(register(dcr, {"redirect_uris": [CALLBACK]}))
     user = member()
     expect_error(dcr.get_app(user, registered.client_id), PERMISSIONS, 403)
-    listed_by_user = ok(dcr.rpc.ListApps(oauth_pb2.ListAppsRequest(context=user))).apps
-    listed_by_admin = ok(dcr.rpc.ListApps(oauth_pb2.ListAppsRequest(context=admin(), per_page=200))).apps
+    listed_by_user = ok(dcr.rpc.ListApps(apps_pb2.ListAppsRequest(context=user))).apps
+    listed_by_admin = ok(dcr.rpc.ListApps(apps_pb2.ListAppsRequest(context=admin(), per_page=200))).apps
     assert registered.client_id not in {a.id for a in listed_by_user}
     assert registered.client_id in {a.id for a in listed_by_admin}
 
@@ -190,7 +191,7 @@ def test_registered_public_client_runs_the_mcp_flow(dcr):
     callback = "http://127.0.0.1:33418/callback"
     registered = ok(register(dcr, {"redirect_uris": [callback], "token_endpoint_auth_method": "none",
                                    "client_name": "MCP"}))
-    client_app = oauth_pb2.OAuthApp(id=registered.client_id)
+    client_app = apps_pb2.OAuthApp(id=registered.client_id)
     verifier, challenge = pkce_pair()
     user = plain_user()
     fields = dict(redirect_uri=callback, code_challenge=challenge, code_challenge_method="S256",

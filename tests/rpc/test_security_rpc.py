@@ -10,8 +10,7 @@ import hashlib
 import json
 import time
 
-from oauthplugin.v1 import common_pb2, hooks_pb2
-from tests.rpc.conftest import oauth_pb2
+from oauthplugin.v1 import apps_pb2, audit_pb2, authorize_pb2, common_pb2, discovery_pb2, hooks_pb2, token_pb2
 from tests.rpc.flows import (
     CALLBACK,
     CHALLENGE,
@@ -23,6 +22,7 @@ from tests.rpc.flows import (
     VERIFIER,
     admin,
     anonymous,
+    client_call,
     db_dump,
     db_execute,
     db_rows,
@@ -52,24 +52,23 @@ def now_s() -> int:
 # --- helpers -------------------------------------------------------------------------------------------------
 
 def action(app, token: str = "", hint: str = "", client_id: str | None = None, client_secret: str | None = None,
-           remote_addr: str = "127.0.0.1") -> oauth_pb2.TokenActionRequest:
-    """A revocation or introspection request as the host forwards it (the client's credentials already read)."""
-    return oauth_pb2.TokenActionRequest(
-        context=common_pb2.RequestContext(request_id="testrequest", remote_addr=remote_addr),
-        token=token, token_type_hint=hint,
-        client_id=app.id if client_id is None else client_id,
-        client_secret=app.client_secret if client_secret is None else client_secret)
+           remote_addr: str = "127.0.0.1") -> dict:
+    """A revocation or introspection request as the host forwards it: the client's form (client_secret_post)."""
+    return dict(context=common_pb2.RequestContext(request_id="testrequest", remote_addr=remote_addr),
+                token=token, token_type_hint=hint,
+                client_id=app.id if client_id is None else client_id,
+                client_secret=app.client_secret if client_secret is None else client_secret)
 
 
 def revoke(client, app, token: str = "", **fields):
-    return client.rpc.Revoke(action(app, token, **fields))
+    return client_call(client.rpc.Revoke, **action(app, token, **fields))
 
 
 def introspect(client, app, token: str = "", **fields):
-    return client.rpc.Introspect(action(app, token, **fields))
+    return client_call(client.rpc.Introspect, **action(app, token, **fields))
 
 
-INACTIVE = oauth_pb2.IntrospectResponse(active=False)
+INACTIVE = {"active": False}  # the whole body of an answer about anything not active
 
 
 def grant_of(client, access_token: str) -> str:
@@ -99,7 +98,7 @@ def audit_events(client, caller=None) -> list:
     """The whole audit trail, newest first, read through ListAuditEvents as a system admin."""
     events, page = [], 0
     while True:
-        answer = ok(client.rpc.ListAuditEvents(oauth_pb2.ListAuditEventsRequest(
+        answer = ok(client.rpc.ListAuditEvents(audit_pb2.ListAuditEventsRequest(
             context=caller or admin(), page=page, per_page=200)))
         events.extend(answer.events)
         if len(answer.events) < 200:
@@ -296,7 +295,7 @@ def test_refresh_token_expires_after_the_idle_timeout_setting(plugin, client):
 
     age_grant(client, grant_id, 2 * HOUR_MS + 1_000)  # then left unused past the timeout
     expect_error(client.refresh(app, renewed.refresh_token), INVALID_REFRESH, 404, "invalid_grant")
-    assert introspect(client, app, renewed.refresh_token) == INACTIVE
+    assert introspect(client, app, renewed.refresh_token).json == INACTIVE
 
 
 def test_refresh_tokens_die_at_the_absolute_lifetime_setting_even_in_regular_use(plugin, client):
@@ -317,7 +316,7 @@ def test_refresh_tokens_die_at_the_absolute_lifetime_setting_even_in_regular_use
 
     age_grant(client, grant_id, 11 * 60_000)
     expect_error(client.refresh(app, tokens.refresh_token), INVALID_REFRESH, 404, "invalid_grant")
-    assert introspect(client, app, tokens.refresh_token) == INACTIVE
+    assert introspect(client, app, tokens.refresh_token).json == INACTIVE
 
 
 # --- RFC 7009 revocation ---------------------------------------------------------------------------------------
@@ -453,7 +452,7 @@ def test_introspection_answers_exactly_active_false_for_anything_not_active(clie
     foreign = client.tokens(user, other)
     for token in ("not-a-token", expired.access_token, revoked.access_token, revoked.refresh_token,
                   rotated.access_token, rotated.refresh_token, foreign.access_token, foreign.refresh_token):
-        assert introspect(client, app, token) == INACTIVE, token
+        assert introspect(client, app, token).json == INACTIVE, token
     assert ok(introspect(client, other, foreign.access_token)).active  # its own client sees it
 
 
@@ -478,7 +477,7 @@ def test_public_clients_cannot_introspect(client):
     app = public_app(client)
     tokens = public_tokens(client, plain_user(), app)
     expect_error(introspect(client, app, tokens.access_token, client_secret=""), BAD_CLIENT, 401, "invalid_client")
-    document = json.loads(ok(client.rpc.GetMetadata(oauth_pb2.MetadataRequest())).metadata_json)
+    document = json.loads(ok(client.rpc.GetMetadata(discovery_pb2.MetadataRequest())).metadata_json)
     assert "none" not in document["introspection_endpoint_auth_methods_supported"]
 
 
@@ -496,7 +495,7 @@ def test_error_redirects_carry_iss(client):
     denied = query_of(ok(client.decide(user, app, allow=False, state="s")).redirect_url)
     assert denied == {"error": "access_denied", "state": "s", "iss": ISSUER}
     unsupported = ok(client.begin(user, app, response_type="token", state="s"))
-    assert unsupported.outcome == oauth_pb2.BeginAuthorizationResponse.REDIRECT
+    assert unsupported.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT
     assert query_of(unsupported.redirect_url) == {"error": "unsupported_response_type", "state": "s", "iss": ISSUER}
 
 
@@ -505,7 +504,7 @@ def test_remembered_consent_and_implicit_redirects_carry_iss(plugin, client):
     app, user = client.create_app(), plain_user()
     client.code_for(user, app)
     remembered = ok(client.begin(user, app))
-    assert remembered.outcome == oauth_pb2.BeginAuthorizationResponse.REDIRECT
+    assert remembered.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT
     assert query_of(remembered.redirect_url)["iss"] == ISSUER
     implicit = fragment_of(ok(client.decide(user, app, response_type="token")).redirect_url)
     assert implicit["iss"] == ISSUER and implicit["access_token"]
@@ -513,7 +512,7 @@ def test_remembered_consent_and_implicit_redirects_carry_iss(plugin, client):
 
 def test_iss_is_the_metadata_issuer_and_follows_the_site_url(plugin, client):
     plugin.configure(SiteURL="https://other.example.org/mattermost")
-    document = json.loads(ok(client.rpc.GetMetadata(oauth_pb2.MetadataRequest())).metadata_json)
+    document = json.loads(ok(client.rpc.GetMetadata(discovery_pb2.MetadataRequest())).metadata_json)
     assert document["authorization_response_iss_parameter_supported"] is True
     assert document["issuer"] == "https://other.example.org/mattermost"
     app = client.create_app()
@@ -523,7 +522,7 @@ def test_iss_is_the_metadata_issuer_and_follows_the_site_url(plugin, client):
 # --- RFC 8414 metadata for the new endpoints ---------------------------------------------------------------------
 
 def test_metadata_advertises_revocation_introspection_and_their_client_authentication(client):
-    document = json.loads(ok(client.rpc.GetMetadata(oauth_pb2.MetadataRequest())).metadata_json)
+    document = json.loads(ok(client.rpc.GetMetadata(discovery_pb2.MetadataRequest())).metadata_json)
     assert document["revocation_endpoint"] == ISSUER + "/oauth/revoke"
     assert document["introspection_endpoint"] == ISSUER + "/oauth/introspect"
     assert document["token_endpoint_auth_methods_supported"] == ["none", "client_secret_basic", "client_secret_post"]
@@ -551,7 +550,7 @@ def test_requests_over_the_per_client_limit_get_429_with_retry_after(plugin, cli
     leave_time_in_the_rate_window()
     expect_error(client.refresh(app, "unknown"), INVALID_REFRESH, 404)
     ok(revoke(client, app, "unknown"))
-    assert introspect(client, app, "unknown") == INACTIVE
+    assert introspect(client, app, "unknown").json == INACTIVE
     expect_rate_limited(client.refresh(app, "unknown"))
     expect_rate_limited(revoke(client, app, "unknown"))
     expect_rate_limited(introspect(client, app, "unknown"))
@@ -570,10 +569,10 @@ def test_requests_over_the_per_address_limit_get_429_with_retry_after(plugin, cl
         ok(revoke(client, app, "unknown", remote_addr=here))
     expect_rate_limited(revoke(client, client.create_app(), "unknown", remote_addr=here))
     expect_rate_limited(introspect(client, apps[0], "unknown", remote_addr=here))
-    token = oauth_pb2.TokenRequest(context=common_pb2.RequestContext(remote_addr=here), grant_type="refresh_token",
-                                   refresh_token="x", client_id=apps[0].id, client_secret=apps[0].client_secret)
-    expect_rate_limited(client.rpc.Token(token))
-    register = oauth_pb2.RegisterClientRequest(context=common_pb2.RequestContext(remote_addr=here),
+    expect_rate_limited(client_call(client.rpc.Token, context=common_pb2.RequestContext(remote_addr=here),
+                                    grant_type="refresh_token", refresh_token="x", client_id=apps[0].id,
+                                    client_secret=apps[0].client_secret))
+    register = discovery_pb2.RegisterClientRequest(context=common_pb2.RequestContext(remote_addr=here),
                                                metadata_json=json.dumps({"redirect_uris": [CALLBACK]}).encode())
     expect_rate_limited(client.rpc.RegisterClient(register))
     ok(revoke(client, apps[0], "unknown", remote_addr="192.0.2.11"))  # another address has its own window
@@ -603,7 +602,7 @@ def test_nobody_can_use_up_a_clients_budget_by_naming_it(plugin, client):
     leave_time_in_the_rate_window()
     for _ in range(4):
         expect_error(revoke(client, app, "unknown", client_secret="guess"), BAD_CLIENT, 401, "invalid_client")
-        expect_error(client.rpc.Token(oauth_pb2.TokenRequest(grant_type="authorization_code", client_id=app.id)),
+        expect_error(client_call(client.rpc.Token, grant_type="authorization_code", client_id=app.id),
                      "api.oauth.get_access_token.missing_code.app_error", 400, "invalid_request")
         expect_error(introspect(client, app, "unknown", client_secret="guess"), BAD_CLIENT, 401)
     for _ in range(3):
@@ -640,22 +639,22 @@ def test_every_kind_of_change_leaves_an_audit_event_of_its_type(plugin, client):
     plugin.configure(plugin={"RefreshTokenGracePeriodSeconds": 0})
     boss, user = admin(), plain_user()
     app = client.create_app(boss)                                                       # app_created
-    update = oauth_pb2.OAuthApp(id=app.id, name="Renamed", homepage=app.homepage, callback_urls=[CALLBACK])
-    ok(client.rpc.UpdateApp(oauth_pb2.UpdateAppRequest(context=boss, app_id=app.id, app=update)))  # app_updated
-    app = ok(client.rpc.RegenerateSecret(oauth_pb2.AppIdRequest(context=boss, app_id=app.id))).app
+    update = apps_pb2.OAuthApp(id=app.id, name="Renamed", homepage=app.homepage, callback_urls=[CALLBACK])
+    ok(client.rpc.UpdateApp(apps_pb2.UpdateAppRequest(context=boss, app_id=app.id, app=update)))  # app_updated
+    app = ok(client.rpc.RegenerateSecret(apps_pb2.AppIdRequest(context=boss, app_id=app.id))).app
     ok(client.decide(user, app, allow=False))                                           # consent_denied
     code = client.code_for(user, app)                                  # consent_granted, code_issued
     tokens = ok(client.exchange(app, code))                            # code_consumed, token_issued
-    assert ok(client.begin(user, app)).outcome == oauth_pb2.BeginAuthorizationResponse.REDIRECT  # remembered
+    assert ok(client.begin(user, app)).outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT  # remembered
     client.exchange(app, code)                                                          # code_replayed
     tokens = client.tokens(user, app)
     ok(client.refresh(app, tokens.refresh_token))                                       # token_refreshed
     client.refresh(app, tokens.refresh_token)                                           # refresh_reuse_detected
     ok(revoke(client, app, client.tokens(user, app).access_token))                      # token_revoked
-    ok(client.rpc.Deauthorize(oauth_pb2.DeauthorizeRequest(context=user, client_id=app.id)))  # deauthorized
-    ok(client.rpc.RevokeUser(oauth_pb2.RevokeUserRequest(user_id=user.user_id)))        # user_revoked
+    ok(client.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=user, client_id=app.id)))  # deauthorized
+    ok(client.rpc.RevokeUser(token_pb2.RevokeUserRequest(user_id=user.user_id)))        # user_revoked
     time.sleep(0.01)
-    ok(client.rpc.DeleteApp(oauth_pb2.AppIdRequest(context=boss, app_id=app.id)))       # app_deleted
+    ok(client.rpc.DeleteApp(apps_pb2.AppIdRequest(context=boss, app_id=app.id)))       # app_deleted
 
     events = audit_events(client)
     assert {e.type for e in events} == EVENT_TYPES
@@ -684,10 +683,10 @@ def test_audit_events_hold_no_secret_code_or_token(plugin, client):
 
 def test_audit_trail_is_for_system_admins_only(client):
     client.create_app()
-    expect_error(client.rpc.ListAuditEvents(oauth_pb2.ListAuditEventsRequest(context=member())), PERMISSIONS, 403)
-    expect_error(client.rpc.ListAuditEvents(oauth_pb2.ListAuditEventsRequest(context=plain_user())), PERMISSIONS,
+    expect_error(client.rpc.ListAuditEvents(audit_pb2.ListAuditEventsRequest(context=member())), PERMISSIONS, 403)
+    expect_error(client.rpc.ListAuditEvents(audit_pb2.ListAuditEventsRequest(context=plain_user())), PERMISSIONS,
                  403)
-    expect_error(client.rpc.ListAuditEvents(oauth_pb2.ListAuditEventsRequest(context=anonymous())),
+    expect_error(client.rpc.ListAuditEvents(audit_pb2.ListAuditEventsRequest(context=anonymous())),
                  SESSION_EXPIRED, 401)
 
 
@@ -697,7 +696,7 @@ def test_audit_trail_pages_newest_first(client):
     for _ in range(5):
         apps.append(client.create_app(boss))
         time.sleep(0.01)  # distinct milliseconds: the order within one is not defined
-    pages = [ok(client.rpc.ListAuditEvents(oauth_pb2.ListAuditEventsRequest(context=boss, page=p, per_page=2))).events
+    pages = [ok(client.rpc.ListAuditEvents(audit_pb2.ListAuditEventsRequest(context=boss, page=p, per_page=2))).events
              for p in range(3)]
     assert [len(p) for p in pages] == [2, 2, 1]
     assert [e.client_id for p in pages for e in p] == [a.id for a in reversed(apps)]

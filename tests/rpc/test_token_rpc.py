@@ -12,22 +12,25 @@ test_access_token_lifetime_follows_the_session_length_setting, test_unused_refre
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 
 import pytest
 
-from tests.rpc.conftest import oauth_pb2
+from oauthplugin.v1 import authorize_pb2, common_pb2, token_pb2
 from tests.rpc.flows import (
     BAD_CREDENTIALS,
     CALLBACK,
     CHALLENGE,
     CLIENT_ID_MISMATCH,
     EXPIRED_CODE,
+    FORM,
     INVALID_REFRESH,
     REDIRECT_MISMATCH,
     VERIFIER,
     Outcome,
     admin,
+    client_form,
     db_execute,
     db_rows,
     expect_error,
@@ -314,7 +317,7 @@ def test_deactivated_user_cannot_exchange_a_code(shared):
     user, other = plain_user(), plain_user()
     code = shared.code_for(user, app)
     earlier, theirs = shared.tokens(user, app), shared.tokens(other, app)
-    ok(shared.rpc.RevokeUser(oauth_pb2.RevokeUserRequest(user_id=user.user_id)))
+    ok(shared.rpc.RevokeUser(token_pb2.RevokeUserRequest(user_id=user.user_id)))
     expect_error(shared.exchange(app, code), EXPIRED_CODE, 400, "invalid_grant")
     assert not shared.works(earlier.access_token)
     expect_error(shared.refresh(app, earlier.refresh_token), INVALID_REFRESH, 404)
@@ -328,7 +331,7 @@ def test_revoking_an_access_token_ends_its_grant_only(shared):
     app = shared.create_app()
     user = plain_user()
     first, second = shared.tokens(user, app), shared.tokens(user, app)
-    ok(shared.rpc.RevokeAccessToken(oauth_pb2.RevokeAccessTokenRequest(token=first.access_token)))
+    ok(shared.rpc.RevokeAccessToken(token_pb2.RevokeAccessTokenRequest(token=first.access_token)))
     assert not shared.works(first.access_token)
     expect_error(shared.refresh(app, first.refresh_token), INVALID_REFRESH, 404)
     assert shared.works(second.access_token)
@@ -342,7 +345,7 @@ def test_revoking_a_token_the_plugin_did_not_issue_revokes_nothing(shared):
     app = shared.create_app()
     tokens = shared.tokens(plain_user(), app)
     for token in (new_id(), tokens.refresh_token, ""):
-        ok(shared.rpc.RevokeAccessToken(oauth_pb2.RevokeAccessTokenRequest(token=token)))
+        ok(shared.rpc.RevokeAccessToken(token_pb2.RevokeAccessTokenRequest(token=token)))
     assert shared.works(tokens.access_token)
     assert ok(shared.refresh(app, tokens.refresh_token)).access_token
 
@@ -356,7 +359,7 @@ def test_sample_client_flow_without_state_or_scope(shared):
     authenticate as the user (its GET /api/v4/users/me)."""
     app = shared.create_app(admin(), is_trusted=True)
     user = plain_user()
-    begun = ok(shared.begin(user, request=oauth_pb2.AuthorizeRequest(
+    begun = ok(shared.begin(user, request=authorize_pb2.AuthorizeRequest(
         response_type="code", client_id=app.id, redirect_uri=CALLBACK)))
     assert begun.outcome == Outcome.REDIRECT and "state=" in begun.redirect_url
     params = query_of(begun.redirect_url)
@@ -364,3 +367,29 @@ def test_sample_client_flow_without_state_or_scope(shared):
     tokens = ok(shared.exchange(app, params["code"]))
     assert tokens.access_token and tokens.refresh_token
     assert ok(shared.validate(tokens.access_token)).user_id == user.user_id
+
+
+# --- what the host must drop from its token cache (the cache_effect of Token and Revoke) -------------------------
+
+def test_answers_name_the_client_whose_kept_tokens_may_have_ended(shared):
+    """Token and Revoke declare that the host drops its kept tokens of the client their answer names: a refresh
+    (the previous access token ends), a replayed code (its tokens are revoked) and a revocation name it; a code
+    exchange that succeeded and a request refused before any client was read name none; introspection never."""
+    app = shared.create_app()
+    exchange = dict(grant_type="authorization_code", code=shared.code_for(plain_user(), app), redirect_uri=CALLBACK,
+                    client_id=app.id, client_secret=app.client_secret)
+    exchanged = shared.rpc.Token(client_form(**exchange))
+    assert (exchanged.status, exchanged.revoked_client_id) == (200, "")
+    replayed = shared.rpc.Token(client_form(**exchange))
+    assert (replayed.status, replayed.revoked_client_id) == (400, app.id)
+    tokens = ok(shared.tokens(plain_user(), app))
+    refreshed = shared.rpc.Token(client_form(grant_type="refresh_token", refresh_token=tokens.refresh_token,
+                                             client_id=app.id, client_secret=app.client_secret))
+    assert (refreshed.status, refreshed.revoked_client_id) == (200, app.id)
+    repeated = shared.rpc.Token(common_pb2.ClientHttpRequest(content_type=FORM, body=b"code=a&code=b"))
+    assert (repeated.status, repeated.revoked_client_id) == (400, "")
+    fields = dict(token=json.loads(refreshed.body_json)["access_token"], client_id=app.id,
+                  client_secret=app.client_secret)
+    assert shared.rpc.Introspect(client_form(**fields)).revoked_client_id == ""
+    revoked = shared.rpc.Revoke(client_form(**fields))
+    assert (revoked.status, revoked.revoked_client_id) == (200, app.id)

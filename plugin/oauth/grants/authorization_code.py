@@ -29,6 +29,7 @@ def invalid_code(status: int = 400) -> AppError:
 
 class AuthorizationCodeGrant(Grant):
     grant_type = "authorization_code"
+    ends_tokens = False  # a code exchange only adds tokens
 
     def check_request(self, request: TokenRequest) -> None:
         if not request.code:

@@ -29,6 +29,9 @@ class Grant:
     # `public_refused_id` (Mattermost's id for that grant).
     auth_methods: ClassVar[tuple[str, ...]] = client_auth.METHODS
     public_refused_id: ClassVar[str] = ""
+    # Whether a successful request may end tokens issued before it (a refresh ends the previous access token):
+    # the host then forgets what it keeps of the client's tokens.
+    ends_tokens: ClassVar[bool] = True
 
     def __init__(self, services: Services) -> None:
         self.services = services

@@ -1,8 +1,8 @@
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -39,3 +39,41 @@ class AppError(_message.Message):
     oauth_error: str
     retry_after_seconds: int
     def __init__(self, id: _Optional[str] = ..., message: _Optional[str] = ..., detailed_error: _Optional[str] = ..., status_code: _Optional[int] = ..., oauth_error: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ...) -> None: ...
+
+class StatusResponse(_message.Message):
+    __slots__ = ("error",)
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    error: AppError
+    def __init__(self, error: _Optional[_Union[AppError, _Mapping]] = ...) -> None: ...
+
+class ClientHttpRequest(_message.Message):
+    __slots__ = ("context", "content_type", "body", "authorization")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]
+    context: RequestContext
+    content_type: str
+    body: bytes
+    authorization: str
+    def __init__(self, context: _Optional[_Union[RequestContext, _Mapping]] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., authorization: _Optional[str] = ...) -> None: ...
+
+class HttpHeader(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class HttpAnswer(_message.Message):
+    __slots__ = ("status", "headers", "body_json", "revoked_client_id")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    BODY_JSON_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    status: int
+    headers: _containers.RepeatedCompositeFieldContainer[HttpHeader]
+    body_json: bytes
+    revoked_client_id: str
+    def __init__(self, status: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[HttpHeader, _Mapping]]] = ..., body_json: _Optional[bytes] = ..., revoked_client_id: _Optional[str] = ...) -> None: ...

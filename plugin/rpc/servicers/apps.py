@@ -1,0 +1,60 @@
+"""oauthplugin.v1.AppsService: the OAuth apps, as messages to and from the domain's App."""
+from __future__ import annotations
+
+from oauthplugin.v1 import apps_pb2, apps_pb2_grpc
+from plugin.oauth.apps import App, AppRequest
+
+from .calls import AreaServicer, caller_of
+
+_APP_FIELDS = [f.name for f in apps_pb2.OAuthApp.DESCRIPTOR.fields]
+
+
+def app_message(app: App | None) -> apps_pb2.OAuthApp:
+    if app is None:
+        return apps_pb2.OAuthApp()
+    return apps_pb2.OAuthApp(**{name: getattr(app, name) for name in _APP_FIELDS})
+
+
+def app_from_message(message: apps_pb2.OAuthApp) -> App:
+    return App(**{name: getattr(message, name) for name in _APP_FIELDS if name != "callback_urls"},
+               callback_urls=list(message.callback_urls))
+
+
+class AppsServicer(AreaServicer, apps_pb2_grpc.AppsServiceServicer):
+    async def CreateApp(self, request, context):
+        body = AppRequest(name=request.name, description=request.description, icon_url=request.icon_url,
+                          callback_urls=list(request.callback_urls), homepage=request.homepage,
+                          is_trusted=request.is_trusted, is_public=request.is_public)
+        return await self._app(request, lambda p, c: p.create_app(c, body))
+
+    async def ListApps(self, request, context):
+        return await self._apps(request, lambda p, c: p.list_apps(c, request.page, request.per_page))
+
+    async def GetApp(self, request, context):
+        return await self._app(request, lambda p, c: p.get_app(c, request.app_id))
+
+    async def UpdateApp(self, request, context):
+        # An absent `app` is a missing body (Mattermost: invalid_body_param oauth_app), not an empty app.
+        update = app_from_message(request.app) if request.HasField("app") else None
+        return await self._app(request, lambda p, c: p.update_app(c, request.app_id, update))
+
+    async def DeleteApp(self, request, context):
+        return await self.calls.status(request, lambda p, c: p.delete_app(c, request.app_id))
+
+    async def RegenerateSecret(self, request, context):
+        return await self._app(request, lambda p, c: p.regenerate_secret(c, request.app_id))
+
+    async def GetAppInfo(self, request, context):
+        return await self._app(request, lambda p, c: p.get_app_info(c, request.app_id))
+
+    async def ListAuthorizedApps(self, request, context):
+        return await self._apps(request, lambda p, c: p.list_authorized_apps(
+            c, request.user_id, request.page, request.per_page))
+
+    async def _app(self, request, work):
+        return await self.calls(apps_pb2.AppResponse, lambda p: apps_pb2.AppResponse(
+            app=app_message(work(p, caller_of(request.context)))), request.context.request_id)
+
+    async def _apps(self, request, work):
+        return await self.calls(apps_pb2.AppListResponse, lambda p: apps_pb2.AppListResponse(
+            apps=[app_message(a) for a in work(p, caller_of(request.context))]), request.context.request_id)

@@ -1,0 +1,31 @@
+"""oauthplugin.v1.DiscoveryService: RFC 7591 registration and RFC 8414 metadata."""
+from __future__ import annotations
+
+import json
+
+from oauthplugin.v1 import discovery_pb2, discovery_pb2_grpc
+
+from .calls import AreaServicer, caller_of
+
+
+def json_value(raw: bytes):
+    """The JSON value of `raw`, or None when it is none the provider can keep: malformed, not UTF-8, nested too
+    deep to parse, or spelling lone UTF-16 surrogates (valid JSON, but text no database or protobuf can carry)."""
+    try:
+        value = json.loads(raw or b"null")
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
+class DiscoveryServicer(AreaServicer, discovery_pb2_grpc.DiscoveryServiceServicer):
+    async def RegisterClient(self, request, context):
+        def work(p):
+            registered = p.register_client(caller_of(request.context), json_value(request.metadata_json))
+            return discovery_pb2.RegisterClientResponse(**registered)
+        return await self.calls(discovery_pb2.RegisterClientResponse, work, request.context.request_id)
+
+    async def GetMetadata(self, request, context):
+        return await self.calls(discovery_pb2.MetadataResponse, lambda p: discovery_pb2.MetadataResponse(
+            metadata_json=json.dumps(p.metadata()).encode()), request.context.request_id)

@@ -1,0 +1,86 @@
+from oauthplugin.v1 import apps_pb2 as _apps_pb2
+from oauthplugin.v1 import common_pb2 as _common_pb2
+from oauthplugin.v1 import options_pb2 as _options_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AuthorizeRequest(_message.Message):
+    __slots__ = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "resource")
+    RESPONSE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REDIRECT_URI_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CODE_CHALLENGE_FIELD_NUMBER: _ClassVar[int]
+    CODE_CHALLENGE_METHOD_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    response_type: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    state: str
+    code_challenge: str
+    code_challenge_method: str
+    resource: str
+    def __init__(self, response_type: _Optional[str] = ..., client_id: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., scope: _Optional[str] = ..., state: _Optional[str] = ..., code_challenge: _Optional[str] = ..., code_challenge_method: _Optional[str] = ..., resource: _Optional[str] = ...) -> None: ...
+
+class BeginAuthorizationRequest(_message.Message):
+    __slots__ = ("context", "request")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    context: _common_pb2.RequestContext
+    request: AuthorizeRequest
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., request: _Optional[_Union[AuthorizeRequest, _Mapping]] = ...) -> None: ...
+
+class BeginAuthorizationResponse(_message.Message):
+    __slots__ = ("error", "outcome", "redirect_url", "app")
+    class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        OUTCOME_UNSPECIFIED: _ClassVar[BeginAuthorizationResponse.Outcome]
+        LOGIN: _ClassVar[BeginAuthorizationResponse.Outcome]
+        CONSENT: _ClassVar[BeginAuthorizationResponse.Outcome]
+        REDIRECT: _ClassVar[BeginAuthorizationResponse.Outcome]
+    OUTCOME_UNSPECIFIED: BeginAuthorizationResponse.Outcome
+    LOGIN: BeginAuthorizationResponse.Outcome
+    CONSENT: BeginAuthorizationResponse.Outcome
+    REDIRECT: BeginAuthorizationResponse.Outcome
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REDIRECT_URL_FIELD_NUMBER: _ClassVar[int]
+    APP_FIELD_NUMBER: _ClassVar[int]
+    error: _common_pb2.AppError
+    outcome: BeginAuthorizationResponse.Outcome
+    redirect_url: str
+    app: _apps_pb2.OAuthApp
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., outcome: _Optional[_Union[BeginAuthorizationResponse.Outcome, str]] = ..., redirect_url: _Optional[str] = ..., app: _Optional[_Union[_apps_pb2.OAuthApp, _Mapping]] = ...) -> None: ...
+
+class ConsentDecisionRequest(_message.Message):
+    __slots__ = ("context", "request", "allow")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_FIELD_NUMBER: _ClassVar[int]
+    context: _common_pb2.RequestContext
+    request: AuthorizeRequest
+    allow: bool
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., request: _Optional[_Union[AuthorizeRequest, _Mapping]] = ..., allow: _Optional[bool] = ...) -> None: ...
+
+class RedirectResponse(_message.Message):
+    __slots__ = ("error", "redirect_url")
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    REDIRECT_URL_FIELD_NUMBER: _ClassVar[int]
+    error: _common_pb2.AppError
+    redirect_url: str
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., redirect_url: _Optional[str] = ...) -> None: ...
+
+class DeauthorizeRequest(_message.Message):
+    __slots__ = ("context", "client_id")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    context: _common_pb2.RequestContext
+    client_id: str
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., client_id: _Optional[str] = ...) -> None: ...
