@@ -150,6 +150,21 @@ def error_answer(error: AppError, request_id: str, method: str) -> Answer:
     return Answer(status, tuple(headers), _json(body))
 
 
+def registration_answer(registered: dict) -> Answer:
+    """RFC 7591 section 3.2.1: 201 with the client's registered metadata."""
+    return json_answer(registered, status=201)
+
+
+def registration_error_answer(error: AppError) -> Answer:
+    """RFC 7591 section 3.2.2: `error` and `error_description` only (a rate limit or an unreachable database
+    answers the same way, with Retry-After)."""
+    headers = list(NO_STORE)
+    if error.retry_after:
+        headers.append(("Retry-After", str(error.retry_after)))
+    body = {"error": error.oauth_error or "invalid_client_metadata", "error_description": error.message}
+    return Answer(error.status or 400, tuple(headers), _json(body))
+
+
 # RFC 7662 section 2.2, in the order the host has always written it; `aud` only when the token has one.
 _INTROSPECTION_ORDER = ("active", "scope", "client_id", "token_type", "exp", "iat", "sub", "iss")
 

@@ -3,7 +3,7 @@
 Each RPC that declares a `route` gets a handler here: it reads the HTTP request the way Mattermost does,
 calls the RPC through the gateway with the caller's RequestContext, and writes the answer in Mattermost's wire
 format. An RPC that takes a client's request as it came (ClientHttpRequest: the token endpoint, revocation,
-introspection) and answers it whole (HttpAnswer) needs no handler of its own: `_client_rpc` passes the request on
+introspection, registration) and answers it whole (HttpAnswer) needs no handler of its own: `_client_rpc` passes the request on
 and writes the answer as it is. Any other RPC with a route but no handler is a start-up error, so the contract and
 the router cannot drift.
 """
@@ -27,7 +27,6 @@ from .responses import AppErrorResponse, app_error, json_bytes, json_bytes_respo
 log = logging.getLogger("server_stub.oauth")
 
 GATEWAY_KEY = web.AppKey("gateway", object)
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class BadBody(Exception):
@@ -239,8 +238,8 @@ async def deauthorize(request, gateway, ctx):
 
 
 async def client_http_request(request: web.Request, ctx: common_pb2.RequestContext) -> common_pb2.ClientHttpRequest:
-    """A client's request to the token, revocation or introspection endpoint, as it came: the plugin reads the form
-    and the client's credentials."""
+    """A client's request to the token, revocation, introspection or registration endpoint, as it came: the plugin
+    reads the body and the client's credentials."""
     return common_pb2.ClientHttpRequest(
         context=ctx, content_type=request.headers.get("Content-Type", ""), body=await request.read(),
         authorization=request.headers.get("Authorization", ""))
@@ -286,29 +285,6 @@ async def list_audit_events(request, gateway, ctx):
     } for e in answer.events])
 
 
-async def register_client(request, gateway, ctx):
-    raw = await request.read()
-    try:
-        answer = await gateway.call("RegisterClient", discovery_pb2.RegisterClientRequest(
-            context=ctx, metadata_json=raw))
-    except RpcFailed as failed:
-        return json_response(request, {"error": failed.error.oauth_error or "invalid_client_metadata",
-                                       "error_description": failed.error.message},
-                             status=failed.error.status_code or 400, headers=retry_headers(failed.error))
-    body = {"client_id": answer.client_id}
-    if answer.client_secret:
-        body["client_secret"] = answer.client_secret
-    body.update({"client_id_issued_at": answer.client_id_issued_at, "redirect_uris": list(answer.redirect_uris),
-                 "token_endpoint_auth_method": answer.token_endpoint_auth_method,
-                 "grant_types": list(answer.grant_types), "response_types": list(answer.response_types),
-                 "scope": answer.scope})
-    if answer.client_name:
-        body["client_name"] = answer.client_name
-    if answer.client_uri:
-        body["client_uri"] = answer.client_uri
-    return json_response(request, body, status=201, headers=NO_STORE)
-
-
 async def get_metadata(request, gateway, ctx):
     answer = await gateway.call("GetMetadata", discovery_pb2.MetadataRequest(context=ctx))
     return json_response(request, json.loads(answer.metadata_json))
@@ -328,7 +304,6 @@ HANDLERS: dict[str, Handler] = {
     "Deauthorize": deauthorize,
     "Introspect": introspect_adding_username,  # HOST-SIDE ADDITION (above): remove with it
     "ListAuditEvents": list_audit_events,
-    "RegisterClient": register_client,
     "GetMetadata": get_metadata,
 }
 

@@ -113,7 +113,7 @@ class ClientAnswer:
     Retry-After header) for an error, the JSON body's fields as attributes otherwise (`audience` and `aud`, which the
     body leaves out when empty, as "")."""
 
-    OPTIONAL = ("audience", "aud")
+    OPTIONAL = ("audience", "aud", "client_secret", "client_name", "client_uri")  # left out when empty
 
     def __init__(self, answer: common_pb2.HttpAnswer) -> None:
         self.answer = answer
@@ -121,7 +121,11 @@ class ClientAnswer:
         self.headers = {header.name: header.value for header in answer.headers}
         self.json = json.loads(answer.body_json) if answer.body_json else None
         self.error = None
-        if self.status >= 400:
+        if self.status >= 400 and "status_code" not in self.json:  # RFC 7591's error body: error, description
+            self.error = common_pb2.AppError(
+                message=self.json["error_description"], status_code=self.status, oauth_error=self.json["error"],
+                retry_after_seconds=int(self.headers.get("Retry-After", "0")))
+        elif self.status >= 400:
             body = self.json
             assert body["status_code"] == self.status, body
             self.error = common_pb2.AppError(
@@ -180,7 +184,8 @@ class OAuthClient:
         return self.rpc.GetApp(apps_pb2.AppIdRequest(context=caller, app_id=app_id))
 
     def register(self, metadata: bytes):
-        return self.rpc.RegisterClient(discovery_pb2.RegisterClientRequest(context=anonymous(), metadata_json=metadata))
+        return ClientAnswer(self.rpc.RegisterClient(common_pb2.ClientHttpRequest(
+            context=anonymous(), content_type="application/json", body=metadata)))
 
     # authorization
     @staticmethod

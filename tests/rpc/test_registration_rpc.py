@@ -14,10 +14,11 @@ import time
 
 import pytest
 
-from oauthplugin.v1 import apps_pb2, discovery_pb2
+from oauthplugin.v1 import apps_pb2, common_pb2, discovery_pb2
 from tests.rpc.conftest import LaunchedPlugin
 from tests.rpc.flows import (
     CALLBACK,
+    ClientAnswer,
     PERMISSIONS,
     OAuthClient,
     Outcome,
@@ -46,8 +47,8 @@ def dcr(tmp_path_factory):
 
 def register(client: OAuthClient, body, caller=None):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return client.rpc.RegisterClient(discovery_pb2.RegisterClientRequest(context=caller or anonymous(),
-                                                                     metadata_json=raw))
+    return ClientAnswer(client.rpc.RegisterClient(common_pb2.ClientHttpRequest(
+        context=caller or anonymous(), content_type="application/json", body=raw)))
 
 
 def expect_dcr_error(response, error: str, description: str | None = None):

@@ -13,6 +13,7 @@ import time
 from oauthplugin.v1 import apps_pb2, audit_pb2, authorize_pb2, common_pb2, discovery_pb2, hooks_pb2, token_pb2
 from tests.rpc.flows import (
     CALLBACK,
+    ClientAnswer,
     CHALLENGE,
     CLIENT_ID_MISMATCH,
     EXPIRED_CODE,
@@ -572,9 +573,12 @@ def test_requests_over_the_per_address_limit_get_429_with_retry_after(plugin, cl
     expect_rate_limited(client_call(client.rpc.Token, context=common_pb2.RequestContext(remote_addr=here),
                                     grant_type="refresh_token", refresh_token="x", client_id=apps[0].id,
                                     client_secret=apps[0].client_secret))
-    register = discovery_pb2.RegisterClientRequest(context=common_pb2.RequestContext(remote_addr=here),
-                                               metadata_json=json.dumps({"redirect_uris": [CALLBACK]}).encode())
-    expect_rate_limited(client.rpc.RegisterClient(register))
+    register = common_pb2.ClientHttpRequest(context=common_pb2.RequestContext(remote_addr=here),
+                                            content_type="application/json",
+                                            body=json.dumps({"redirect_uris": [CALLBACK]}).encode())
+    refused = ClientAnswer(client.rpc.RegisterClient(register)).error  # RFC 7591's body: no Mattermost id
+    assert (refused.status_code, refused.oauth_error) == (429, "temporarily_unavailable")
+    assert 1 <= refused.retry_after_seconds <= 60
     ok(revoke(client, apps[0], "unknown", remote_addr="192.0.2.11"))  # another address has its own window
 
 

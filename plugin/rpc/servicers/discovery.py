@@ -4,8 +4,11 @@ from __future__ import annotations
 import json
 
 from oauthplugin.v1 import discovery_pb2, discovery_pb2_grpc
+from plugin.oauth import client_request
+from plugin.oauth.errors import AppError
 
-from .calls import AreaServicer, caller_of
+from ..runtime import AwaitingDatabase, NotActive
+from .calls import AreaServicer, answer_message, caller_of, failure
 
 
 def json_value(raw: bytes):
@@ -21,10 +24,15 @@ def json_value(raw: bytes):
 
 class DiscoveryServicer(AreaServicer, discovery_pb2_grpc.DiscoveryServiceServicer):
     async def RegisterClient(self, request, context):
+        """The client's metadata document is the body, whatever its Content-Type (Mattermost reads it so)."""
         def work(p):
-            registered = p.register_client(caller_of(request.context), json_value(request.metadata_json))
-            return discovery_pb2.RegisterClientResponse(**registered)
-        return await self.calls(discovery_pb2.RegisterClientResponse, work, request.context.request_id)
+            return client_request.registration_answer(
+                p.register_client(caller_of(request.context), json_value(request.body)))
+        try:
+            answer = await self.calls.run(work, "RegisterClient", request.context.request_id)
+        except (AppError, AwaitingDatabase, NotActive) as exc:
+            answer = client_request.registration_error_answer(failure(exc))
+        return answer_message(answer)
 
     async def GetMetadata(self, request, context):
         return await self.calls(discovery_pb2.MetadataResponse, lambda p: discovery_pb2.MetadataResponse(

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
 from oauthplugin.v1 import discovery_pb2 as oauthplugin_dot_v1_dot_discovery__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -37,8 +38,8 @@ class DiscoveryServiceStub:
         """
         self.RegisterClient = channel.unary_unary(
                 '/oauthplugin.v1.DiscoveryService/RegisterClient',
-                request_serializer=oauthplugin_dot_v1_dot_discovery__pb2.RegisterClientRequest.SerializeToString,
-                response_deserializer=oauthplugin_dot_v1_dot_discovery__pb2.RegisterClientResponse.FromString,
+                request_serializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
                 _registered_method=True)
         self.GetMetadata = channel.unary_unary(
                 '/oauthplugin.v1.DiscoveryService/GetMetadata',
@@ -52,7 +53,9 @@ class DiscoveryServiceServicer:
     """
 
     def RegisterClient(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The client's request as it came (its JSON client metadata document), answered whole: 201 with the RFC 7591
+        registration response, or the RFC 7591 error body.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -68,8 +71,8 @@ def add_DiscoveryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'RegisterClient': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterClient,
-                    request_deserializer=oauthplugin_dot_v1_dot_discovery__pb2.RegisterClientRequest.FromString,
-                    response_serializer=oauthplugin_dot_v1_dot_discovery__pb2.RegisterClientResponse.SerializeToString,
+                    request_deserializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.SerializeToString,
             ),
             'GetMetadata': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMetadata,
@@ -103,8 +106,8 @@ class DiscoveryService:
             request,
             target,
             '/oauthplugin.v1.DiscoveryService/RegisterClient',
-            oauthplugin_dot_v1_dot_discovery__pb2.RegisterClientRequest.SerializeToString,
-            oauthplugin_dot_v1_dot_discovery__pb2.RegisterClientResponse.FromString,
+            oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
             options,
             channel_credentials,
             insecure,
