@@ -360,7 +360,7 @@ class TokenActionRequest(_message.Message):
     def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., token: _Optional[str] = ..., token_type_hint: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ...) -> None: ...
 
 class IntrospectResponse(_message.Message):
-    __slots__ = ("error", "active", "scope", "client_id", "token_type", "exp", "iat", "sub", "aud", "iss")
+    __slots__ = ("error", "active", "scope", "client_id", "token_type", "exp", "iat", "sub", "aud", "iss", "username")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
@@ -371,6 +371,7 @@ class IntrospectResponse(_message.Message):
     SUB_FIELD_NUMBER: _ClassVar[int]
     AUD_FIELD_NUMBER: _ClassVar[int]
     ISS_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
     error: _common_pb2.AppError
     active: bool
     scope: str
@@ -381,7 +382,8 @@ class IntrospectResponse(_message.Message):
     sub: str
     aud: str
     iss: str
-    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., active: _Optional[bool] = ..., scope: _Optional[str] = ..., client_id: _Optional[str] = ..., token_type: _Optional[str] = ..., exp: _Optional[int] = ..., iat: _Optional[int] = ..., sub: _Optional[str] = ..., aud: _Optional[str] = ..., iss: _Optional[str] = ...) -> None: ...
+    username: str
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., active: _Optional[bool] = ..., scope: _Optional[str] = ..., client_id: _Optional[str] = ..., token_type: _Optional[str] = ..., exp: _Optional[int] = ..., iat: _Optional[int] = ..., sub: _Optional[str] = ..., aud: _Optional[str] = ..., iss: _Optional[str] = ..., username: _Optional[str] = ...) -> None: ...
 
 class AuditEvent(_message.Message):
     __slots__ = ("id", "create_at", "type", "user_id", "client_id", "grant_id", "remote_addr", "detail_json")
