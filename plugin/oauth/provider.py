@@ -41,6 +41,7 @@ from .apps import (
 from . import refresh_grace
 from .audit import AuditEvent, AuditLog
 from .errors import PKCE_REQUIRED_PAGE_MESSAGE, AppError, DCRError, app_error
+from .host import Host, HostUnavailable, HostUser, NoHost
 from .ratelimit import RateLimiter
 from .ids import hash_secret, is_valid_id, new_id, new_secret, secret_matches
 from .rfc6749 import (
@@ -187,11 +188,15 @@ def _missing_token(error_id: str) -> AppError:
     return app_error(error_id, 400, oauth_error="invalid_request", message="invalid_request: Missing token.")
 
 
+HOST_UNAVAILABLE = "app.host.unavailable.app_error"
+
+
 class OAuthProvider:
-    def __init__(self, store: Store, clock, settings: Settings | None = None) -> None:
+    def __init__(self, store: Store, clock, settings: Settings | None = None, host: Host | None = None) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings if settings is not None else Settings()
+        self.host: Host = host if host is not None else NoHost()  # who owns the users (plugin/oauth/host.py)
         self.audit = AuditLog(store, clock)
         self.limiter = RateLimiter(store, clock)
 
@@ -242,6 +247,18 @@ class OAuthProvider:
             raise app_error(
                 "api.context.permissions.app_error", 403, detailed_error=f"permission={MANAGE_SYSTEM_WIDE_OAUTH}"
             )
+
+    def _active_user(self, user_id: str) -> HostUser | None:
+        """The user a code or token was issued to, as the host knows them now; None when deactivated or gone, so
+        that nothing issued to them works (Mattermost's GetOAuthAccessTokenForCodeFlow refuses DeleteAt != 0), even
+        where the host could not tell us (RevokeUser while the plugin was disabled). 503 if the host cannot say."""
+        try:
+            user = self.host.get_user(user_id)
+        except HostUnavailable as exc:
+            log.error("the host cannot say whether user %s is active: %s", user_id, exc)
+            raise app_error(HOST_UNAVAILABLE, 503, oauth_error=TEMPORARILY_UNAVAILABLE,
+                            retry_after=STORE_RETRY_AFTER_SECONDS) from exc
+        return user if user is not None and user.is_active else None
 
     def _owned_app(self, caller: Caller | None, app_id: str) -> tuple[Caller, AppRecord]:
         """The check chain of get/delete/regenerate: session, app id, manage_oauth, enabled, exists, owner."""
@@ -655,6 +672,8 @@ class OAuthProvider:
             validate_for_client_type(
                 app.client_secret_hash == "", code.code_challenge, code.code_challenge_method, request.code_verifier
             )
+            if self._active_user(code.user_id) is None:  # deactivated: the code stays spent
+                raise self._invalid_code(403)
             audience = self._audience(request.resource, code.resource)
             grant = GrantRecord(id=grant_id, client_id=app.id, user_id=code.user_id, scope=code.scope,
                                 audience=audience, redirect_uri=code.redirect_uri, create_at=now, code_hash=code_hash)
@@ -711,6 +730,8 @@ class OAuthProvider:
             raise app_error(
                 "api.oauth.get_access_token.client_id_mismatch.app_error", 400, oauth_error="invalid_grant"
             )
+        if self._active_user(old.user_id) is None:  # Mattermost: deactivation deleted the token, so 404
+            raise invalid
         now = self._now()
         if old.rotated_at is not None:
             return self._rotated_again(settings, app, old, request.refresh_token, now)
@@ -957,9 +978,12 @@ class OAuthProvider:
                 if record.rotated_at is not None or grant is None \
                         or now > grant.create_at + settings.refresh_absolute_ms:
                     return {"active": False}
+            user = self._active_user(record.user_id)
+            if user is None:
+                return {"active": False}
             return {"active": True, "scope": record.scope, "client_id": record.client_id, "token_type": token_type,
                     "exp": record.expires_at // 1000, "iat": record.create_at // 1000, "sub": record.user_id,
-                    "aud": record.audience, "iss": settings.site_url}
+                    "aud": record.audience, "iss": settings.site_url, "username": user.username}
 
         return self._rate_limited(request.client_id, caller, work)
 
