@@ -220,6 +220,7 @@ class OAuthServicer(oauth_pb2_grpc.OAuthServiceServicer):
         return await self._status(request, lambda p, c: p.revoke_access_token(request.token))
 
     async def RevokeUser(self, request, context):
+        self.runtime.forget_user(request.user_id)  # the host deactivated them: ask it again from now on
         return await self._status(request, lambda p, c: p.revoke_user(request.user_id))
 
     # --- discovery and registration ---
