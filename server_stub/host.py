@@ -10,7 +10,7 @@ import time
 
 from aiohttp import web
 
-from . import config_rules, manifest
+from . import config_rules, manifest, revocations
 from .accounts import DatabaseUnavailable, follow_integration_setting, open_accounts
 from .config import ConfigStore, site_url
 from .gateway import Gateway
@@ -52,7 +52,8 @@ class Host:
         self.accounts = wait_for_accounts(self.config.config)
         follow_integration_setting(self.config, self.accounts)
         self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout,
-                                         host_api=HostAPIServicer(self.accounts, self.sanitized_config))
+                                         host_api=HostAPIServicer(self.accounts, self.sanitized_config),
+                                         on_activate=self._plugin_activated)
         self.gateway = Gateway(self.plugins, manifest.load(PROJECT_DIR).id)
         self._runners: list[web.AppRunner] = []
 
@@ -62,6 +63,11 @@ class Host:
         config = self.config.get()
         config["ServiceSettings"]["SiteURL"] = site_url(config)
         return config_rules.sanitize(config, config_rules.secret_plugin_settings(self.plugins.manifests()))
+
+    async def _plugin_activated(self, process) -> None:
+        """The OAuth plugin gets the RevokeUser calls it missed (revocations.py) before it serves anything."""
+        if process.manifest.id == self.gateway.plugin_id:
+            await revocations.deliver(self.accounts, process.oauth, self.plugins.hook_timeout())
 
     def _enable_prepackaged(self) -> None:
         """The plugin this server ships with is enabled unless the admin has decided otherwise."""

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections import deque
-from typing import Callable
+from typing import Awaitable, Callable
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -245,9 +245,11 @@ class PluginSupervisor:
     def __init__(self, manifest: Manifest, config: ConfigProvider, *, start_timeout: float = START_TIMEOUT_SECONDS,
                  clock: Callable[[], float] = time.monotonic,
                  hook_timeout: Callable[[], float] = lambda: HOOK_TIMEOUT_SECONDS,
-                 host_api: HostAPIServicer | None = None) -> None:
+                 host_api: HostAPIServicer | None = None,
+                 on_activate: Callable[[PluginProcess], Awaitable[None]] | None = None) -> None:
         self.manifest = manifest
         self.host_api = host_api  # what each launch's HostAPI answers; None: the plugin gets no HostAPI
+        self.on_activate = on_activate  # after OnActivate succeeded, before the plugin is RUNNING
         self._config = config
         self.start_timeout = start_timeout
         self.hook_timeout = hook_timeout  # read at each call: a configuration change applies to the next one
@@ -294,6 +296,8 @@ class PluginSupervisor:
             if response.HasField("error"):
                 raise LaunchError(f"OnActivate failed: {response.error.message}")
             self.implemented = set(implemented.hooks)
+            if self.on_activate is not None:
+                await self.on_activate(process)
         except (LaunchError, grpc.RpcError, OSError) as exc:
             message = _describe(exc)
             log.error("unable to start plugin", extra={"plugin_id": self.manifest.id, "error": message})
