@@ -15,7 +15,7 @@ from goplugin import protocol
 from oauthplugin.v1 import host_api_pb2, host_api_pb2_grpc
 from server_stub.accounts import Accounts
 from server_stub.host_api import HostAPIServer, HostAPIServicer
-from tests.faults.test_fuzz_rpc import EXAMPLES, call, check, invalid_utf8_string_field, message_of
+from tests.faults.test_fuzz_rpc import EXAMPLES, call, check, fuzz_one, invalid_utf8_string_field
 from tests.loop_thread import LoopThread
 
 SERVICE = host_api_pb2.DESCRIPTOR.services_by_name["HostAPI"]
@@ -63,13 +63,7 @@ def test_random_host_api_calls_never_answer_500_or_a_stack_trace(target):
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(data=st.data())
     def run(data):
-        method = data.draw(st.sampled_from(list(SERVICE.methods)))
-        if data.draw(st.integers(0, 3)) == 0:
-            payload, was_message = data.draw(st.binary(max_size=300)), False
-        else:
-            payload, was_message = data.draw(message_of(method.input_type, target[2])).SerializeToString(), True
-        code, details, raw = call(target, SERVICE, method, payload)
-        check(method, code, details, raw, was_message)
+        fuzz_one(data, target, SERVICE, data.draw(st.sampled_from(list(SERVICE.methods))))
 
     run()
     answer = host_api_pb2_grpc.HostAPIStub(target[0].channel).GetUser(

@@ -194,6 +194,17 @@ def check(method, code, details: str, raw: bytes, was_message: bool) -> None:
             assert mark not in error.message and mark not in error.detailed_error, (method.name, error)
 
 
+def fuzz_one(data, target, service, method) -> grpc.StatusCode:
+    """One example: random bytes, or a random message of the method's type; called and checked."""
+    if data.draw(st.integers(0, 3)) == 0:
+        payload, was_message = data.draw(st.binary(max_size=300)), False
+    else:
+        payload, was_message = data.draw(message_of(method.input_type, target[2])).SerializeToString(), True
+    code, details, raw = call(target, service, method, payload)
+    check(method, code, details, raw, was_message)
+    return code
+
+
 def test_every_rpc_answers_invalid_utf8_and_truncated_messages_without_a_stack_trace(target):
     for service, method in METHODS:
         for payload in (invalid_utf8_string_field(method.input_type), b"\x0a\xff\xff\xff\xff\x0f", b"\xff"):
@@ -211,12 +222,7 @@ def fuzzed(target):
     @given(data=st.data())
     def run(data):
         service, method = data.draw(st.sampled_from(METHODS))
-        if data.draw(st.integers(0, 3)) == 0:
-            payload, was_message = data.draw(st.binary(max_size=300)), False
-        else:
-            payload, was_message = data.draw(message_of(method.input_type, target[2])).SerializeToString(), True
-        code, details, raw = call(target, service, method, payload)
-        check(method, code, details, raw, was_message)
+        code = fuzz_one(data, target, service, method)
         if service.name == "PluginHooks" and method.name != "Implemented":
             restore(launched)  # the next examples fuzz the OAuth RPCs of an active plugin, with the test's settings
         if method.name in ("DeleteApp", "RegenerateSecret", "RevokeUser", "Deauthorize", "Revoke") \

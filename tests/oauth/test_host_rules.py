@@ -16,6 +16,7 @@ from .conftest import CHALLENGE, Flow, app_request, expect_error
 EXPIRED_CODE = "api.oauth.get_access_token.expired_code.app_error"
 INVALID_REFRESH = "api.oauth.get_access_token.refresh_token.app_error"
 HOST_UNAVAILABLE = "app.host.unavailable.app_error"
+VERIFIER_REQUIRED = "model.authorize.validate_pkce.verifier_required.app_error"
 
 
 class FakeHost(NoHost):
@@ -119,7 +120,7 @@ def test_the_host_is_asked_only_for_what_was_issued_and_only_when_it_would_work(
                                                                                   confidential_app):
     host.add(user)
     code = flow.code_for(user, confidential_app, code_challenge=CHALLENGE, code_challenge_method="S256")
-    expect_error("model.authorize.validate_pkce.verifier_required.app_error", 400, flow.exchange, confidential_app, code)
+    expect_error(VERIFIER_REQUIRED, 400, flow.exchange, confidential_app, code)
     assert host.asked == []  # refused before the user matters (Mattermost's order: PKCE, then the user)
     assert introspect(provider, confidential_app, "unknown") == {"active": False}
     assert host.asked == []

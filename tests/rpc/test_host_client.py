@@ -9,6 +9,7 @@ import pytest
 
 from goplugin import protocol
 from oauthplugin.v1 import host_api_pb2
+from plugin.clock import FakeClock
 from plugin.oauth.host import HostUnavailable
 from plugin.rpc.host_client import USER_CACHE_SECONDS, HostClient, open_channel
 from server_stub.accounts import Accounts
@@ -32,14 +33,6 @@ class Counting(HostAPIServicer):
         return await super().GetUser(request, context)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def host(tmp_path):
     """(accounts, servicer, server endpoint, the plugin's TLS identity) of a host serving HostAPI on a thread."""
@@ -57,14 +50,14 @@ def host(tmp_path):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
 def client(host, clock):
     _, _, endpoint, tls = host
-    client = HostClient(open_channel(endpoint, tls), timeout=1.0, clock=clock)
+    client = HostClient(open_channel(endpoint, tls), timeout=1.0, clock=lambda: clock.now_ms() / 1000)
     yield client
     client.close()
 
@@ -93,7 +86,7 @@ def test_an_active_user_is_kept_for_a_few_seconds(host, client, clock):
         assert client.get_user(user.id).is_active
     assert servicer.get_user_calls == 1
     accounts.set_active(user.id, False)
-    clock.now += USER_CACHE_SECONDS + 0.01
+    clock.advance(USER_CACHE_SECONDS + 0.01)
     assert not client.get_user(user.id).is_active
     assert servicer.get_user_calls == 2
 
