@@ -66,8 +66,12 @@ class Host:
 
     async def _plugin_activated(self, process) -> None:
         """The OAuth plugin gets the RevokeUser calls it missed (revocations.py) before it serves anything."""
-        if process.manifest.id == self.gateway.plugin_id:
+        if process.manifest.id != self.gateway.plugin_id:
+            return
+        try:
             await revocations.deliver(self.accounts, process.oauth, self.plugins.hook_timeout())
+        except DatabaseUnavailable as exc:  # still owed: the next activation or reactivation delivers them
+            log.warning("owed RevokeUser calls not read", extra={"error": str(exc)})
 
     def _enable_prepackaged(self) -> None:
         """The plugin this server ships with is enabled unless the admin has decided otherwise."""
