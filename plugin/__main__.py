@@ -17,7 +17,7 @@ def main() -> None:
         hooks_pb2_grpc.add_PluginHooksServicer_to_server(HooksServicer(runtime), server)
         services.add_servicers(server, servicers(runtime))
 
-    goplugin.run(register, on_stop=runtime.deactivate)
+    goplugin.run(register, on_stop=runtime.deactivate, on_tls=runtime.use_tls)
 
 
 if __name__ == "__main__":

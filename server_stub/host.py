@@ -10,10 +10,11 @@ import time
 
 from aiohttp import web
 
-from . import manifest
+from . import config_rules, manifest, revocations
 from .accounts import DatabaseUnavailable, follow_integration_setting, open_accounts
 from .config import ConfigStore, site_url
 from .gateway import Gateway
+from .host_api import HostAPIServicer
 from .plugins import PROJECT_DIR, PluginEnvironment
 from .web.app import create_app
 
@@ -50,9 +51,27 @@ class Host:
         self._enable_prepackaged()
         self.accounts = wait_for_accounts(self.config.config)
         follow_integration_setting(self.config, self.accounts)
-        self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout)
+        self.plugins = PluginEnvironment(self.config, start_timeout=start_timeout,
+                                         host_api=HostAPIServicer(self.accounts, self.sanitized_config),
+                                         on_activate=self._plugin_activated)
         self.gateway = Gateway(self.plugins, manifest.load(PROJECT_DIR).id)
         self._runners: list[web.AppRunner] = []
+
+    def sanitized_config(self) -> dict:
+        """The configuration as plugins and API callers see it: SiteURL filled in, secrets masked (HostAPI GetConfig,
+        Mattermost's API.GetConfig)."""
+        config = self.config.get()
+        config["ServiceSettings"]["SiteURL"] = site_url(config)
+        return config_rules.sanitize(config, config_rules.secret_plugin_settings(self.plugins.manifests()))
+
+    async def _plugin_activated(self, process) -> None:
+        """The OAuth plugin gets the RevokeUser calls it missed (revocations.py) before it serves anything."""
+        if process.manifest.id != self.gateway.plugin_id:
+            return
+        try:
+            await revocations.deliver(self.accounts, process.oauth, self.plugins.hook_timeout())
+        except DatabaseUnavailable as exc:  # still owed: the next activation or reactivation delivers them
+            log.warning("owed RevokeUser calls not read", extra={"error": str(exc)})
 
     def _enable_prepackaged(self) -> None:
         """The plugin this server ships with is enabled unless the admin has decided otherwise."""

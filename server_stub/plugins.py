@@ -20,8 +20,10 @@ PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 class PluginEnvironment:
     def __init__(self, config: ConfigStore, prepackaged: tuple[str, ...] = (PROJECT_DIR,),
-                 start_timeout: float | None = None) -> None:
+                 start_timeout: float | None = None, host_api=None, on_activate=None) -> None:
         self.config = config
+        self.host_api = host_api  # host_api.HostAPIServicer: what plugins may ask the host
+        self.on_activate = on_activate  # async (process): run after a plugin's OnActivate, before it serves
         self.prepackaged = prepackaged
         self.start_timeout = start_timeout
         self.supervisors: dict[str, PluginSupervisor] = {}
@@ -81,7 +83,7 @@ class PluginEnvironment:
                 self.supervisors[plugin_id].manifest = manifest
 
     def _supervisor_options(self) -> dict:
-        options = {"hook_timeout": self.hook_timeout}
+        options = {"hook_timeout": self.hook_timeout, "host_api": self.host_api, "on_activate": self.on_activate}
         if self.start_timeout:
             options["start_timeout"] = self.start_timeout
         return options

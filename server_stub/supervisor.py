@@ -1,7 +1,8 @@
 """Launching and supervising plugin processes the way a go-plugin host (and Mattermost) does.
 
 One `PluginProcess` is one launch: spawn with the magic cookie and a fresh AutoMTLS key pair, read the
-handshake line, connect over gRPC, stop with OnDeactivate -> Shutdown -> kill after 2 s.
+handshake line, connect over gRPC, serve the launch its HostAPI (host_api.py), stop with OnDeactivate -> Shutdown
+-> kill after 2 s.
 `PluginSupervisor` owns one plugin across launches: its state (Mattermost's numbers), health checks and the
 restart policy (a failed check restarts it; three failures within 60 minutes leave it failed).
 """
@@ -15,7 +16,7 @@ import os
 import sys
 import time
 from collections import deque
-from typing import Callable
+from typing import Awaitable, Callable
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -23,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from goplugin import grpc_controller_pb2, grpc_controller_pb2_grpc, protocol
 from oauthplugin.v1 import common_pb2, hooks_pb2, hooks_pb2_grpc, services
 
+from .host_api import HostAPIServer, HostAPIServicer
 from .manifest import Manifest
 
 log = logging.getLogger("server_stub.plugins")
@@ -59,9 +61,14 @@ class LaunchError(Exception):
 class PluginProcess:
     """One running plugin process and the gRPC connection to it."""
 
-    def __init__(self, manifest: Manifest, executable: str) -> None:
+    def __init__(self, manifest: Manifest, executable: str, host_api: HostAPIServicer | None = None,
+                 auto_mtls: bool = True) -> None:
         self.manifest = manifest
         self.executable = executable
+        self.auto_mtls = auto_mtls  # False: no PLUGIN_CLIENT_CERT, the plugin serves a private unix socket
+        self._host_api_servicer = host_api
+        self.host_api: HostAPIServer | None = None
+        self.certificate: protocol.Certificate | None = None
         self.proc: asyncio.subprocess.Process | None = None
         self.channel: grpc.aio.Channel | None = None
         self.handshake: protocol.Handshake | None = None
@@ -77,15 +84,17 @@ class PluginProcess:
         return self.proc.pid if self.proc else None
 
     async def start(self, start_timeout: float = START_TIMEOUT_SECONDS) -> None:
-        cert = protocol.generate_certificate()
+        cert = self.certificate = protocol.generate_certificate()  # this launch's: the client's and the HostAPI's
         env = dict(os.environ)
         env.update({
             protocol.COOKIE_KEY: protocol.COOKIE_VALUE,
             "PLUGIN_MIN_PORT": "10000",
             "PLUGIN_MAX_PORT": "25000",
             "PLUGIN_PROTOCOL_VERSIONS": str(protocol.APP_PROTOCOL_VERSION),
-            "PLUGIN_CLIENT_CERT": cert.cert_pem.decode(),
         })
+        env.pop("PLUGIN_CLIENT_CERT", None)
+        if self.auto_mtls:
+            env["PLUGIN_CLIENT_CERT"] = cert.cert_pem.decode()
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 self.executable, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
@@ -97,6 +106,9 @@ class PluginProcess:
         self.handshake = await self._read_handshake(start_timeout)
         self._tasks.append(asyncio.create_task(self._drain_stdout()))
         self.channel = self._connect(cert)
+        if self._host_api_servicer is not None:
+            self.host_api = HostAPIServer(self._host_api_servicer)
+            await self.host_api.start(cert, self.handshake.server_cert_der)
         self.hooks = hooks_pb2_grpc.PluginHooksStub(self.channel)
         self.oauth = services.PluginStub(self.channel)
         self.health = health_pb2_grpc.HealthStub(self.channel)
@@ -193,6 +205,8 @@ class PluginProcess:
             task.cancel()
         if self.channel is not None:
             await self.channel.close()
+        if self.host_api is not None:
+            await self.host_api.stop()
 
 
 _LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
@@ -230,8 +244,12 @@ class PluginSupervisor:
 
     def __init__(self, manifest: Manifest, config: ConfigProvider, *, start_timeout: float = START_TIMEOUT_SECONDS,
                  clock: Callable[[], float] = time.monotonic,
-                 hook_timeout: Callable[[], float] = lambda: HOOK_TIMEOUT_SECONDS) -> None:
+                 hook_timeout: Callable[[], float] = lambda: HOOK_TIMEOUT_SECONDS,
+                 host_api: HostAPIServicer | None = None,
+                 on_activate: Callable[[PluginProcess], Awaitable[None]] | None = None) -> None:
         self.manifest = manifest
+        self.host_api = host_api  # what each launch's HostAPI answers; None: the plugin gets no HostAPI
+        self.on_activate = on_activate  # after OnActivate succeeded, before the plugin is RUNNING
         self._config = config
         self.start_timeout = start_timeout
         self.hook_timeout = hook_timeout  # read at each call: a configuration change applies to the next one
@@ -264,19 +282,22 @@ class PluginSupervisor:
             executable = self.manifest.executable()
             if not executable:
                 raise LaunchError("plugin has no server executable")
-            process = PluginProcess(self.manifest, executable)
+            process = PluginProcess(self.manifest, executable, self.host_api)
             self.process = process
             await process.start(self.start_timeout)
             server_json, plugin_json = self._config()
             implemented = await process.hooks.Implemented(hooks_pb2.ImplementedRequest(), timeout=self.hook_timeout())
             response = await process.hooks.OnActivate(
                 hooks_pb2.OnActivateRequest(configuration=hooks_pb2.Configuration(
-                    server_config_json=server_json, plugin_config_json=plugin_json)),
+                    server_config_json=server_json, plugin_config_json=plugin_json),
+                    host_api=process.host_api.endpoint if process.host_api is not None else None),
                 timeout=self.hook_timeout(),
             )
             if response.HasField("error"):
                 raise LaunchError(f"OnActivate failed: {response.error.message}")
             self.implemented = set(implemented.hooks)
+            if self.on_activate is not None:
+                await self.on_activate(process)
         except (LaunchError, grpc.RpcError, OSError) as exc:
             message = _describe(exc)
             log.error("unable to start plugin", extra={"plugin_id": self.manifest.id, "error": message})

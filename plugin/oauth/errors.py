@@ -97,6 +97,8 @@ MESSAGES: dict[str, str] = {
     "app.oauth.audit.list.app_error": "Unable to read the OAuth audit trail.",
     # the database cannot be reached (503 with Retry-After; this plugin's own id)
     "app.store.unavailable.app_error": "The database is unavailable. Please try again in a moment.",
+    # the host's HostAPI did not answer (503 with Retry-After; this plugin's own id)
+    "app.host.unavailable.app_error": "The server could not be asked about the user. Please try again in a moment.",
     # model.oauth.* (OAuthApp.IsValid, ValidateForGrantType)
     "model.oauth.is_valid.app_id.app_error": "Invalid app id.",
     "model.oauth.is_valid.create_at.app_error": "Create at must be a valid time.",

@@ -31,6 +31,7 @@ from .endpoints import (
 )
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant
 from .guards import DEFAULT_PER_PAGE, Caller
+from .host import Host
 from .rfc6749 import AuthorizeRequest, TokenActionRequest, TokenRequest, TokenResponse
 from .server import AuthorizationServer
 from .services import Services
@@ -57,8 +58,8 @@ def build_server(services: Services) -> AuthorizationServer:
 
 
 class OAuthProvider:
-    def __init__(self, store: Store, clock, settings: Settings | None = None) -> None:
-        self.services = Services.create(store, clock, settings)
+    def __init__(self, store: Store, clock, settings: Settings | None = None, host: Host | None = None) -> None:
+        self.services = Services.create(store, clock, settings, host)
         self.server = build_server(self.services)
         self.apps = AppService(self.services)
         self._authorization: AuthorizationEndpoint = self.server.endpoint("authorization")
@@ -67,6 +68,10 @@ class OAuthProvider:
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    @property
+    def host(self) -> Host:
+        return self.services.host
 
     def configure(self, settings: Settings) -> None:
         """Replace the settings (OnConfigurationChange). Each operation reads them once when it starts."""

@@ -178,8 +178,10 @@ def _bind_private_unix(server: grpc.aio.Server) -> str:
     return path
 
 
-async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[], object] | None = None) -> None:
-    """Listen, hand the host its handshake line, serve until Shutdown (or SIGTERM)."""
+async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[], object] | None = None,
+                on_tls: Callable[[bytes, protocol.Certificate], None] | None = None) -> None:
+    """Listen, hand the host its handshake line, serve until Shutdown (or SIGTERM). Under AutoMTLS, `on_tls` gets
+    the host's certificate and the plugin's own key pair (the plugin's client identity toward the host's HostAPI)."""
     host_pid = os.getppid()
     app_version = negotiate_app_version()
     server = grpc.aio.server(options=SERVER_OPTIONS)
@@ -196,6 +198,8 @@ async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[
     client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").encode()
     native_tls = bool(client_cert) and _grpc_can_verify(client_cert)
     own = protocol.generate_certificate() if client_cert else None
+    if own is not None and on_tls is not None:
+        on_tls(client_cert, own)
     path = _bind_private_unix(server)
     socket_dir = os.path.dirname(path)
     tls_server = None
@@ -279,9 +283,10 @@ def run_event_loop(main) -> None:
     asyncio.run(main)
 
 
-def run(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[], object] | None = None) -> None:
+def run(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[], object] | None = None,
+        on_tls: Callable[[bytes, protocol.Certificate], None] | None = None) -> None:
     """Entry point of the plugin process."""
     check_cookie()
     # A Ctrl-C in the host's terminal reaches the whole process group; the host manages our shutdown.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    run_event_loop(serve(register, on_stop))
+    run_event_loop(serve(register, on_stop, on_tls))

@@ -32,7 +32,8 @@ class HooksServicer(hooks_pb2_grpc.PluginHooksServicer):
     async def OnActivate(self, request, context):
         cfg = request.configuration
         try:
-            await asyncio.to_thread(self.runtime.activate, cfg.server_config_json, cfg.plugin_config_json)
+            await asyncio.to_thread(self.runtime.activate, cfg.server_config_json, cfg.plugin_config_json,
+                                    request.host_api if request.HasField("host_api") else None)
         except Exception as exc:  # the host records the message and marks the plugin failed to start
             return hooks_pb2.OnActivateResponse(error=_hook_error("OnActivate", exc))
         return hooks_pb2.OnActivateResponse()

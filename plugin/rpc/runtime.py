@@ -1,4 +1,4 @@
-"""The plugin's state between hooks: configuration in force, the open store, the OAuth provider."""
+"""The plugin's state between hooks: configuration in force, the open store, the OAuth provider, the host's API."""
 from __future__ import annotations
 
 import json
@@ -29,6 +29,8 @@ class PluginRuntime:
         self.plugin_config: dict = {}
         self.store = None
         self.provider = None
+        self.host = None  # the HostAPI client of this activation (host_client.py), None when the host offers none
+        self._tls: tuple[bytes, bytes, bytes] | None = None  # (host certificate, our key, our certificate)
         # True while this process is the only writer of its database (a SQLite file it holds: node_claim.py);
         # the host may then keep validated tokens in memory.
         self.cacheable = False
@@ -42,8 +44,13 @@ class PluginRuntime:
         """Serving OAuth calls (activated, and its database reached)."""
         return self.provider is not None
 
-    def activate(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
+    def use_tls(self, host_cert_pem: bytes, own) -> None:
+        """AutoMTLS (goplugin.serve): the certificates that authenticate both ends of the HostAPI connection."""
+        self._tls = (host_cert_pem, own.key_pem, own.cert_pem)
+
+    def activate(self, server_config_json: bytes, plugin_config_json: bytes, host_api=None) -> None:
         server_config, plugin_config = _parse(server_config_json), _parse(plugin_config_json)
+        host = self._connect_host(host_api)  # no connection yet: gRPC connects at the first call
         with self._lock:
             from plugin.store.contract import StoreUnavailable
             from plugin.store.sqlite import SqliteStore
@@ -68,8 +75,8 @@ class PluginRuntime:
                 if claim is not None:
                     claim.release()
                 raise
-            previous = (self.provider, self.store)  # activated again without a deactivation: closed below
-            self.store, self.provider = store, None
+            previous = (self.provider, self.store, self.host)  # activated again without a deactivation: closed below
+            self.store, self.provider, self.host = store, None, host
             self.server_config, self.plugin_config = server_config, plugin_config
             self._stop_background.set()  # the previous activation's cleanup or database wait, if any
             self._stop_background = threading.Event()
@@ -98,7 +105,7 @@ class PluginRuntime:
         if claim is not None:
             store.keep_apps_in_memory()
         self.provider = OAuthProvider(store, SystemClock(),
-                                      Settings.from_config(self.server_config, self.plugin_config))
+                                      Settings.from_config(self.server_config, self.plugin_config), host=self.host)
         threading.Thread(target=self._cleanup_loop, args=(self._stop_background,), name="cleanup",
                          daemon=True).start()
 
@@ -136,12 +143,15 @@ class PluginRuntime:
         with self._lock:
             store, provider, self.store, self.provider = self.store, self.provider, None, None
             claim, self._claim, self.cacheable = self._claim, None, False
+            host, self.host = self.host, None
         self._stop_background.set()
         self._wake_cleanup.set()
         if provider is not None:
             provider.close()
         if store is not None:
             store.close()
+        if host is not None:
+            host.close()
         if claim is not None:
             claim.release()
         log.info("deactivated")
@@ -167,6 +177,20 @@ class PluginRuntime:
                     log.info("expired rows removed", extra={"rows": removed})
             except Exception as exc:  # the next round tries again
                 log.warning("cleanup failed", extra={"error": str(exc)})
+
+    def _connect_host(self, endpoint):
+        """The HostAPI client for the endpoint OnActivate named, or None when it named none."""
+        if endpoint is None or not endpoint.network:
+            return None
+        from .host_client import HostClient, open_channel
+
+        return HostClient(open_channel(endpoint, self._tls))
+
+    def forget_user(self, user_id: str) -> None:
+        """The host revoked the user (RevokeUser): what the HostAPI client kept of them goes."""
+        host = self.host
+        if host is not None:
+            host.forget_user(user_id)
 
     def require_provider(self):
         provider = self.provider

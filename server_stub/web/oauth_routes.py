@@ -22,7 +22,7 @@ from ..gateway import PluginUnavailable, RpcFailed
 from . import auth, pages
 from .body import max_payload_bytes, read_json
 from .keys import HOST_KEY
-from .responses import AppErrorResponse, app_error, json_bytes, json_bytes_response, json_response, request_id
+from .responses import AppErrorResponse, app_error, json_bytes_response, json_response, request_id
 
 log = logging.getLogger("server_stub.oauth")
 
@@ -260,19 +260,6 @@ def _client_rpc(rpc: str) -> Handler:
     return handler
 
 
-# --- HOST-SIDE ADDITION, to be removed when the plugin asks the host for the user itself (a plugin->host API): this
-# function and its HANDLERS entry; Introspect is then answered by _client_rpc like Token and Revoke. It adds the
-# username of an active token's user (the host owns the users) and nothing else to the plugin's answer.
-async def introspect_adding_username(request, gateway, ctx):
-    answer = await gateway.call("Introspect", await client_http_request(request, ctx))
-    if answer.status == 200 and answer.body_json:
-        body = json.loads(answer.body_json)
-        user = request.app[HOST_KEY].accounts.get_user(body.get("sub", "")) if body.get("active") else None
-        if user is not None:
-            body["username"] = user.username
-            return plugin_answer(request, answer, json_bytes(body))
-    return plugin_answer(request, answer)
-# --- end of the host-side addition.
 
 
 async def list_audit_events(request, gateway, ctx):
@@ -302,7 +289,6 @@ HANDLERS: dict[str, Handler] = {
     "BeginAuthorization": begin_authorization,
     "DecideConsent": decide_consent,
     "Deauthorize": deauthorize,
-    "Introspect": introspect_adding_username,  # HOST-SIDE ADDITION (above): remove with it
     "ListAuditEvents": list_audit_events,
     "GetMetadata": get_metadata,
 }

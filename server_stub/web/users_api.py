@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from .. import permissions as perms
+from .. import revocations
 from ..accounts import AccountError, User, is_valid_id
 from ..gateway import PluginUnavailable
 from . import auth
@@ -193,6 +194,8 @@ async def update_user_active(request: web.Request) -> web.Response:
         raise AppErrorResponse(401, "api.user.update_active.not_enable.app_error",
                                "You cannot deactivate yourself because this feature is not enabled. "
                                "Please contact your System Administrator.")
+    if active and user_id in revocations.pending(host.accounts):
+        await _revoke_oauth_grants(host, user_id)  # a deactivation the plugin missed: its tokens go before reactivating
     user = host.accounts.set_active(user_id, active)  # deactivation revokes the user's host sessions
     if user is None:
         raise _missing_user()
@@ -209,6 +212,7 @@ async def _revoke_oauth_grants(host, user_id: str) -> None:
     gateway = getattr(host, "gateway", None)
     if gateway is None:
         return
+    revocations.remember(host.accounts, user_id)  # owed until the plugin has it (delivered at its next activation)
     try:
         await gateway.revoke_user(user_id)
     except Exception as exc:  # noqa: BLE001
@@ -219,6 +223,7 @@ async def _revoke_oauth_grants(host, user_id: str) -> None:
             return
         log.warning("could not revoke the OAuth grants of a deactivated user", extra={"user_id": user_id})
         raise gateway_error(exc) from None
+    revocations.forget(host.accounts, [user_id])
 
 
 # --- PUT /api/v4/users/{user_id}/roles -------------------------------------------------------------------------

@@ -237,6 +237,16 @@ def check_answer(method, answer) -> None:
     for mark in STACK_TRACE_MARKS:
         assert mark.encode() not in answer.body_json, (method.name, answer)
 
+def fuzz_one(data, target, service, method) -> grpc.StatusCode:
+    """One example: random bytes, or a random message of the method's type; called and checked."""
+    if data.draw(st.integers(0, 3)) == 0:
+        payload, was_message = data.draw(st.binary(max_size=300)), False
+    else:
+        payload, was_message = data.draw(message_of(method.input_type, target[2])).SerializeToString(), True
+    code, details, raw = call(target, service, method, payload)
+    check(method, code, details, raw, was_message)
+    return code
+
 
 def test_every_rpc_answers_invalid_utf8_and_truncated_messages_without_a_stack_trace(target):
     for service, method in METHODS:
@@ -255,12 +265,7 @@ def fuzzed(target):
     @given(data=st.data())
     def run(data):
         service, method = data.draw(st.sampled_from(METHODS))
-        if data.draw(st.integers(0, 3)) == 0:
-            payload, was_message = data.draw(st.binary(max_size=300)), False
-        else:
-            payload, was_message = data.draw(message_of(method.input_type, target[2])).SerializeToString(), True
-        code, details, raw = call(target, service, method, payload)
-        check(method, code, details, raw, was_message)
+        code = fuzz_one(data, target, service, method)
         if service.name == "PluginHooks" and method.name != "Implemented":
             restore(launched)  # the next examples fuzz the OAuth RPCs of an active plugin, with the test's settings
         if method.name in ("DeleteApp", "RegenerateSecret", "RevokeUser", "Deauthorize", "Revoke") \

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from server_stub import revocations
 from server_stub.accounts import Accounts
 from server_stub.config import ConfigStore
 from server_stub.gateway import OAuthTokenInfo, PluginUnavailable
@@ -176,3 +177,25 @@ async def test_deactivation_while_the_plugin_restarts_asks_the_caller_to_retry(s
     host.gateway.unavailable = None
     again = await client.put(f"/api/v4/users/{user.id}/active", json={"active": False}, headers=bearer(admin_token))
     assert again.status == 200 and host.gateway.revoked_users == [user.id]
+
+
+async def test_a_revocation_the_disabled_plugin_missed_is_delivered_before_the_user_is_reactivated(setup):
+    host, client, user, admin_token = setup
+    host.gateway.unavailable = PluginUnavailable(501, "api.oauth.allow_oauth.turn_off.app_error", "Off.")
+    await client.put(f"/api/v4/users/{user.id}/active", json={"active": False}, headers=bearer(admin_token))
+    assert revocations.pending(host.accounts) == [user.id]
+    host.gateway.unavailable = None
+    reply = await client.put(f"/api/v4/users/{user.id}/active", json={"active": True}, headers=bearer(admin_token))
+    assert reply.status == 200 and host.gateway.revoked_users == [user.id]
+    assert revocations.pending(host.accounts) == []
+    assert (await client.get("/api/v4/users/me", headers=bearer(OAUTH_TOKEN))).status == 401
+
+
+async def test_reactivation_waits_while_an_owed_revocation_cannot_be_delivered(setup):
+    host, client, user, admin_token = setup
+    host.accounts.set_active(user.id, False)
+    revocations.remember(host.accounts, user.id)
+    host.gateway.unavailable = PluginUnavailable(503, "app.plugin.starting.app_error", "Starting.", retry_after=1)
+    reply = await client.put(f"/api/v4/users/{user.id}/active", json={"active": True}, headers=bearer(admin_token))
+    assert reply.status == 503 and reply.headers["Retry-After"] == "1"
+    assert host.accounts.get_user(user.id).delete_at > 0 and revocations.pending(host.accounts) == [user.id]

@@ -32,6 +32,12 @@ class IntrospectionEndpoint(ClientTokenEndpoint):
                 grant = self.services.store.get_grant(record.grant_id)
             if record.rotated_at is not None or grant is None or now > grant.create_at + settings.refresh_absolute_ms:
                 return dict(INACTIVE)
-        return {"active": True, "scope": record.scope, "client_id": record.client_id, "token_type": token_type,
-                "exp": record.expires_at // 1000, "iat": record.create_at // 1000, "sub": record.user_id,
-                "aud": record.audience, "iss": settings.site_url}
+        user = self.services.active_user(record.user_id)
+        if user is None:
+            return dict(INACTIVE)
+        answer = {"active": True, "scope": record.scope, "client_id": record.client_id, "token_type": token_type,
+                  "exp": record.expires_at // 1000, "iat": record.create_at // 1000, "sub": record.user_id,
+                  "aud": record.audience, "iss": settings.site_url}
+        if user.username:  # a host that serves no HostAPI knows no usernames
+            answer["username"] = user.username
+        return answer

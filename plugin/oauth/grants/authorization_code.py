@@ -53,6 +53,8 @@ class AuthorizationCodeGrant(Grant):
                 raise rfc_error(INVALID_GRANT, "api.oauth.get_access_token.redirect_uri.app_error")
             validate_for_client_type(is_public(app), code.code_challenge, code.code_challenge_method,
                                      request.code_verifier)
+            if services.active_user(code.user_id) is None:
+                raise invalid_code(403)  # Mattermost: a deactivated user's code is refused
             bound = audience(request.resource, code.resource)
             grant = GrantRecord(id=grant_id, client_id=app.id, user_id=code.user_id, scope=code.scope,
                                 audience=bound, redirect_uri=code.redirect_uri, create_at=now, code_hash=code_hash)

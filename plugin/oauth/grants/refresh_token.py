@@ -45,6 +45,8 @@ class RefreshTokenGrant(Grant):
             raise invalid_refresh_token()
         if old.client_id != app.id:
             raise rfc_error(OAuthErrorCode.INVALID_GRANT, "api.oauth.get_access_token.client_id_mismatch.app_error")
+        if services.active_user(old.user_id) is None:
+            raise invalid_refresh_token()  # what Mattermost answers once the deactivation removed the token
         now = services.now()
         if old.rotated_at is not None:
             return self._rotated_again(settings, app, old, request.refresh_token, now)

@@ -51,4 +51,5 @@ class TokenServicer(AreaServicer, token_pb2_grpc.TokenServiceServicer):
         return await self.calls.status(request, lambda p, c: p.revoke_access_token(request.token))
 
     async def RevokeUser(self, request, context):
+        self.calls.runtime.forget_user(request.user_id)  # the host deactivated them: ask it again from now on
         return await self.calls.status(request, lambda p, c: p.revoke_user(request.user_id))

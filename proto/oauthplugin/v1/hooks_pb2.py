@@ -23,33 +23,34 @@ _sym_db = _symbol_database.Default()
 
 
 from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
+from oauthplugin.v1 import host_api_pb2 as oauthplugin_dot_v1_dot_host__api__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoauthplugin/v1/hooks.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\"G\n\rConfiguration\x12\x1a\n\x12server_config_json\x18\x01 \x01(\x0c\x12\x1a\n\x12plugin_config_json\x18\x02 \x01(\x0c\"E\n\x12ImplementedRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"M\n\x13ImplementedResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\r\n\x05hooks\x18\x02 \x03(\t\"z\n\x11OnActivateRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\"=\n\x12OnActivateResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"\x85\x01\n\x1cOnConfigurationChangeRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\"H\n\x1dOnConfigurationChangeResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"F\n\x13OnDeactivateRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"?\n\x14OnDeactivateResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError2\x8b\x03\n\x0bPluginHooks\x12V\n\x0bImplemented\x12\".oauthplugin.v1.ImplementedRequest\x1a#.oauthplugin.v1.ImplementedResponse\x12S\n\nOnActivate\x12!.oauthplugin.v1.OnActivateRequest\x1a\".oauthplugin.v1.OnActivateResponse\x12t\n\x15OnConfigurationChange\x12,.oauthplugin.v1.OnConfigurationChangeRequest\x1a-.oauthplugin.v1.OnConfigurationChangeResponse\x12Y\n\x0cOnDeactivate\x12#.oauthplugin.v1.OnDeactivateRequest\x1a$.oauthplugin.v1.OnDeactivateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoauthplugin/v1/hooks.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1doauthplugin/v1/host_api.proto\"G\n\rConfiguration\x12\x1a\n\x12server_config_json\x18\x01 \x01(\x0c\x12\x1a\n\x12plugin_config_json\x18\x02 \x01(\x0c\"E\n\x12ImplementedRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"M\n\x13ImplementedResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\r\n\x05hooks\x18\x02 \x03(\t\"\xad\x01\n\x11OnActivateRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\x12\x31\n\x08host_api\x18\x03 \x01(\x0b\x32\x1f.oauthplugin.v1.HostAPIEndpoint\"=\n\x12OnActivateResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"\x85\x01\n\x1cOnConfigurationChangeRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\"H\n\x1dOnConfigurationChangeResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"F\n\x13OnDeactivateRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"?\n\x14OnDeactivateResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError2\x8b\x03\n\x0bPluginHooks\x12V\n\x0bImplemented\x12\".oauthplugin.v1.ImplementedRequest\x1a#.oauthplugin.v1.ImplementedResponse\x12S\n\nOnActivate\x12!.oauthplugin.v1.OnActivateRequest\x1a\".oauthplugin.v1.OnActivateResponse\x12t\n\x15OnConfigurationChange\x12,.oauthplugin.v1.OnConfigurationChangeRequest\x1a-.oauthplugin.v1.OnConfigurationChangeResponse\x12Y\n\x0cOnDeactivate\x12#.oauthplugin.v1.OnDeactivateRequest\x1a$.oauthplugin.v1.OnDeactivateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'oauthplugin.v1.hooks_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONFIGURATION']._serialized_start=75
-  _globals['_CONFIGURATION']._serialized_end=146
-  _globals['_IMPLEMENTEDREQUEST']._serialized_start=148
-  _globals['_IMPLEMENTEDREQUEST']._serialized_end=217
-  _globals['_IMPLEMENTEDRESPONSE']._serialized_start=219
-  _globals['_IMPLEMENTEDRESPONSE']._serialized_end=296
-  _globals['_ONACTIVATEREQUEST']._serialized_start=298
-  _globals['_ONACTIVATEREQUEST']._serialized_end=420
-  _globals['_ONACTIVATERESPONSE']._serialized_start=422
-  _globals['_ONACTIVATERESPONSE']._serialized_end=483
-  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_start=486
-  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_end=619
-  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_start=621
-  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_end=693
-  _globals['_ONDEACTIVATEREQUEST']._serialized_start=695
-  _globals['_ONDEACTIVATEREQUEST']._serialized_end=765
-  _globals['_ONDEACTIVATERESPONSE']._serialized_start=767
-  _globals['_ONDEACTIVATERESPONSE']._serialized_end=830
-  _globals['_PLUGINHOOKS']._serialized_start=833
-  _globals['_PLUGINHOOKS']._serialized_end=1228
+  _globals['_CONFIGURATION']._serialized_start=106
+  _globals['_CONFIGURATION']._serialized_end=177
+  _globals['_IMPLEMENTEDREQUEST']._serialized_start=179
+  _globals['_IMPLEMENTEDREQUEST']._serialized_end=248
+  _globals['_IMPLEMENTEDRESPONSE']._serialized_start=250
+  _globals['_IMPLEMENTEDRESPONSE']._serialized_end=327
+  _globals['_ONACTIVATEREQUEST']._serialized_start=330
+  _globals['_ONACTIVATEREQUEST']._serialized_end=503
+  _globals['_ONACTIVATERESPONSE']._serialized_start=505
+  _globals['_ONACTIVATERESPONSE']._serialized_end=566
+  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_start=569
+  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_end=702
+  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_start=704
+  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_end=776
+  _globals['_ONDEACTIVATEREQUEST']._serialized_start=778
+  _globals['_ONDEACTIVATEREQUEST']._serialized_end=848
+  _globals['_ONDEACTIVATERESPONSE']._serialized_start=850
+  _globals['_ONDEACTIVATERESPONSE']._serialized_end=913
+  _globals['_PLUGINHOOKS']._serialized_start=916
+  _globals['_PLUGINHOOKS']._serialized_end=1311
 # @@protoc_insertion_point(module_scope)

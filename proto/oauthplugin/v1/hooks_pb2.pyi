@@ -1,4 +1,5 @@
 from oauthplugin.v1 import common_pb2 as _common_pb2
+from oauthplugin.v1 import host_api_pb2 as _host_api_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -30,12 +31,14 @@ class ImplementedResponse(_message.Message):
     def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., hooks: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class OnActivateRequest(_message.Message):
-    __slots__ = ("context", "configuration")
+    __slots__ = ("context", "configuration", "host_api")
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     CONFIGURATION_FIELD_NUMBER: _ClassVar[int]
+    HOST_API_FIELD_NUMBER: _ClassVar[int]
     context: _common_pb2.RequestContext
     configuration: Configuration
-    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., configuration: _Optional[_Union[Configuration, _Mapping]] = ...) -> None: ...
+    host_api: _host_api_pb2.HostAPIEndpoint
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., configuration: _Optional[_Union[Configuration, _Mapping]] = ..., host_api: _Optional[_Union[_host_api_pb2.HostAPIEndpoint, _Mapping]] = ...) -> None: ...
 
 class OnActivateResponse(_message.Message):
     __slots__ = ("error",)
