@@ -13,7 +13,6 @@ import enum
 import json
 import logging
 import os
-import sys
 import time
 from collections import deque
 from typing import Awaitable, Callable

@@ -20,7 +20,7 @@ from server_stub.host_api import HostAPIServicer
 from server_stub.supervisor import PluginProcess
 from tests.conftest import ROOT
 from tests.loop_thread import LoopThread
-from tests.rpc.flows import EXPIRED_CODE, OAuthClient, admin, client_call, expect_error, ok
+from tests.rpc.flows import EXPIRED_CODE, OAuthClient, client_call, expect_error, ok
 
 
 class Launches:

@@ -6,7 +6,6 @@ import pathlib
 import signal
 import stat
 import subprocess
-import sys
 import time
 
 import grpc
