@@ -1,7 +1,7 @@
 """The HostAPI client: plugin.oauth.host.Host over the gRPC connection the host named at activation.
 
 Synchronous on purpose: the OAuth domain is synchronous and, on SQLite, runs on the plugin's event loop
-(oauth_servicer.py), so it cannot await. A plain `grpc` channel blocks only the calling thread while gRPC's own
+(plugin/rpc/servicers/calls.py), so it cannot await. A plain `grpc` channel blocks only the calling thread while gRPC's own
 threads carry the call, and the host serves HostAPI on its event loop, which is free while it awaits the plugin's
 RPC: no deadlock. Every call gives up after TIMEOUT_SECONDS (HostUnavailable).
 

@@ -53,7 +53,7 @@ class Launches:
         return process
 
     def oauth(self, process: PluginProcess) -> OAuthClient:
-        """The plugin's OAuthService from the test's thread, authenticated as the host of this launch."""
+        """The plugin's OAuth services from the test's thread, authenticated as the host of this launch."""
         handshake = process.handshake
         if handshake.server_cert_der:
             credentials = grpc.ssl_channel_credentials(

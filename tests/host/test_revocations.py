@@ -16,7 +16,7 @@ class Unreachable(grpc.RpcError):
 
 
 class Plugin:
-    """The OAuthService stub of a plugin that just activated; `refuse` / `fail_after` script its answers."""
+    """The TokenService stub of a plugin that just activated; `refuse` / `fail_after` script its answers."""
 
     def __init__(self, refuse=(), fail_after: int | None = None) -> None:
         self.received: list[str] = []
