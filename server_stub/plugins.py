@@ -14,6 +14,9 @@ from .supervisor import HOOK_TIMEOUT_SECONDS, PluginState, PluginSupervisor
 log = logging.getLogger("server_stub.plugins")
 
 SERVER_VERSION = "11.6.0"
+# settle() waits this much longer than the hook timeout, so that a hook that does not answer times out (and is
+# logged) before the wait ends.
+SETTLE_MARGIN_SECONDS = 0.25
 # This project is itself a plugin bundle: the host installs it like a prepackaged plugin.
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,6 +33,7 @@ class PluginEnvironment:
         self.load_errors: dict[str, str] = {}
         self._sync_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
+        self._pending_syncs: set[asyncio.Task] = set()  # configuration changes not yet delivered to every plugin
         self._stopped = False
 
     @property
@@ -38,7 +42,7 @@ class PluginEnvironment:
 
     async def start(self) -> None:
         self.install_prepackaged()
-        self.config.add_listener(lambda old, new: self._schedule(self.sync(config_changed=True)))
+        self.config.add_listener(lambda old, new: self._schedule_sync())
         await self.sync()
         self._tasks.append(asyncio.create_task(self._health_job()))
         self._tasks.append(asyncio.create_task(self._watch_config_file()))
@@ -50,9 +54,26 @@ class PluginEnvironment:
             task.cancel()
         await asyncio.gather(*(s.deactivate() for s in self.supervisors.values()), return_exceptions=True)
 
-    def _schedule(self, coro) -> None:
-        if not self._stopped:
-            self._tasks.append(asyncio.create_task(coro))
+    def _schedule_sync(self) -> None:
+        """A configuration change was saved: deliver it (a listener of the config store, which cannot wait)."""
+        if self._stopped:
+            return
+        task = asyncio.create_task(self.sync(config_changed=True))
+        self._pending_syncs.add(task)
+        task.add_done_callback(self._pending_syncs.discard)
+
+    async def settle(self) -> None:
+        """Wait until the configuration changes saved so far are in force in every running plugin: each has
+        answered OnConfigurationChange, or the host gave up on it (PluginSettings.HookTimeoutSeconds, logged). The
+        wait ends after the hook timeout (plus a little, so that a hook's own deadline comes first) whatever is
+        still going on, e.g. a plugin that a change enabled and that is still starting."""
+        pending = set(self._pending_syncs)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=self.hook_timeout() + SETTLE_MARGIN_SECONDS)
+        if late:
+            log.warning("configuration change not yet in force in every plugin; answering anyway",
+                        extra={"waited_seconds": self.hook_timeout() + SETTLE_MARGIN_SECONDS})
 
     def install_prepackaged(self) -> None:
         """Link each prepackaged bundle into the plugin directory, like AutomaticPrepackagedPlugins."""
@@ -103,16 +124,19 @@ class PluginEnvironment:
     async def sync(self, config_changed: bool = False) -> None:
         async with self._sync_lock:
             self._rescan()
+            deliveries = []
             for plugin_id, supervisor in self.supervisors.items():
                 active = supervisor.state in (PluginState.RUNNING, PluginState.STARTING)
                 if self.is_enabled(plugin_id):
                     if active:
                         if config_changed:
-                            await supervisor.configuration_changed()
+                            deliveries.append(supervisor.configuration_changed())
                     elif supervisor.state != PluginState.FAILED_TO_STAY_RUNNING or config_changed:
                         await self._activate(supervisor)
                 elif supervisor.process is not None or active:
                     await supervisor.deactivate()
+            # Every running plugin at once: one that does not answer costs the hook timeout, not one per plugin.
+            await asyncio.gather(*deliveries)
 
     async def _activate(self, supervisor: PluginSupervisor) -> None:
         try:

@@ -320,6 +320,12 @@ class PluginSupervisor:
         self._set_state(final_state, error)
 
     async def configuration_changed(self) -> None:
+        """OnConfigurationChange with the configuration in force, waiting at most the hook timeout for the answer.
+        Under the lock: a plugin being (re)started gets it once it is running, whatever its activation read."""
+        async with self._lock:
+            await self._configuration_changed()
+
+    async def _configuration_changed(self) -> None:
         process = self.process
         if self.state != PluginState.RUNNING or process is None or "OnConfigurationChange" not in self.implemented:
             return

@@ -105,7 +105,7 @@ async def integrations_submit(request: web.Request) -> web.Response:
         values[ALLOWLIST_KEY] = text
         service[ALLOWLIST_KEY] = [line.strip() for line in text.splitlines() if line.strip()]
     try:
-        system_api.change_config(host, {"ServiceSettings": service}, by=session.user_id)
+        await system_api.change_config(host, {"ServiceSettings": service}, by=session.user_id)
     except config_rules.ConfigError as exc:
         return _integrations_page(request, session, values=values, error=exc.message, status=exc.status)
     raise forms.see_other(INTEGRATIONS_PATH + "?saved=1")
@@ -266,7 +266,8 @@ async def plugin_settings_submit(request: web.Request) -> web.Response:
             if not setting.get("key") or setting.get("type") == "custom":
                 continue  # a custom setting has its own UI in the plugin's webapp
             values[str(setting["key"]).lower()] = _setting_value(setting, form, stored)
-        system_api.change_config(host, {"PluginSettings": {"Plugins": {plugin_id: values}}}, by=session.user_id)
+        await system_api.change_config(host, {"PluginSettings": {"Plugins": {plugin_id: values}}},
+                                       by=session.user_id)
     except SettingError as exc:
         return _plugins_page(request, session, errors={plugin_id: str(exc)}, posted={plugin_id: values}, status=400)
     except config_rules.ConfigError as exc:
