@@ -3,12 +3,14 @@ the configuration (Mattermost's syncPluginsActiveState), plus the periodic healt
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
 
 from . import manifest as manifests
 from .config import ConfigStore, site_url
+from .config_rules import ConfigError
 from .supervisor import HOOK_TIMEOUT_SECONDS, PluginState, PluginSupervisor
 
 log = logging.getLogger("server_stub.plugins")
@@ -147,8 +149,22 @@ class PluginEnvironment:
         supervisor.failures.clear()
         await supervisor.activate()
 
-    def configuration_for(self, plugin_id: str) -> tuple[bytes, bytes]:
-        config = self.config.get()
+    async def configuration_will_be_saved(self, new: dict) -> None:
+        """Ask every running plugin about a configuration before it is saved (ConfigurationWillBeSaved), all at once;
+        the first refusal is raised as a ConfigError carrying the plugin's AppError, and nothing should be saved."""
+        asked = [(plugin_id, supervisor.configuration_will_be_saved(*self.configuration_for(plugin_id, new)))
+                 for plugin_id, supervisor in self.supervisors.items()]
+        answers = await asyncio.gather(*(call for _, call in asked))
+        for (plugin_id, _), error in zip(asked, answers):
+            if error is not None:
+                log.warning("a plugin refused a configuration change",
+                            extra={"plugin_id": plugin_id, "error": error.message})
+                raise ConfigError(error.status_code or 400, error.id or "app.plugin.config_refused.app_error",
+                                  error.message or f"The plugin {plugin_id} refused the configuration.")
+
+    def configuration_for(self, plugin_id: str, config: dict | None = None) -> tuple[bytes, bytes]:
+        """What the plugin gets as its configuration: the host's (`config`, else the one in force) and its own."""
+        config = copy.deepcopy(config) if config is not None else self.config.get()
         # An empty SiteURL means the listen address, here as in the host's own links.
         config["ServiceSettings"]["SiteURL"] = site_url(config)
         overrides = (config["PluginSettings"].get("Plugins") or {}).get(plugin_id) or {}
