@@ -249,13 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     config = sub.add_parser("config", help="read or change a setting (mmctl config get/set)")
     config.add_argument("action", choices=["get", "set"])
     config.add_argument("key", help="Section.Setting, e.g. PluginSettings.Plugins.oauth-provider.DataSource")
-    config.add_argument("values", nargs="*", help="the value (several for a list)")
+    config.add_argument("values", nargs="*", help="the value (several for a list, none for an empty list)")
     config.add_argument("--data-dir", default="./data")
     config.set_defaults(func=cmd_config)
 
     args = parser.parse_args(argv)
-    if args.command == "config" and args.action == "set" and not args.values:
-        parser.error("config set needs a value")
     if args.command == "plugin" and args.action != "status" and not args.id:
         parser.error("plugin enable/disable needs a plugin ID")
     return args.func(args)

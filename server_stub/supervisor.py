@@ -366,6 +366,9 @@ class PluginSupervisor:
         except grpc.RpcError as exc:
             log.error("Plugin OnConfigurationChange hook failed",
                       extra={"plugin_id": self.manifest.id, "error": _describe(exc)})
+        finally:
+            # Again once it answered: what the plugin said while it was changing over is not kept either.
+            self.configuration_generation += 1
 
     async def health_check(self) -> None:
         """Mattermost's health job for one plugin: ping up to three times, then apply the restart policy."""

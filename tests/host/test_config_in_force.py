@@ -5,9 +5,11 @@ answer up for longer."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
-from tests.conftest import PLUGIN_ID, install_fake_plugin
+from tests.conftest import PLUGIN_ID, ROOT, install_fake_plugin
 from tests.host.conftest import ADMIN_PASSWORD, Api
 from tests.host.test_pages import Browser
 
@@ -70,6 +72,37 @@ def test_the_system_console_save_is_in_force_when_it_redirects(api, admin):
                 assert_registration(api, enabled == "true")
     finally:
         browser.post("/admin/integrations", {"csrf": csrf, "EnableDynamicClientRegistration": "false"})
+
+
+def cli(host, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "server_stub", *args, "--data-dir", str(host.data_dir)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def test_the_command_lines_config_set_is_in_force_when_it_returns(api, admin, host):
+    key = "ServiceSettings.EnableDynamicClientRegistration"
+    try:
+        for _ in range(3):
+            for enabled in ("true", "false"):
+                done = cli(host, "config", "set", key, enabled)
+                assert done.returncode == 0 and done.stdout.strip() == f"{key} set.", done.stderr
+                assert_registration(api, enabled == "true")
+                assert json.loads(cli(host, "config", "get", key).stdout) is (enabled == "true")
+        listed = cli(host, "config", "set", "ServiceSettings.DCRRedirectURIAllowlist", "https://a.example/*",
+                     "http://127.0.0.1/*")
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(cli(host, "config", "get", "ServiceSettings.DCRRedirectURIAllowlist").stdout) == [
+            "https://a.example/*", "http://127.0.0.1/*"]
+        wrong = cli(host, "config", "set", key, "maybe")
+        assert wrong.returncode == 1 and "true or false" in wrong.stderr
+        invalid = cli(host, "config", "set", "ServiceSettings.SiteURL", "ftp://chat.example.com")
+        assert invalid.returncode == 1 and "Site URL must be a valid URL" in invalid.stderr
+        emptied = cli(host, "config", "set", "ServiceSettings.DCRRedirectURIAllowlist")  # no value: an empty list
+        assert emptied.returncode == 0, emptied.stderr
+        assert json.loads(cli(host, "config", "get", "ServiceSettings.DCRRedirectURIAllowlist").stdout) == []
+        assert cli(host, "config", "set", "ServiceSettings.SiteURL").returncode == 1  # one value needed
+    finally:
+        cli(host, "config", "set", key, "false")
 
 
 def hook_failures(host, plugin_id: str) -> list[dict]:
