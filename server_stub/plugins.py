@@ -52,7 +52,7 @@ class PluginEnvironment:
     async def stop(self) -> None:
         """Server shutdown: deactivate every plugin in parallel."""
         self._stopped = True
-        for task in self._tasks:
+        for task in self._tasks + list(self._pending_syncs):
             task.cancel()
         await asyncio.gather(*(s.deactivate() for s in self.supervisors.values()), return_exceptions=True)
 
