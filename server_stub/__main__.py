@@ -3,6 +3,8 @@
     python -m server_stub serve [--listen HOST:PORT] [--data-dir DIR]
     python -m server_stub plugin status|enable|disable ID [--data-dir DIR]
     python -m server_stub user create --email E --username U --password P [--system-admin] [--data-dir DIR]
+    python -m server_stub config get KEY [--data-dir DIR]
+    python -m server_stub config set KEY VALUE... [--data-dir DIR]
 """
 from __future__ import annotations
 
@@ -28,15 +30,19 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self._path)
 
 
-def local_request(data_dir: str, method: str, path: str):
-    """Call a running host through its local-mode socket; None when no host is running there."""
+def local_request(data_dir: str, method: str, path: str, body=None):
+    """Call a running host through its local-mode socket (`body`: sent as JSON); None when no host is running
+    there."""
     config = ConfigStore(data_dir).get()
     socket_path = config["ServiceSettings"]["LocalModeSocketLocation"]
     if not os.path.exists(socket_path):
         return None
     conn = _UnixHTTPConnection(socket_path)
     try:
-        conn.request(method, path)
+        if body is None:
+            conn.request(method, path)
+        else:
+            conn.request(method, path, body=json.dumps(body), headers={"Content-Type": "application/json"})
         response = conn.getresponse()
         return response.status, json.loads(response.read() or b"null")
     except (ConnectionRefusedError, FileNotFoundError):
@@ -108,6 +114,114 @@ def cmd_user(args) -> int:
     return 0
 
 
+def config_path(key: str) -> list[str]:
+    """A setting's path from its dotted name (mmctl's): plugin ids may hold dots, so under PluginSettings.Plugins
+    and PluginStates everything between the map and the last name is the plugin's id."""
+    parts = key.split(".")
+    if len(parts) > 4 and parts[0] == "PluginSettings" and parts[1] in ("Plugins", "PluginStates"):
+        parts = parts[:2] + [".".join(parts[2:-1]), parts[-1]]
+    if len(parts) < 2 or not all(parts):
+        raise ValueError(f"{key!r} is not a setting's name (Section.Setting, e.g. ServiceSettings.SiteURL)")
+    return parts
+
+
+def _lookup(config: dict, path: list[str]):
+    """(the stored key's spelling, its value) at `path`; a plugin's setting matches in any case."""
+    node = config
+    for index, name in enumerate(path):
+        if not isinstance(node, dict):
+            return name, None
+        if index == len(path) - 1 and len(path) == 4 and path[1] == "Plugins":
+            matches = [k for k in node if str(k).lower() == name.lower()]
+            name = matches[-1] if matches else name.lower()  # plugin settings are kept lower-cased
+        if name not in node:
+            return name, None
+        if index == len(path) - 1:
+            return name, node[name]
+        node = node[name]
+    return path[-1], None
+
+
+def _typed(current, values: list[str]):
+    """The command line's words as the setting's JSON type (that of its current value; text when unknown)."""
+    if isinstance(current, list):
+        return values
+    if len(values) != 1:
+        raise ValueError("this setting takes one value")
+    text = values[0]
+    if isinstance(current, bool):
+        if text.lower() not in ("true", "false"):
+            raise ValueError("this setting is true or false")
+        return text.lower() == "true"
+    if isinstance(current, (int, float)):
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("this setting is a number") from None
+        return int(number) if number.is_integer() and not isinstance(current, float) else number
+    return text
+
+
+def cmd_config(args) -> int:
+    """mmctl config get/set: through the local-mode socket while the host runs (the change is in force, or refused
+    with the reason, when this returns), else in config.json (in force when the server starts)."""
+    try:
+        path = config_path(args.key)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    answer = local_request(args.data_dir, "GET", "/api/v4/config")
+    running = answer is not None
+    if running:
+        status, config = answer
+        if status != 200:
+            print(config.get("message", config), file=sys.stderr)
+            return 1
+    else:
+        from .config_rules import sanitize
+
+        config = sanitize(ConfigStore(args.data_dir).get())
+    name, current = _lookup(config, path)
+    if args.action == "get":
+        if current is None and name not in _parent(config, path):
+            print(f"{args.key} is not set.", file=sys.stderr)
+            return 1
+        print(json.dumps(current))
+        return 0
+    try:
+        value = _typed(current, args.values)
+    except ValueError as exc:
+        print(f"{args.key}: {exc}", file=sys.stderr)
+        return 1
+    patch: dict = {}
+    node = patch
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[name] = value
+    if not running:
+        def change(stored: dict) -> None:
+            target = stored
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[name] = value
+        edit_config_file(args.data_dir, change)
+        print(f"{args.key} set (takes effect when the server starts).")
+        return 0
+    status, body = local_request(args.data_dir, "PUT", "/api/v4/config/patch", patch) or (503, {})
+    if status != 200:
+        print(body.get("message", body) if isinstance(body, dict) else body, file=sys.stderr)
+        return 1
+    print(f"{args.key} set.")
+    return 0
+
+
+def _parent(config: dict, path: list[str]) -> dict:
+    node = config
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server_stub", description="Mattermost host stand-in.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--system-admin", action="store_true")
     user.add_argument("--data-dir", default="./data")
     user.set_defaults(func=cmd_user)
+
+    config = sub.add_parser("config", help="read or change a setting (mmctl config get/set)")
+    config.add_argument("action", choices=["get", "set"])
+    config.add_argument("key", help="Section.Setting, e.g. PluginSettings.Plugins.oauth-provider.DataSource")
+    config.add_argument("values", nargs="*", help="the value (several for a list, none for an empty list)")
+    config.add_argument("--data-dir", default="./data")
+    config.set_defaults(func=cmd_config)
 
     args = parser.parse_args(argv)
     if args.command == "plugin" and args.action != "status" and not args.id:

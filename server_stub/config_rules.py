@@ -10,6 +10,11 @@ Mattermost's `model.config.is_valid.*` validation. Pure functions over config di
 - Settings that would let an API caller run code or move data (the database, the plugin and file directories, the
   local-mode socket) cannot be changed through the API: 403 `api.config.update_config.not_allowed_security.app_error`
   (Mattermost does the same for PluginSettings.EnableUploads); the config file and the command line still can.
+- A plugin's own database settings, the settings of its manifest named as SqlSettings' (`DriverName`,
+  `DataSource`, any case), are the same: an API caller who could point a plugin at a database of their choosing could
+  forge its data (an OAuth provider's tokens for any user). They are refused like SqlSettings, except in local mode
+  (the command line on the local-mode socket, as mmctl --local), where the plugin itself vets the change
+  (ConfigurationWillBeSaved) before it is saved.
 """
 from __future__ import annotations
 
@@ -28,6 +33,8 @@ LOCKED_KEYS: tuple[tuple[str, ...], ...] = (
     ("ServiceSettings", "EnableLocalMode"),
     ("ServiceSettings", "LocalModeSocketLocation"),
 )
+# A plugin's settings with these names (lower-cased) are its database settings: locked like SqlSettings.
+PLUGIN_DATABASE_SETTINGS = ("drivername", "datasource")
 FREE_FORM_MAPS = {("PluginSettings", "Plugins"), ("PluginSettings", "PluginStates")}
 NUMBER_KEYS = {("PluginSettings", "HealthCheckIntervalSeconds"),  # ints or fractions of a second
                ("PluginSettings", "HookTimeoutSeconds")}
@@ -72,6 +79,29 @@ def secret_plugin_settings(manifests) -> dict[str, set[str]]:
         if keys:
             out[manifest.id] = keys
     return out
+
+
+def plugin_database_settings(manifests) -> dict[str, dict[str, tuple[str, object]]]:
+    """plugin id -> {lower-cased key: (key as the manifest spells it, default)} of its database settings."""
+    out: dict[str, dict[str, tuple[str, object]]] = {}
+    for manifest in manifests:
+        for setting in manifest.settings:
+            key = str(setting.get("key") or "")
+            if key.lower() in PLUGIN_DATABASE_SETTINGS:
+                out.setdefault(manifest.id, {})[key.lower()] = (key, setting.get("default"))
+    return out
+
+
+def plugin_setting(config: dict, plugin_id: str, key: str, default=None):
+    """A plugin's setting as the plugin gets it: keys match in any case, the last one wins (as
+    LoadPluginConfiguration lower-cases them), the manifest's default when it is not set."""
+    settings = _get(config, ("PluginSettings", "Plugins", plugin_id))
+    value = default
+    if isinstance(settings, dict):
+        for name, item in settings.items():
+            if str(name).lower() == key.lower():
+                value = item
+    return value
 
 
 def sanitize(config: dict, plugin_secrets: dict[str, set[str]] | None = None) -> dict:
@@ -166,11 +196,37 @@ def _restore_fakes(incoming: dict, current: dict, plugin_secrets: dict[str, set[
                     settings[key] = old.get(key, "")
 
 
+def _keep_plugin_databases(merged: dict, incoming: dict, current: dict, plugin_databases: dict) -> None:
+    """A full update that leaves out a plugin's database setting keeps it as it is."""
+    for plugin_id, keys in plugin_databases.items():
+        sent = _get(incoming, ("PluginSettings", "Plugins", plugin_id))
+        sent_keys = {str(k).lower() for k in sent} if isinstance(sent, dict) else set()
+        old = _get(current, ("PluginSettings", "Plugins", plugin_id))
+        for lower in keys:
+            if lower in sent_keys or not isinstance(old, dict):
+                continue
+            for name, value in old.items():
+                if str(name).lower() == lower:
+                    target = merged.setdefault("PluginSettings", {}).setdefault("Plugins", {})
+                    settings = target.get(plugin_id)
+                    if not isinstance(settings, dict):
+                        settings = target[plugin_id] = {}
+                    settings[name] = copy.deepcopy(value)
+
+
+def _not_allowed(name: str) -> ConfigError:
+    return ConfigError(403, "api.config.update_config.not_allowed_security.app_error",
+                       f"Changing {name} is not allowed for security reasons.")
+
+
 def apply_change(current: dict, incoming, *, defaults: dict | None = None,
-                 plugin_secrets: dict[str, set[str]] | None = None) -> dict:
+                 plugin_secrets: dict[str, set[str]] | None = None,
+                 plugin_databases: dict[str, dict[str, tuple[str, object]]] | None = None,
+                 local: bool = False) -> dict:
     """The configuration after a PUT /config/patch (`defaults` None: merged over the current configuration) or a
     PUT /config (`defaults` given: merged over the defaults, as Mattermost's SetDefaults fills what is missing).
-    Raises ConfigError; answers a new dict and leaves `current` alone."""
+    `plugin_databases` (plugin_database_settings) names the plugins' database settings, which only a `local` caller
+    may change. Raises ConfigError; answers a new dict and leaves `current` alone."""
     if not isinstance(incoming, dict):
         raise _invalid_param(())
     plugin_secrets = plugin_secrets or {}
@@ -184,11 +240,19 @@ def apply_change(current: dict, incoming, *, defaults: dict | None = None,
             if _get(incoming, path) is None and _get(current, path) is not None:
                 _set(merged, path, copy.deepcopy(_get(current, path)))
     _check_and_merge(merged, incoming, reference, ())
+    plugin_databases = plugin_databases or {}
+    if defaults is not None:
+        _keep_plugin_databases(merged, incoming, current, plugin_databases)
 
     for path in LOCKED_KEYS:
         if _get(merged, path) != _get(current, path):
-            raise ConfigError(403, "api.config.update_config.not_allowed_security.app_error",
-                              f"Changing {'.'.join(path)} is not allowed for security reasons.")
+            raise _not_allowed(".".join(path))
+    if not local:
+        for plugin_id, keys in plugin_databases.items():
+            for lower, (key, default) in keys.items():
+                if plugin_setting(merged, plugin_id, lower, default) != plugin_setting(current, plugin_id, lower,
+                                                                                      default):
+                    raise _not_allowed(f"PluginSettings.Plugins.{plugin_id}.{key}")
     if _get(current, ("ServiceSettings", "SiteURL")) and not _get(merged, ("ServiceSettings", "SiteURL")):
         raise ConfigError(400, "api.config.update_config.clear_siteurl.app_error", "Site URL cannot be cleared.")
     validate(merged)

@@ -96,7 +96,7 @@ class Gateway:
         self.plugin_id = plugin_id
         self._timeout = timeout
         self.tokens: TokenCache[OAuthTokenInfo] = TokenCache()
-        self._tokens_from = None  # the plugin process whose answers the cache holds
+        self._tokens_from = None  # (the plugin process, its configuration generation) whose answers are kept
 
     @property
     def timeout(self) -> float:
@@ -110,9 +110,12 @@ class Gateway:
             raise _DISABLED
         process = supervisor.process
         if supervisor.state == PluginState.RUNNING and process is not None and process.oauth is not None:
-            if process is not self._tokens_from:  # a new launch: nothing the old one said is kept
+            # A new launch, or a configuration change delivered since (the plugin may serve from another database
+            # now): nothing said before is kept.
+            source = (process, getattr(supervisor, "configuration_generation", 0))
+            if source != self._tokens_from:
                 self.tokens.clear()
-                self._tokens_from = process
+                self._tokens_from = source
             return process.oauth
         if supervisor.state in (PluginState.FAILED_TO_START, PluginState.FAILED_TO_STAY_RUNNING):
             raise PluginUnavailable(503, "app.plugin.failed.app_error",

@@ -3,17 +3,22 @@ the configuration (Mattermost's syncPluginsActiveState), plus the periodic healt
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import os
 
 from . import manifest as manifests
 from .config import ConfigStore, site_url
+from .config_rules import ConfigError
 from .supervisor import HOOK_TIMEOUT_SECONDS, PluginState, PluginSupervisor
 
 log = logging.getLogger("server_stub.plugins")
 
 SERVER_VERSION = "11.6.0"
+# settle() waits this much longer than the hook timeout, so that a hook that does not answer times out (and is
+# logged) before the wait ends.
+SETTLE_MARGIN_SECONDS = 0.25
 # This project is itself a plugin bundle: the host installs it like a prepackaged plugin.
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,6 +35,7 @@ class PluginEnvironment:
         self.load_errors: dict[str, str] = {}
         self._sync_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
+        self._pending_syncs: set[asyncio.Task] = set()  # configuration changes not yet delivered to every plugin
         self._stopped = False
 
     @property
@@ -38,7 +44,7 @@ class PluginEnvironment:
 
     async def start(self) -> None:
         self.install_prepackaged()
-        self.config.add_listener(lambda old, new: self._schedule(self.sync(config_changed=True)))
+        self.config.add_listener(lambda old, new: self._schedule_sync())
         await self.sync()
         self._tasks.append(asyncio.create_task(self._health_job()))
         self._tasks.append(asyncio.create_task(self._watch_config_file()))
@@ -46,13 +52,30 @@ class PluginEnvironment:
     async def stop(self) -> None:
         """Server shutdown: deactivate every plugin in parallel."""
         self._stopped = True
-        for task in self._tasks:
+        for task in self._tasks + list(self._pending_syncs):
             task.cancel()
         await asyncio.gather(*(s.deactivate() for s in self.supervisors.values()), return_exceptions=True)
 
-    def _schedule(self, coro) -> None:
-        if not self._stopped:
-            self._tasks.append(asyncio.create_task(coro))
+    def _schedule_sync(self) -> None:
+        """A configuration change was saved: deliver it (a listener of the config store, which cannot wait)."""
+        if self._stopped:
+            return
+        task = asyncio.create_task(self.sync(config_changed=True))
+        self._pending_syncs.add(task)
+        task.add_done_callback(self._pending_syncs.discard)
+
+    async def settle(self) -> None:
+        """Wait until the configuration changes saved so far are in force in every running plugin: each has
+        answered OnConfigurationChange, or the host gave up on it (PluginSettings.HookTimeoutSeconds, logged). The
+        wait ends after the hook timeout (plus a little, so that a hook's own deadline comes first) whatever is
+        still going on, e.g. a plugin that a change enabled and that is still starting."""
+        pending = set(self._pending_syncs)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=self.hook_timeout() + SETTLE_MARGIN_SECONDS)
+        if late:
+            log.warning("configuration change not yet in force in every plugin; answering anyway",
+                        extra={"waited_seconds": self.hook_timeout() + SETTLE_MARGIN_SECONDS})
 
     def install_prepackaged(self) -> None:
         """Link each prepackaged bundle into the plugin directory, like AutomaticPrepackagedPlugins."""
@@ -103,16 +126,19 @@ class PluginEnvironment:
     async def sync(self, config_changed: bool = False) -> None:
         async with self._sync_lock:
             self._rescan()
+            deliveries = []
             for plugin_id, supervisor in self.supervisors.items():
                 active = supervisor.state in (PluginState.RUNNING, PluginState.STARTING)
                 if self.is_enabled(plugin_id):
                     if active:
                         if config_changed:
-                            await supervisor.configuration_changed()
+                            deliveries.append(supervisor.configuration_changed())
                     elif supervisor.state != PluginState.FAILED_TO_STAY_RUNNING or config_changed:
                         await self._activate(supervisor)
                 elif supervisor.process is not None or active:
                     await supervisor.deactivate()
+            # Every running plugin at once: one that does not answer costs the hook timeout, not one per plugin.
+            await asyncio.gather(*deliveries)
 
     async def _activate(self, supervisor: PluginSupervisor) -> None:
         try:
@@ -123,8 +149,22 @@ class PluginEnvironment:
         supervisor.failures.clear()
         await supervisor.activate()
 
-    def configuration_for(self, plugin_id: str) -> tuple[bytes, bytes]:
-        config = self.config.get()
+    async def configuration_will_be_saved(self, new: dict) -> None:
+        """Ask every running plugin about a configuration before it is saved (ConfigurationWillBeSaved), all at once;
+        the first refusal is raised as a ConfigError carrying the plugin's AppError, and nothing should be saved."""
+        asked = [(plugin_id, supervisor.configuration_will_be_saved(*self.configuration_for(plugin_id, new)))
+                 for plugin_id, supervisor in self.supervisors.items()]
+        answers = await asyncio.gather(*(call for _, call in asked))
+        for (plugin_id, _), error in zip(asked, answers):
+            if error is not None:
+                log.warning("a plugin refused a configuration change",
+                            extra={"plugin_id": plugin_id, "error": error.message})
+                raise ConfigError(error.status_code or 400, error.id or "app.plugin.config_refused.app_error",
+                                  error.message or f"The plugin {plugin_id} refused the configuration.")
+
+    def configuration_for(self, plugin_id: str, config: dict | None = None) -> tuple[bytes, bytes]:
+        """What the plugin gets as its configuration: the host's (`config`, else the one in force) and its own."""
+        config = copy.deepcopy(config) if config is not None else self.config.get()
         # An empty SiteURL means the listen address, here as in the host's own links.
         config["ServiceSettings"]["SiteURL"] = site_url(config)
         overrides = (config["PluginSettings"].get("Plugins") or {}).get(plugin_id) or {}

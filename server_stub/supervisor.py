@@ -260,6 +260,9 @@ class PluginSupervisor:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._watch: asyncio.Task | None = None
+        # Counts the configuration changes delivered to this plugin: what the plugin answered before one (a token's
+        # validity, say, from a database it has since left) is not kept past it (Gateway).
+        self.configuration_generation = 0
         self.state_changed = asyncio.Event()
 
     def _set_state(self, state: PluginState, error: str = "") -> None:
@@ -319,11 +322,38 @@ class PluginSupervisor:
             await process.stop(self.hook_timeout())
         self._set_state(final_state, error)
 
+    async def configuration_will_be_saved(self, server_json: bytes, plugin_json: bytes) -> common_pb2.AppError | None:
+        """ConfigurationWillBeSaved with the configuration about to be saved: the plugin's refusal (an AppError), or
+        None. A plugin that does not implement it, is not running, or does not answer within the hook timeout (logged)
+        refuses nothing: a stuck plugin cannot hold every configuration change back."""
+        process = self.process
+        if self.state != PluginState.RUNNING or process is None or \
+                "ConfigurationWillBeSaved" not in getattr(self, "implemented", ()):
+            return None
+        try:
+            response = await process.hooks.ConfigurationWillBeSaved(
+                hooks_pb2.ConfigurationWillBeSavedRequest(configuration=hooks_pb2.Configuration(
+                    server_config_json=server_json, plugin_config_json=plugin_json)),
+                timeout=self.hook_timeout(),
+            )
+        except grpc.RpcError as exc:
+            log.error("Plugin ConfigurationWillBeSaved hook failed",
+                      extra={"plugin_id": self.manifest.id, "error": _describe(exc)})
+            return None
+        return response.error if response.HasField("error") else None
+
     async def configuration_changed(self) -> None:
+        """OnConfigurationChange with the configuration in force, waiting at most the hook timeout for the answer.
+        Under the lock: a plugin being (re)started gets it once it is running, whatever its activation read."""
+        async with self._lock:
+            await self._configuration_changed()
+
+    async def _configuration_changed(self) -> None:
         process = self.process
         if self.state != PluginState.RUNNING or process is None or "OnConfigurationChange" not in self.implemented:
             return
         server_json, plugin_json = self._config()
+        self.configuration_generation += 1
         try:
             response = await process.hooks.OnConfigurationChange(
                 hooks_pb2.OnConfigurationChangeRequest(configuration=hooks_pb2.Configuration(
@@ -336,6 +366,9 @@ class PluginSupervisor:
         except grpc.RpcError as exc:
             log.error("Plugin OnConfigurationChange hook failed",
                       extra={"plugin_id": self.manifest.id, "error": _describe(exc)})
+        finally:
+            # Again once it answered: what the plugin said while it was changing over is not kept either.
+            self.configuration_generation += 1
 
     async def health_check(self) -> None:
         """Mattermost's health job for one plugin: ping up to three times, then apply the restart policy."""

@@ -2,14 +2,21 @@
 
 Order matters: check the magic cookie, listen, print the handshake line as the first and only stdout line,
 then serve health ("plugin" SERVING), the controller (Shutdown) and stdio beside the app's services.
-With PLUGIN_CLIENT_CERT set (AutoMTLS) the plugin serves TLS that requires the host's certificate; without
-it, a unix socket in a directory only this user can open. Either way nothing else on the machine can call
-the RPCs, which trust the caller's RequestContext.
+The RPCs trust the caller's RequestContext, so nothing but the host that launched the plugin may reach any of
+them, by any path:
 
-Under AutoMTLS gRPC serves TLS itself when it can verify the host's key (P-256 or P-384, as our host makes).
-go-plugin's own hosts use ECDSA P-521, which grpcio's BoringSSL does not offer in a TLS 1.3
-CertificateRequest (a Go host then sends no certificate and the handshake fails); for such a key the TLS is
-terminated by Python's `ssl` (OpenSSL) on 127.0.0.1 and relayed to the gRPC server's private unix socket.
+- AutoMTLS (PLUGIN_CLIENT_CERT set) with a key gRPC can verify (P-256 or P-384, as our host makes): gRPC serves TLS
+  requiring the host's certificate on 127.0.0.1, and nothing else is listening.
+- AutoMTLS with go-plugin's own ECDSA P-521 host key, which grpcio's BoringSSL does not offer in a TLS 1.3
+  CertificateRequest (a Go host then sends no certificate and the handshake fails): Python's `ssl` (OpenSSL)
+  terminates the host's TLS on 127.0.0.1 and relays the stream to the gRPC server (the relay below).
+- No PLUGIN_CLIENT_CERT (a host without AutoMTLS): a unix socket in a directory only this user can open, whose
+  every connection is checked against the peer's credentials (SO_PEERCRED): only the process that launched the
+  plugin is relayed to the gRPC server; any other process, even of the same user, is hung up on.
+
+The relay's upstream authenticates too: the gRPC server behind it listens on a unix socket with TLS that requires
+a certificate made for this launch, whose key never leaves this process (the relay presents it). A process that
+finds that socket, even one of the same user, can do nothing without the key.
 """
 from __future__ import annotations
 
@@ -19,7 +26,9 @@ import logging
 import os
 import random
 import signal
+import socket
 import ssl
+import struct
 import sys
 import tempfile
 from typing import Callable
@@ -81,6 +90,20 @@ def negotiate_app_version(supported: tuple[int, ...] = (protocol.APP_PROTOCOL_VE
     return max(common) if common else min(supported)
 
 
+def _load_pair(context: ssl.SSLContext, pair: protocol.Certificate, key_dir: str) -> None:
+    """Load a key pair into an ssl context (which reads files): written 0600 into our private directory, then gone."""
+    cert_file, key_file = os.path.join(key_dir, "cert.pem"), os.path.join(key_dir, "key.pem")
+    try:
+        for path, data in ((cert_file, pair.cert_pem), (key_file, pair.key_pem)):
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+                f.write(data)
+        context.load_cert_chain(cert_file, key_file)
+    finally:
+        for path in (cert_file, key_file):
+            if os.path.exists(path):
+                os.unlink(path)
+
+
 async def _serve_mtls(
     relay: Callable, client_cert_pem: bytes, own: protocol.Certificate, key_dir: str
 ) -> tuple[asyncio.AbstractServer, int]:
@@ -90,16 +113,7 @@ async def _serve_mtls(
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_verify_locations(cadata=client_cert_pem.decode())
     context.set_alpn_protocols(["h2"])
-    cert_file, key_file = os.path.join(key_dir, "cert.pem"), os.path.join(key_dir, "key.pem")
-    try:
-        for path, data in ((cert_file, own.cert_pem), (key_file, own.key_pem)):
-            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
-                f.write(data)
-        context.load_cert_chain(cert_file, key_file)
-    finally:
-        for path in (cert_file, key_file):
-            if os.path.exists(path):
-                os.unlink(path)
+    _load_pair(context, own, key_dir)
 
     for port in _candidate_ports():
         try:
@@ -109,8 +123,27 @@ async def _serve_mtls(
     raise SystemExit("couldn't bind plugin TCP listener")
 
 
-def _relay_to(path: str, connections: set) -> Callable:
-    """A connection handler that pipes the decrypted stream to the gRPC server's unix socket and back."""
+def _bind_upstream(server: grpc.aio.Server, directory: str) -> tuple[str, ssl.SSLContext]:
+    """The gRPC server's listener behind a relay: a unix socket in our private directory with TLS that requires
+    this launch's own certificate. Answers its path and the client context the relay connects with."""
+    pair = protocol.generate_certificate()
+    path = os.path.join(directory, "grpc.sock")
+    credentials = grpc.ssl_server_credentials([(pair.key_pem, pair.cert_pem)], root_certificates=pair.cert_pem,
+                                              require_client_auth=True)
+    if not server.add_secure_port(f"unix:{path}", credentials):
+        raise SystemExit(f"couldn't bind the plugin's gRPC socket {path}")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_verify_locations(cadata=pair.cert_pem.decode())
+    context.set_alpn_protocols(["h2"])
+    _load_pair(context, pair, directory)
+    return path, context
+
+
+def _relay_to(path: str, upstream: ssl.SSLContext, connections: set,
+              admit: Callable[[asyncio.StreamWriter], bool] = lambda writer: True) -> Callable:
+    """A connection handler that pipes the stream (decrypted, for the host's TLS) to the gRPC server's unix socket
+    and back, over TLS with this launch's certificate. `admit` may refuse the connection first."""
 
     async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -123,11 +156,15 @@ def _relay_to(path: str, connections: set) -> Callable:
             writer.close()
 
     async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not admit(writer):
+            writer.close()
+            return
         task = asyncio.current_task()
         connections.add(task)
         try:
-            backend_reader, backend_writer = await asyncio.open_unix_connection(path)
-        except OSError:
+            backend_reader, backend_writer = await asyncio.open_unix_connection(
+                path, ssl=upstream, server_hostname="localhost")
+        except (OSError, ssl.SSLError):
             writer.close()
             connections.discard(task)
             return
@@ -137,6 +174,43 @@ def _relay_to(path: str, connections: set) -> Callable:
             connections.discard(task)
 
     return relay
+
+
+def peer_pid(writer: asyncio.StreamWriter) -> int | None:
+    """The process id at the other end of a unix socket connection, from the kernel (SO_PEERCRED on Linux,
+    LOCAL_PEERPID on macOS); None when it cannot be told."""
+    raw = writer.get_extra_info("socket")
+    if raw is None:
+        return None
+    try:
+        sock = socket.socket(fileno=os.dup(raw.fileno()))
+    except OSError:
+        return None
+    try:
+        if hasattr(socket, "SO_PEERCRED"):
+            pid, _uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                  struct.calcsize("3i")))
+            return pid
+        if sys.platform == "darwin":
+            sol_local, local_peerpid = 0, 2  # <sys/un.h>
+            return struct.unpack("i", sock.getsockopt(sol_local, local_peerpid, struct.calcsize("i")))[0]
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    return None
+
+
+def _only_from(host_pid: int) -> Callable[[asyncio.StreamWriter], bool]:
+    def admit(writer: asyncio.StreamWriter) -> bool:
+        pid = peer_pid(writer)
+        if pid == host_pid:
+            return True
+        log.warning("refused a connection that is not from the host process",
+                    extra={"peer_pid": pid, "host_pid": host_pid})
+        return False
+
+    return admit
 
 
 def _grpc_can_verify(client_cert_pem: bytes) -> bool:
@@ -170,12 +244,9 @@ def _candidate_ports() -> list[int]:
     return ports[:200]
 
 
-def _bind_private_unix(server: grpc.aio.Server) -> str:
+def _private_directory() -> str:
     parent = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or None
-    directory = tempfile.mkdtemp(prefix="plugin", dir=parent)  # mode 0700: only our user can enter
-    path = os.path.join(directory, "plugin.sock")
-    server.add_insecure_port(f"unix:{path}")
-    return path
+    return tempfile.mkdtemp(prefix="plugin", dir=parent)  # mode 0700: only our user can enter
 
 
 async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[], object] | None = None,
@@ -196,28 +267,35 @@ async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[
     register(server)
 
     client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").encode()
-    native_tls = bool(client_cert) and _grpc_can_verify(client_cert)
     own = protocol.generate_certificate() if client_cert else None
     if own is not None and on_tls is not None:
         on_tls(client_cert, own)
-    path = _bind_private_unix(server)
-    socket_dir = os.path.dirname(path)
-    tls_server = None
+    socket_dir = ""
+    listener: asyncio.AbstractServer | None = None  # the relay's
     connections: set = set()
-    if native_tls:
-        port = _bind_grpc_tls(server, client_cert, own)
-    await server.start()
+    if client_cert and _grpc_can_verify(client_cert):
+        port = _bind_grpc_tls(server, client_cert, own)  # the one listener: nothing else is served
+        await server.start()
+    else:
+        socket_dir = _private_directory()
+        upstream_path, upstream = _bind_upstream(server, socket_dir)
+        await server.start()
+        if client_cert:
+            listener, port = await _serve_mtls(_relay_to(upstream_path, upstream, connections), client_cert, own,
+                                               socket_dir)
+        else:
+            path = os.path.join(socket_dir, "plugin.sock")
+            listener = await asyncio.start_unix_server(
+                _relay_to(upstream_path, upstream, connections, admit=_only_from(host_pid)), path)
     if client_cert:
-        if not native_tls:
-            tls_server, port = await _serve_mtls(_relay_to(path, connections), client_cert, own, socket_dir)
         handshake = protocol.Handshake(
             protocol.CORE_PROTOCOL_VERSION, app_version, "tcp", f"127.0.0.1:{port}", "grpc", own.cert_der
         )
         log.info("serving gRPC over mutual TLS", extra={"address": handshake.address})
     else:
         handshake = protocol.Handshake(protocol.CORE_PROTOCOL_VERSION, app_version, "unix", path, "grpc")
-        log.info("no PLUGIN_CLIENT_CERT from the host: serving on a unix socket only this user can open",
-                 extra={"address": path})
+        log.info("no PLUGIN_CLIENT_CERT from the host: serving on a unix socket only the host process may use",
+                 extra={"address": path, "host_pid": host_pid})
 
     _announce(handshake.line())
 
@@ -231,8 +309,8 @@ async def serve(register: Callable[[grpc.aio.Server], None], on_stop: Callable[[
             result = on_stop()
             if asyncio.iscoroutine(result):
                 await result
-        if tls_server is not None:
-            tls_server.close()
+        if listener is not None:
+            listener.close()
         await server.stop(grace=0.5)
     finally:
         watcher.cancel()

@@ -10,7 +10,11 @@ from .runtime import PluginRuntime
 
 log = logging.getLogger("plugin.hooks")
 
-IMPLEMENTED_HOOKS = ["OnActivate", "OnConfigurationChange", "OnDeactivate"]
+IMPLEMENTED_HOOKS = ["OnActivate", "ConfigurationWillBeSaved", "OnConfigurationChange", "OnDeactivate"]
+
+
+# The plugin refuses a configuration that would change its database to one it may not serve from.
+DATABASE_REFUSED_ID = "plugin.oauth.database.change_refused.app_error"
 
 
 def _hook_error(hook: str, exc: Exception) -> common_pb2.AppError:
@@ -37,6 +41,21 @@ class HooksServicer(hooks_pb2_grpc.PluginHooksServicer):
         except Exception as exc:  # the host records the message and marks the plugin failed to start
             return hooks_pb2.OnActivateResponse(error=_hook_error("OnActivate", exc))
         return hooks_pb2.OnActivateResponse()
+
+    async def ConfigurationWillBeSaved(self, request, context):
+        from .database import DatabaseRefused
+
+        cfg = request.configuration
+        try:
+            await asyncio.to_thread(self.runtime.configuration_will_be_saved, cfg.server_config_json,
+                                    cfg.plugin_config_json)
+        except (DatabaseRefused, ValueError) as exc:  # the change the host was about to save: refused, as said
+            log.warning("configuration change refused", extra={"error": str(exc)})
+            return hooks_pb2.ConfigurationWillBeSavedResponse(error=common_pb2.AppError(
+                id=DATABASE_REFUSED_ID, message=str(exc), status_code=400))
+        except Exception as exc:
+            return hooks_pb2.ConfigurationWillBeSavedResponse(error=_hook_error("ConfigurationWillBeSaved", exc))
+        return hooks_pb2.ConfigurationWillBeSavedResponse()
 
     async def OnConfigurationChange(self, request, context):
         cfg = request.configuration

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 
 log = logging.getLogger("plugin.runtime")
-
-PLUGIN_ID = "oauth-provider"
 
 
 class NotActive(Exception):
@@ -28,6 +25,7 @@ class PluginRuntime:
         self.server_config: dict = {}
         self.plugin_config: dict = {}
         self.store = None
+        self.database = None  # database.Database of the store (None until activated)
         self.provider = None
         self.host = None  # the HostAPI client of this activation (host_client.py), None when the host offers none
         self._tls: tuple[bytes, bytes, bytes] | None = None  # (host certificate, our key, our certificate)
@@ -55,16 +53,19 @@ class PluginRuntime:
             from plugin.store.contract import StoreUnavailable
             from plugin.store.sqlite import SqliteStore
 
+            from .database import DatabaseMemory, database_of
             from .node_claim import claim_sqlite
 
-            store = open_store(server_config, plugin_config)
+            database = database_of(server_config, plugin_config)
+            memory = DatabaseMemory.of(server_config)
+            store = database.open()
             if self._claim is not None:  # activated again without a deactivation: the new claim replaces it
                 self._claim.release()
                 self._claim, self.cacheable = None, False
             claim = claim_sqlite(store.path) if isinstance(store, SqliteStore) else None
             unreachable = ""
             try:
-                version = store.migrate()
+                version = _migrate_at_activation(store, database, memory)
             except StoreUnavailable as exc:
                 if claim is not None:
                     claim.release()
@@ -74,16 +75,17 @@ class PluginRuntime:
             except BaseException:
                 if claim is not None:
                     claim.release()
+                store.close()
                 raise
             previous = (self.provider, self.store, self.host)  # activated again without a deactivation: closed below
-            self.store, self.provider, self.host = store, None, host
+            self.store, self.provider, self.host, self.database = store, None, host, database
             self.server_config, self.plugin_config = server_config, plugin_config
             self._stop_background.set()  # the previous activation's cleanup or database wait, if any
             self._stop_background = threading.Event()
             if version is not None:
                 self._serve(store, claim)
             else:
-                threading.Thread(target=self._await_database, args=(store, self._stop_background),
+                threading.Thread(target=self._await_database, args=(store, database, memory, self._stop_background),
                                  name="await-database", daemon=True).start()
         self._wake_cleanup.set()
         for replaced in previous:
@@ -109,14 +111,22 @@ class PluginRuntime:
         threading.Thread(target=self._cleanup_loop, args=(self._stop_background,), name="cleanup",
                          daemon=True).start()
 
-    def _await_database(self, store, stop: threading.Event) -> None:
+    def _await_database(self, store, database, memory, stop: threading.Event) -> None:
         """Migrate as soon as the database can be reached, then serve."""
         from plugin.store.contract import StoreUnavailable
 
+        from .database import DatabaseRefused
+
+        refused = ""
         while not stop.wait(DATABASE_RETRY_SECONDS):
             try:
-                version = store.migrate()
+                version = _migrate_at_activation(store, database, memory)
             except StoreUnavailable:
+                continue
+            except DatabaseRefused as exc:  # said once; served once the data is back (or the memory removed)
+                if str(exc) != refused:
+                    refused = str(exc)
+                    log.error("database refused", extra={"error": refused})
                 continue
             except Exception as exc:  # reachable but failing: said once per try, tried again
                 log.error("migration failed", extra={"error": str(exc)})
@@ -128,8 +138,32 @@ class PluginRuntime:
             log.info("the database can be reached: serving", extra={"schema_version": version})
             return
 
+    def configuration_will_be_saved(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
+        """ConfigurationWillBeSaved: DatabaseRefused when the change names a database the plugin may not move to
+        (plugin/rpc/database.py); the host then saves nothing."""
+        from .database import check_change, database_for_change
+
+        current = self.database
+        if self.store is None or current is None:
+            return
+        new = database_for_change(_parse(server_config_json), _parse(plugin_config_json), current)
+        if new != current:
+            check_change(current, new)
+
     def configure(self, server_config_json: bytes, plugin_config_json: bytes) -> None:
+        """OnConfigurationChange. A change of database moves the plugin to it at once, or is refused
+        (DatabaseRefused, raised once every other setting has been applied); the plugin keeps its database then."""
+        from .database import DatabaseRefused, database_for_change
+
         server_config, plugin_config = _parse(server_config_json), _parse(plugin_config_json)
+        refused = None
+        if self.store is not None and self.database is not None:
+            try:
+                new = database_for_change(server_config, plugin_config, self.database)
+                if new != self.database:
+                    self._move_to(new, server_config, plugin_config)
+            except DatabaseRefused as exc:
+                refused = exc
         with self._lock:
             from plugin.oauth.settings import Settings
 
@@ -138,10 +172,38 @@ class PluginRuntime:
                 self.provider.configure(Settings.from_config(server_config, plugin_config))
         self._wake_cleanup.set()
         log.info("configuration changed", extra=_summary(server_config))
+        if refused is not None:
+            raise refused
+
+    def _move_to(self, new, server_config: dict, plugin_config: dict) -> None:
+        """Serve from another database from now on (it holds the provider's schema: database.move_to)."""
+        from .database import DatabaseMemory, move_to
+
+        old = self.database
+        store, claim, version = move_to(old, new)
+        with self._lock:
+            previous = (self.provider, self.store, self._claim)
+            self.store, self.database, self.provider = store, new, None
+            self._claim, self.cacheable = None, False
+            self.server_config, self.plugin_config = server_config, plugin_config
+            self._stop_background.set()  # the old store's cleanup loop or database wait
+            self._stop_background = threading.Event()
+            self._serve(store, claim)
+        for replaced in previous[:2]:
+            if replaced is not None:
+                replaced.close()
+        if previous[2] is not None:
+            previous[2].release()
+        memory = DatabaseMemory.of(server_config)
+        if memory is not None:
+            memory.remember(new, version)
+        log.warning("moved to another database", extra={"from": old.describe(), "to": new.describe(),
+                                                        "schema_version": version})
 
     def deactivate(self) -> None:
         with self._lock:
             store, provider, self.store, self.provider = self.store, self.provider, None, None
+            self.database = None
             claim, self._claim, self.cacheable = self._claim, None, False
             host, self.host = self.host, None
         self._stop_background.set()
@@ -203,24 +265,21 @@ def open_store(server_config: dict, plugin_config: dict):
     """The plugin's database, from its settings DriverName and DataSource (Mattermost's SqlSettings naming):
     `sqlite` (the default) with a file, else a SQLite file under the host's data directory
     (FileSettings.Directory/plugins/<id>/oauth.db); or `postgres` with a DSN, shared by several nodes."""
-    from plugin.oauth.settings.table import DATA_SOURCE, DRIVER_NAME
+    from .database import database_of
 
-    driver = (plugin_config.get(DRIVER_NAME.config_key) or DRIVER_NAME.default).lower()
-    source = plugin_config.get(DATA_SOURCE.config_key) or ""
-    if driver in ("postgres", "postgresql"):
-        if not source:
-            raise ValueError("DriverName postgres needs a DataSource (a PostgreSQL connection string)")
-        from plugin.store.postgres import PostgresStore
+    return database_of(server_config, plugin_config).open()
 
-        return PostgresStore(source)
-    if driver != "sqlite":
-        raise ValueError(f"unsupported database driver {driver!r}")
-    if not source:
-        files = (server_config.get("FileSettings") or {}).get("Directory") or "./data"
-        source = os.path.join(files, "plugins", PLUGIN_ID, "oauth.db")
-    from plugin.store.sqlite import SqliteStore
 
-    return SqliteStore(source)
+def _migrate_at_activation(store, database, memory) -> int:
+    """Migrate the store to the current schema, unless it is a database the plugin may not start on (a fresh one on
+    a node that served from another: database.refuse_fresh_at_activation); remember it as this node's."""
+    from .database import refuse_fresh_at_activation
+
+    refuse_fresh_at_activation(store, database, memory)
+    version = store.migrate()
+    if memory is not None:
+        memory.remember(database, version)
+    return version
 
 
 def _parse(raw: bytes) -> dict:

@@ -203,4 +203,9 @@ class Store(AppStore, ConsentStore, CodeStore, GrantStore, TokenStore, RateLimit
         """Apply pending numbered migrations; return the schema version now in force."""
 
     @abc.abstractmethod
+    def schema_version(self) -> int:
+        """The schema version the database holds now, 0 when the provider has never migrated it. Creates nothing
+        (no file, no table): the plugin asks before it takes a database it has not served from."""
+
+    @abc.abstractmethod
     def close(self) -> None: ...

@@ -129,6 +129,14 @@ class PostgresStore(SqlStore):
             current = self._write(apply)
         return self._read(lambda conn: conn.execute(self._sql.current_version).fetchone()[0])
 
+    def schema_version(self) -> int:
+        def read(conn: psycopg.Connection) -> int:
+            if conn.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
+                return 0
+            return conn.execute(self._sql.current_version).fetchone()[0]
+
+        return self._read(read)
+
     def close(self) -> None:
         self._pool.close()
 

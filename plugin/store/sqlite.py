@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pathlib
 import sqlite3
 import threading
 import time
@@ -208,6 +209,24 @@ class SqliteStore(SqlStore):
             self._release(conn)
         self._start_checkpointer()
         return version
+
+    def schema_version(self) -> int:
+        if not os.path.exists(self._path):
+            return 0
+        try:
+            conn = sqlite3.connect(pathlib.Path(os.path.abspath(self._path)).as_uri() + "?mode=ro", uri=True,
+                                   timeout=self._busy_timeout_ms / 1000)
+        except sqlite3.Error as e:
+            raise _wrap(e) from e
+        try:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+                            ).fetchone() is None:
+                return 0
+            return conn.execute(self._sql.current_version).fetchone()[0]
+        except sqlite3.Error as e:
+            raise _wrap(e) from e
+        finally:
+            conn.close()
 
     def _switch_to_wal(self, conn: sqlite3.Connection) -> str:
         """Persistent in the file; must run outside a transaction. Connections opening a new file together find

@@ -99,10 +99,12 @@ class Certificate:
         return x509.load_pem_x509_certificate(self.cert_pem).public_bytes(serialization.Encoding.DER)
 
 
-def generate_certificate() -> Certificate:
+def generate_certificate(curve: ec.EllipticCurve | None = None) -> Certificate:
     """A one-time self-signed certificate as go-plugin's AutoMTLS makes it: CN and SAN localhost, usable for
-    client and server authentication, valid from 30 seconds ago."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    client and server authentication, valid from 30 seconds ago. P-256 unless `curve` says otherwise (go-plugin's
+    own hosts use P-521, signed with SHA-512)."""
+    curve = curve or ec.SECP256R1()
+    key = ec.generate_private_key(curve)
     name = x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"),
@@ -129,7 +131,7 @@ def generate_certificate() -> Certificate:
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
         )
-        .sign(key, hashes.SHA256())
+        .sign(key, hashes.SHA512() if curve.key_size > 384 else hashes.SHA256())
     )
     return Certificate(
         cert.public_bytes(serialization.Encoding.PEM),

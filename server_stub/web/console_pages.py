@@ -9,7 +9,7 @@ system_user role follows "Restrict managing integrations to Admins").
 | GET, POST `/admin/integrations` | the OAuth service provider switch, integration settings, dynamic client registration |
 | GET `/admin/plugins` | each plugin's state, enable/disable, and its settings form (from `settings_schema`) |
 | POST `/admin/plugins/{plugin_id}/enable`, `/disable` | enable or disable the plugin |
-| POST `/admin/plugins/{plugin_id}/settings` | save PluginSettings.Plugins[<plugin_id>] |
+| POST `/admin/plugins/{plugin_id}/settings` | save PluginSettings.Plugins[<plugin_id>] (not its database settings) |
 """
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ async def integrations_submit(request: web.Request) -> web.Response:
         values[ALLOWLIST_KEY] = text
         service[ALLOWLIST_KEY] = [line.strip() for line in text.splitlines() if line.strip()]
     try:
-        system_api.change_config(host, {"ServiceSettings": service}, by=session.user_id)
+        await system_api.change_config(host, {"ServiceSettings": service}, by=session.user_id)
     except config_rules.ConfigError as exc:
         return _integrations_page(request, session, values=values, error=exc.message, status=exc.status)
     raise forms.see_other(INTEGRATIONS_PATH + "?saved=1")
@@ -156,7 +156,10 @@ def _setting_rows(host, manifest, posted: dict | None = None) -> list[dict]:
             value = value is True or str(value).lower() == "true"
         elif value is None:
             value = ""
-        rows.append({"key": key, "field": "setting." + lower, "type": kind, "value": value,
+        shown = next((o.get("display_name") for o in setting.get("options") or []
+                      if str(o.get("value")) == str(value)), value)
+        rows.append({"key": key, "field": "setting." + lower, "type": kind, "value": value, "shown": shown,
+                     "locked": lower in config_rules.PLUGIN_DATABASE_SETTINGS,
                      "display_name": setting.get("display_name") or key,
                      "help": help_markup(setting.get("help_text")),
                      "placeholder": setting.get("placeholder") or "",
@@ -265,8 +268,11 @@ async def plugin_settings_submit(request: web.Request) -> web.Response:
         for setting in supervisor.manifest.settings:
             if not setting.get("key") or setting.get("type") == "custom":
                 continue  # a custom setting has its own UI in the plugin's webapp
+            if str(setting["key"]).lower() in config_rules.PLUGIN_DATABASE_SETTINGS:
+                continue  # the database: config.json or the command line only (shown, never taken from the form)
             values[str(setting["key"]).lower()] = _setting_value(setting, form, stored)
-        system_api.change_config(host, {"PluginSettings": {"Plugins": {plugin_id: values}}}, by=session.user_id)
+        await system_api.change_config(host, {"PluginSettings": {"Plugins": {plugin_id: values}}},
+                                       by=session.user_id)
     except SettingError as exc:
         return _plugins_page(request, session, errors={plugin_id: str(exc)}, posted={plugin_id: values}, status=400)
     except config_rules.ConfigError as exc:

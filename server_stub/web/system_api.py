@@ -43,18 +43,25 @@ async def get_config(request: web.Request) -> web.Response:
     return json_response(request, config_rules.sanitize(host.config.get(), _plugin_secrets(host)), headers=NO_CACHE)
 
 
-def change_config(host, incoming, *, full: bool = False, by: str = "") -> dict:
+async def change_config(host, incoming, *, full: bool = False, by: str = "", local: bool = False) -> dict:
     """Apply a configuration change (PUT /config/patch, or PUT /config when `full`) through the config store, so
-    listeners run (plugins get OnConfigurationChange, roles follow the settings). Answers the configuration in
-    force; raises config_rules.ConfigError. The System Console pages use this too."""
+    listeners run (plugins get OnConfigurationChange, roles follow the settings). Returns once the change is in
+    force in every running plugin, or the hook timeout has passed (PluginEnvironment.settle), as Mattermost calls
+    OnConfigurationChange before it answers. Only a `local` caller (local mode) may change a plugin's database
+    settings. Answers the configuration in force; raises config_rules.ConfigError. The System Console pages use this
+    too."""
     current = host.config.get()
     defaults = None
     if full:
         defaults = default_config(host.config.data_dir, current["ServiceSettings"].get("ListenAddress", ""))
-    new = config_rules.apply_change(current, incoming, defaults=defaults, plugin_secrets=_plugin_secrets(host))
+    new = config_rules.apply_change(current, incoming, defaults=defaults, plugin_secrets=_plugin_secrets(host),
+                                    plugin_databases=config_rules.plugin_database_settings(host.plugins.manifests()),
+                                    local=local)
     if new != current:
+        await host.plugins.configuration_will_be_saved(new)  # a plugin may refuse it: ConfigError, nothing saved
         host.config.save(new)
         log.info("configuration changed", extra={"by": by or "local"})
+        await host.plugins.settle()
     return host.config.get()
 
 
@@ -65,7 +72,7 @@ async def _change_config(request: web.Request, full: bool) -> web.Response:
         raise invalid_body_param("config")
     session = await _require_admin(request)
     try:
-        config = change_config(host, incoming, full=full, by=session.user_id)
+        config = await change_config(host, incoming, full=full, by=session.user_id, local=session.local)
     except config_rules.ConfigError as exc:
         raise config_error(exc) from None
     return json_response(request, config_rules.sanitize(config, _plugin_secrets(host)), headers=NO_CACHE)

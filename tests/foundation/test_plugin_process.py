@@ -98,7 +98,7 @@ def test_implemented_lists_the_lifecycle_hooks(mtls_plugin, host_cert):
     _, handshake, _ = mtls_plugin
     with mtls_channel(handshake, host_cert) as channel:
         reply = hooks_pb2_grpc.PluginHooksStub(channel).Implemented(hooks_pb2.ImplementedRequest(), timeout=5)
-    assert set(reply.hooks) == {"OnActivate", "OnConfigurationChange", "OnDeactivate"}
+    assert set(reply.hooks) == {"OnActivate", "ConfigurationWillBeSaved", "OnConfigurationChange", "OnDeactivate"}
 
 
 def test_shutdown_replies_then_the_process_exits_on_its_own(mtls_plugin, host_cert):

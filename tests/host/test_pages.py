@@ -442,23 +442,30 @@ def test_integration_management_refuses_values_that_are_not_true_or_false(admin_
 def test_plugins_page_shows_the_state_and_the_settings_from_the_manifest(admin_browser):
     page = admin_browser.get("/admin/plugins").body.decode()
     assert 'data-state="2"' in page and "Running (2)" in page
-    for text in ("Database driver", 'name="setting.drivername"', 'name="setting.datasource"',
-                 'name="setting.enableimplicitgrant"', "SQLite (embedded)", "<code>response_type=token</code>"):
+    for text in ("Database driver", 'name="setting.enableimplicitgrant"', "SQLite (embedded)",
+                 "<code>response_type=token</code>"):
         assert text in page, text
+    # The database settings are shown, never a field of the form (config.json or the command line only).
+    assert 'name="setting.drivername"' not in page and 'name="setting.datasource"' not in page
+    assert page.count('class="help locked-note"') == 2
 
 
 def test_plugin_settings_are_saved_into_plugin_settings_plugins(api, admin, admin_browser):
     csrf = admin_browser.csrf("/admin/plugins")
-    base = {"csrf": csrf, "setting.drivername": "sqlite", "setting.datasource": ""}
+    base = {"csrf": csrf}
     refused = admin_browser.post("/admin/plugins/oauth-provider/settings",
-                                 {**base, "setting.drivername": "oracle", "setting.enableimplicitgrant": "true"})
-    assert refused.status == 400 and b"Choose one of the options for Database driver." in refused.body
+                                 {**base, "setting.refreshtokengraceperiodseconds": "soon",
+                                  "setting.enableimplicitgrant": "true"})
+    assert refused.status == 400 and b"must be a whole number." in refused.body
     try:
+        # A forged form naming the database settings changes everything else, and not them.
         saved = admin_browser.post("/admin/plugins/oauth-provider/settings",
-                                   {**base, "setting.enableimplicitgrant": "true"})
+                                   {**base, "setting.enableimplicitgrant": "true", "setting.drivername": "postgres",
+                                    "setting.datasource": "postgres://attacker@evil.example/db"})
         assert saved.status == 303 and saved.headers["Location"] == "/admin/plugins?saved=oauth-provider"
         stored = api.get("/api/v4/config", token=admin.token).json["PluginSettings"]["Plugins"]["oauth-provider"]
-        assert stored["enableimplicitgrant"] is True and stored["drivername"] == "sqlite"
+        assert stored["enableimplicitgrant"] is True
+        assert stored.get("drivername", "sqlite") == "sqlite" and stored.get("datasource", "") == ""
         page = admin_browser.get("/admin/plugins?saved=oauth-provider").body.decode()
         assert 'name="setting.enableimplicitgrant" value="true" checked' in page
     finally:

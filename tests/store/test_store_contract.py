@@ -64,6 +64,15 @@ def test_migrate_is_idempotent_and_keeps_data(open_store):
     assert store.get_app(app.id) == app
 
 
+def test_schema_version_is_0_on_a_database_never_migrated_and_creates_nothing(open_store, tmp_path):
+    fresh = open_store()
+    assert fresh.schema_version() == 0
+    assert fresh.schema_version() == 0  # asking created no schema_version table
+    assert not (tmp_path / "data").exists()  # nor (SQLite) a directory or a file
+    version = fresh.migrate()
+    assert open_store().schema_version() == version == migrations.latest_version("sqlite")
+
+
 def test_concurrent_migrations_from_several_handles_agree_on_the_version(open_store):
     stores = [open_store() for _ in range(4)]
     versions = race(len(stores), lambda i: stores[i].migrate())

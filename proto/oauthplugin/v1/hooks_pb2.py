@@ -26,7 +26,7 @@ from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
 from oauthplugin.v1 import host_api_pb2 as oauthplugin_dot_v1_dot_host__api__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoauthplugin/v1/hooks.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1doauthplugin/v1/host_api.proto\"G\n\rConfiguration\x12\x1a\n\x12server_config_json\x18\x01 \x01(\x0c\x12\x1a\n\x12plugin_config_json\x18\x02 \x01(\x0c\"E\n\x12ImplementedRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"M\n\x13ImplementedResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\r\n\x05hooks\x18\x02 \x03(\t\"\xad\x01\n\x11OnActivateRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\x12\x31\n\x08host_api\x18\x03 \x01(\x0b\x32\x1f.oauthplugin.v1.HostAPIEndpoint\"=\n\x12OnActivateResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"\x85\x01\n\x1cOnConfigurationChangeRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\"H\n\x1dOnConfigurationChangeResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"F\n\x13OnDeactivateRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"?\n\x14OnDeactivateResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError2\x8b\x03\n\x0bPluginHooks\x12V\n\x0bImplemented\x12\".oauthplugin.v1.ImplementedRequest\x1a#.oauthplugin.v1.ImplementedResponse\x12S\n\nOnActivate\x12!.oauthplugin.v1.OnActivateRequest\x1a\".oauthplugin.v1.OnActivateResponse\x12t\n\x15OnConfigurationChange\x12,.oauthplugin.v1.OnConfigurationChangeRequest\x1a-.oauthplugin.v1.OnConfigurationChangeResponse\x12Y\n\x0cOnDeactivate\x12#.oauthplugin.v1.OnDeactivateRequest\x1a$.oauthplugin.v1.OnDeactivateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoauthplugin/v1/hooks.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1doauthplugin/v1/host_api.proto\"G\n\rConfiguration\x12\x1a\n\x12server_config_json\x18\x01 \x01(\x0c\x12\x1a\n\x12plugin_config_json\x18\x02 \x01(\x0c\"E\n\x12ImplementedRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"M\n\x13ImplementedResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\r\n\x05hooks\x18\x02 \x03(\t\"\xad\x01\n\x11OnActivateRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\x12\x31\n\x08host_api\x18\x03 \x01(\x0b\x32\x1f.oauthplugin.v1.HostAPIEndpoint\"=\n\x12OnActivateResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"\x88\x01\n\x1f\x43onfigurationWillBeSavedRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\"K\n ConfigurationWillBeSavedResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"\x85\x01\n\x1cOnConfigurationChangeRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x34\n\rconfiguration\x18\x02 \x01(\x0b\x32\x1d.oauthplugin.v1.Configuration\"H\n\x1dOnConfigurationChangeResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"F\n\x13OnDeactivateRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"?\n\x14OnDeactivateResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError2\x8a\x04\n\x0bPluginHooks\x12V\n\x0bImplemented\x12\".oauthplugin.v1.ImplementedRequest\x1a#.oauthplugin.v1.ImplementedResponse\x12S\n\nOnActivate\x12!.oauthplugin.v1.OnActivateRequest\x1a\".oauthplugin.v1.OnActivateResponse\x12}\n\x18\x43onfigurationWillBeSaved\x12/.oauthplugin.v1.ConfigurationWillBeSavedRequest\x1a\x30.oauthplugin.v1.ConfigurationWillBeSavedResponse\x12t\n\x15OnConfigurationChange\x12,.oauthplugin.v1.OnConfigurationChangeRequest\x1a-.oauthplugin.v1.OnConfigurationChangeResponse\x12Y\n\x0cOnDeactivate\x12#.oauthplugin.v1.OnDeactivateRequest\x1a$.oauthplugin.v1.OnDeactivateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,14 +43,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ONACTIVATEREQUEST']._serialized_end=503
   _globals['_ONACTIVATERESPONSE']._serialized_start=505
   _globals['_ONACTIVATERESPONSE']._serialized_end=566
-  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_start=569
-  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_end=702
-  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_start=704
-  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_end=776
-  _globals['_ONDEACTIVATEREQUEST']._serialized_start=778
-  _globals['_ONDEACTIVATEREQUEST']._serialized_end=848
-  _globals['_ONDEACTIVATERESPONSE']._serialized_start=850
-  _globals['_ONDEACTIVATERESPONSE']._serialized_end=913
-  _globals['_PLUGINHOOKS']._serialized_start=916
-  _globals['_PLUGINHOOKS']._serialized_end=1311
+  _globals['_CONFIGURATIONWILLBESAVEDREQUEST']._serialized_start=569
+  _globals['_CONFIGURATIONWILLBESAVEDREQUEST']._serialized_end=705
+  _globals['_CONFIGURATIONWILLBESAVEDRESPONSE']._serialized_start=707
+  _globals['_CONFIGURATIONWILLBESAVEDRESPONSE']._serialized_end=782
+  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_start=785
+  _globals['_ONCONFIGURATIONCHANGEREQUEST']._serialized_end=918
+  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_start=920
+  _globals['_ONCONFIGURATIONCHANGERESPONSE']._serialized_end=992
+  _globals['_ONDEACTIVATEREQUEST']._serialized_start=994
+  _globals['_ONDEACTIVATEREQUEST']._serialized_end=1064
+  _globals['_ONDEACTIVATERESPONSE']._serialized_start=1066
+  _globals['_ONDEACTIVATERESPONSE']._serialized_end=1129
+  _globals['_PLUGINHOOKS']._serialized_start=1132
+  _globals['_PLUGINHOOKS']._serialized_end=1654
 # @@protoc_insertion_point(module_scope)

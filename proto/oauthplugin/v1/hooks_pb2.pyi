@@ -46,6 +46,20 @@ class OnActivateResponse(_message.Message):
     error: _common_pb2.AppError
     def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ...) -> None: ...
 
+class ConfigurationWillBeSavedRequest(_message.Message):
+    __slots__ = ("context", "configuration")
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    CONFIGURATION_FIELD_NUMBER: _ClassVar[int]
+    context: _common_pb2.RequestContext
+    configuration: Configuration
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., configuration: _Optional[_Union[Configuration, _Mapping]] = ...) -> None: ...
+
+class ConfigurationWillBeSavedResponse(_message.Message):
+    __slots__ = ("error",)
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    error: _common_pb2.AppError
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ...) -> None: ...
+
 class OnConfigurationChangeRequest(_message.Message):
     __slots__ = ("context", "configuration")
     CONTEXT_FIELD_NUMBER: _ClassVar[int]

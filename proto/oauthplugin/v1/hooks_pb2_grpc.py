@@ -44,6 +44,11 @@ class PluginHooksStub:
                 request_serializer=oauthplugin_dot_v1_dot_hooks__pb2.OnActivateRequest.SerializeToString,
                 response_deserializer=oauthplugin_dot_v1_dot_hooks__pb2.OnActivateResponse.FromString,
                 _registered_method=True)
+        self.ConfigurationWillBeSaved = channel.unary_unary(
+                '/oauthplugin.v1.PluginHooks/ConfigurationWillBeSaved',
+                request_serializer=oauthplugin_dot_v1_dot_hooks__pb2.ConfigurationWillBeSavedRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_hooks__pb2.ConfigurationWillBeSavedResponse.FromString,
+                _registered_method=True)
         self.OnConfigurationChange = channel.unary_unary(
                 '/oauthplugin.v1.PluginHooks/OnConfigurationChange',
                 request_serializer=oauthplugin_dot_v1_dot_hooks__pb2.OnConfigurationChangeRequest.SerializeToString,
@@ -73,8 +78,18 @@ class PluginHooksServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConfigurationWillBeSaved(self, request, context):
+        """Called before a change of the host's configuration is saved, with the configuration as it would be
+        (Mattermost's ConfigurationWillBeSaved). An error refuses the change: the host saves nothing and answers the
+        caller with the error. Unlike Mattermost's, the hook cannot replace the configuration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def OnConfigurationChange(self, request, context):
-        """Called whenever the host's configuration is saved, while the plugin runs.
+        """Called whenever the host's configuration is saved, while the plugin runs. The host answers the change's caller
+        once every running plugin has answered this (or the hook timeout has passed).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -99,6 +114,11 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.OnActivate,
                     request_deserializer=oauthplugin_dot_v1_dot_hooks__pb2.OnActivateRequest.FromString,
                     response_serializer=oauthplugin_dot_v1_dot_hooks__pb2.OnActivateResponse.SerializeToString,
+            ),
+            'ConfigurationWillBeSaved': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfigurationWillBeSaved,
+                    request_deserializer=oauthplugin_dot_v1_dot_hooks__pb2.ConfigurationWillBeSavedRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_hooks__pb2.ConfigurationWillBeSavedResponse.SerializeToString,
             ),
             'OnConfigurationChange': grpc.unary_unary_rpc_method_handler(
                     servicer.OnConfigurationChange,
@@ -165,6 +185,33 @@ class PluginHooks:
             '/oauthplugin.v1.PluginHooks/OnActivate',
             oauthplugin_dot_v1_dot_hooks__pb2.OnActivateRequest.SerializeToString,
             oauthplugin_dot_v1_dot_hooks__pb2.OnActivateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfigurationWillBeSaved(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oauthplugin.v1.PluginHooks/ConfigurationWillBeSaved',
+            oauthplugin_dot_v1_dot_hooks__pb2.ConfigurationWillBeSavedRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_hooks__pb2.ConfigurationWillBeSavedResponse.FromString,
             options,
             channel_credentials,
             insecure,
