@@ -163,9 +163,9 @@ def test_an_existing_email_or_username_is_refused_and_the_transaction_goes_on(ac
 
 
 def test_concurrent_first_sign_ups_make_one_system_admin(accounts, monkeypatch):
-    import server_stub.accounts
+    from server_stub.accounts import users
 
-    monkeypatch.setattr(server_stub.accounts, "hash_password", lambda password: "not-a-hash")  # all race at once
+    monkeypatch.setattr(users, "hash_password", lambda password: "not-a-hash")  # all race at once
     barrier = threading.Barrier(8)
     roles: list[str] = []
 
