@@ -8,6 +8,8 @@ import time
 from typing import Protocol
 
 from .. import permissions as perms
+from .errors import AccountError
+from .password_rules import PasswordRules, check_new_password
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9.\-_]{2,21}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -15,21 +17,6 @@ ID_PATTERN = re.compile(r"^[a-z0-9]{26}$")
 # Mattermost's reserved usernames.
 RESERVED_USERNAMES = frozenset({"all", "channel", "here", "matterbot", "system"})
 MAX_TOKEN_LENGTH = 50  # Mattermost truncates presented tokens to this length before looking them up
-
-# What Mattermost's login answers for an unknown login id or a wrong password (deliberately the same).
-INVALID_CREDENTIALS = ("api.user.login.invalid_credentials_email_username",
-                       "Enter a valid email or username and/or password.")
-
-
-class DatabaseUnavailable(Exception):
-    """The accounts database cannot be reached now (PostgreSQL down or unreachable): try again shortly."""
-
-
-class AccountError(Exception):
-    def __init__(self, error_id: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.error_id, self.message, self.status = error_id, message, status
-
 
 class Clock(Protocol):
     def now_ms(self) -> int: ...
@@ -62,6 +49,8 @@ class User:
     create_at: int
     update_at: int
     delete_at: int
+    failed_attempts: int = 0  # wrong passwords since the last right one (Mattermost's FailedAttempts)
+    last_password_update: int = 0  # 0: the password is the one the account was created with
 
     @property
     def is_active(self) -> bool:
@@ -79,7 +68,10 @@ class User:
             "email_verified": True, "nickname": self.nickname, "first_name": self.first_name,
             "last_name": self.last_name, "position": "", "roles": self.roles, "locale": self.locale,
             "notify_props": {}, "props": {}, "timezone": {}, "disable_welcome_email": False,
-            "last_password_update": self.create_at, "mfa_active": False, "is_bot": False,
+            "last_password_update": self.last_password_update or self.create_at, "mfa_active": False,
+            "is_bot": False,
+            # Mattermost's `failed_attempts,omitempty`: shown to the user and admins while there are any.
+            **({"failed_attempts": self.failed_attempts} if self.failed_attempts else {}),
         }
 
 
@@ -132,8 +124,10 @@ class Caller:
     session: SessionRecord | None = None
 
 
-def validate_new_user(email: str, username: str, password: str) -> tuple[str, str]:
-    """Mattermost's User.IsValid for the fields the host keeps; answers (email, username) normalised."""
+def validate_new_user(email: str, username: str, password: str,
+                      rules: PasswordRules = PasswordRules()) -> tuple[str, str]:
+    """Mattermost's User.IsValid for the fields the host keeps, then its PasswordSettings rules for the password;
+    answers (email, username) normalised."""
     username = username.lower()
     if not USERNAME_PATTERN.match(username) or username in RESERVED_USERNAMES:
         raise AccountError("model.user.is_valid.username.app_error",
@@ -141,7 +135,5 @@ def validate_new_user(email: str, username: str, password: str) -> tuple[str, st
                            "characters made up of numbers, letters, and the symbols '.', '-', and '_'.")
     if not EMAIL_PATTERN.match(email) or len(email) > 128:
         raise AccountError("model.user.is_valid.email.app_error", "Invalid email.")
-    if not 5 <= len(password) <= 72:
-        raise AccountError("model.user.is_valid.pwd_length.app_error",
-                           "Your password must contain between 5 and 72 characters.")
+    check_new_password(password, rules)
     return email.lower(), username

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from .model import DatabaseUnavailable
+from .errors import DatabaseUnavailable
 
 
 class _PgRow(dict):
@@ -79,8 +79,11 @@ class Postgres:
         except psycopg.Error as exc:
             raise ValueError(f"invalid SqlSettings.DataSource: {exc}") from None
 
-    def create_schema(self, schema: str) -> None:
+    def create_schema(self, schema: str, added_columns: tuple[tuple[str, str, str], ...] = ()) -> None:
+        """The tables, then the columns (table, column, definition) a database from an older version lacks."""
         statements = [statement.strip() for statement in schema.split(";") if statement.strip()]
+        statements += [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}"
+                       for table, column, definition in added_columns]
         with self.transaction() as db:
             # Hosts starting together: CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL.
             db.execute("SELECT pg_advisory_xact_lock(?)", (self.SCHEMA_LOCK,))

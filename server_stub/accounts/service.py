@@ -10,8 +10,10 @@ from .sessions import Sessions
 from .systems import Systems
 from .users import Users
 
-# Every aggregate's tables, created (if missing) at start, in this order.
-SCHEMA = "".join(module.SCHEMA for module in (users, sessions, roles, systems))
+AGGREGATES = (users, sessions, roles, systems)
+# Every aggregate's tables, created (if missing) at start, in this order, and the columns added to them since.
+SCHEMA = "".join(module.SCHEMA for module in AGGREGATES)
+ADDED_COLUMNS = tuple(column for module in AGGREGATES for column in getattr(module, "ADDED_COLUMNS", ()))
 
 
 def open_accounts(config: dict, clock: Clock | None = None) -> "Accounts":
@@ -28,7 +30,7 @@ class Accounts(Users, Sessions, Roles, Systems):
         self.path = path
         self.clock = clock or SystemClock()
         try:
-            self.db.create_schema(SCHEMA)
+            self.db.create_schema(SCHEMA, ADDED_COLUMNS)
             self._seed_roles()
         except BaseException:
             self.db.close()  # a failed attempt leaves no pool behind

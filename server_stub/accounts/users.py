@@ -1,5 +1,12 @@
-"""Users: create (by an admin or by sign-up), look up, authenticate, activate and deactivate, change roles
-(Mattermost's app/user.go and store's UserStore)."""
+"""Users: create (by an admin or by sign-up), look up, authenticate, change passwords, activate and deactivate,
+change roles (Mattermost's app/user.go, app/authentication.go and store's UserStore).
+
+Failed passwords are counted as Mattermost counts them (ServiceSettings.MaximumLoginAttempts, default 10): once a
+user has that many since their last right one, every login and password check answers 401
+`api.user.check_user_login_attempts.too_many.app_error` without computing a hash, whatever the password; a right
+password resets the count, and so does a new password (an admin setting one is how an account is unlocked).
+Each check takes its attempt before the hash is computed, with a conditional UPDATE, so concurrent guesses cannot
+get more than the limit between them (Mattermost's TestCheckPasswordAndAllCriteria)."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,8 +14,13 @@ import dataclasses
 from .. import permissions as perms
 from ..web.responses import new_request_id as new_id
 from .database import Store
-from .model import INVALID_CREDENTIALS, AccountError, User, validate_new_user
+from .errors import INCORRECT_CURRENT_PASSWORD, INVALID_CREDENTIALS, TOO_MANY_ATTEMPTS, AccountError, WrongPassword
+from .model import User, validate_new_user
+from .password_rules import PasswordRules, check_new_password
 from .passwords import _DUMMY_HASH, check_password, hash_password
+
+DEFAULT_MAXIMUM_LOGIN_ATTEMPTS = 10  # Mattermost's ServiceSettingsDefaultMaxLoginAttempts
+_DEFAULT_RULES = PasswordRules()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -23,9 +35,21 @@ CREATE TABLE IF NOT EXISTS users (
     locale TEXT NOT NULL DEFAULT 'en',
     create_at BIGINT NOT NULL,
     update_at BIGINT NOT NULL,
-    delete_at BIGINT NOT NULL DEFAULT 0
+    delete_at BIGINT NOT NULL DEFAULT 0,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    last_password_update BIGINT NOT NULL DEFAULT 0
 );
 """
+# Columns a database created by an older version lacks: added at start (table, column, definition).
+ADDED_COLUMNS = (("users", "failed_attempts", "INTEGER NOT NULL DEFAULT 0"),
+                 ("users", "last_password_update", "BIGINT NOT NULL DEFAULT 0"))
+
+
+def maximum_login_attempts(config: dict) -> int:
+    """ServiceSettings.MaximumLoginAttempts (Mattermost's default when missing or not a positive whole number)."""
+    value = (config.get("ServiceSettings") or {}).get("MaximumLoginAttempts", DEFAULT_MAXIMUM_LOGIN_ATTEMPTS)
+    ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return value if ok else DEFAULT_MAXIMUM_LOGIN_ATTEMPTS
 
 
 class Users(Store):
@@ -35,8 +59,8 @@ class Users(Store):
         db.execute("SAVEPOINT insert_user")
         try:
             db.execute("INSERT INTO users (id, username, email, password_hash, roles, first_name, last_name, "
-                       "nickname, locale, create_at, update_at, delete_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                       dataclasses.astuple(user))
+                       "nickname, locale, create_at, update_at, delete_at, failed_attempts, last_password_update) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", dataclasses.astuple(user))
         except self.db.integrity_errors:
             db.execute("ROLLBACK TO SAVEPOINT insert_user")
             if db.execute("SELECT 1 FROM users WHERE email = ?", (user.email,)).fetchone():
@@ -46,8 +70,9 @@ class Users(Store):
                                "An account with that username already exists.") from None
         db.execute("RELEASE SAVEPOINT insert_user")
 
-    def _new_user(self, email: str, username: str, password: str, roles: str, profile: dict) -> User:
-        email, username = validate_new_user(email, username, password)
+    def _new_user(self, email: str, username: str, password: str, roles: str, profile: dict,
+                  rules: PasswordRules) -> User:
+        email, username = validate_new_user(email, username, password, rules)
         stamp = self._now()
         return User(new_id(), username, email, hash_password(password), roles,
                     str(profile.get("first_name") or "")[:64], str(profile.get("last_name") or "")[:64],
@@ -55,17 +80,19 @@ class Users(Store):
                     stamp, stamp, 0)
 
     def create_user(self, email: str, username: str, password: str, roles: str = perms.SYSTEM_USER_ROLE,
-                    **profile) -> User:
-        """Create a user with the given roles (an admin or the command line creating an account)."""
-        user = self._new_user(email, username, password, roles, profile)
+                    rules: PasswordRules = _DEFAULT_RULES, **profile) -> User:
+        """Create a user with the given roles (an admin or the command line creating an account); the password
+        must pass `rules` (PasswordSettings)."""
+        user = self._new_user(email, username, password, roles, profile, rules)
         with self._transaction() as db:
             self._insert_user(db, user)
         return user
 
-    def signup(self, email: str, username: str, password: str, open_server: bool, **profile) -> User:
+    def signup(self, email: str, username: str, password: str, open_server: bool,
+               rules: PasswordRules = _DEFAULT_RULES, **profile) -> User:
         """Mattermost's CreateUserFromSignup: the first account of a fresh server becomes its system admin;
         after that, sign-up needs an open server. The count and the insert are one transaction."""
-        user = self._new_user(email, username, password, perms.SYSTEM_USER_ROLE, profile)
+        user = self._new_user(email, username, password, perms.SYSTEM_USER_ROLE, profile, rules)
         with self._transaction() as db:
             self.db.lock_users(db)
             if db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0:
@@ -89,19 +116,61 @@ class Users(Store):
                                    (login_id.lower(), login_id.lower())).fetchone()
         return User(**dict(row)) if row else None
 
-    def authenticate(self, login_id: str, password: str) -> User:
-        """The user with this username or email and password. Raises AccountError (401) otherwise.
+    def authenticate(self, login_id: str, password: str,
+                     max_attempts: int = DEFAULT_MAXIMUM_LOGIN_ATTEMPTS) -> User:
+        """The user with this username or email and password. Raises WrongPassword (401, the same answer for an
+        unknown login id), AccountError 401 too_many once the user has `max_attempts` failures, or 401 inactive.
 
         Unlike Mattermost, a deactivated account is reported as such only after a correct password, so the
         answer does not tell a stranger which accounts exist or are deactivated."""
         user = self.find_user(login_id) if login_id else None
-        if not check_password(password, user.password_hash if user else _DUMMY_HASH) or user is None:
-            raise AccountError(*INVALID_CREDENTIALS, status=401)
+        if user is None:
+            check_password(password, _DUMMY_HASH)  # as slow as a known user's
+            raise WrongPassword(*INVALID_CREDENTIALS, status=401)
+        if not self._password_attempt(user, password, max_attempts):
+            raise WrongPassword(*INVALID_CREDENTIALS, status=401)
         if not user.is_active:
             raise AccountError("api.user.login.inactive.app_error",
                                "Login failed because your account has been deactivated. "
                                "Please contact an administrator.", 401)
         return user
+
+    def _password_attempt(self, user: User, password: str, max_attempts: int) -> bool:
+        """Whether `password` is the user's: one attempt, taken before the hash is computed (AccountError 401
+        too_many when none is left); a right password gives them all back."""
+        with self._transaction() as db:
+            taken = db.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ? "
+                               "AND failed_attempts < ?", (user.id, max_attempts)).rowcount
+        if not taken:
+            raise AccountError(*TOO_MANY_ATTEMPTS, status=401)
+        if not check_password(password, user.password_hash):
+            return False
+        with self._transaction() as db:
+            db.execute("UPDATE users SET failed_attempts = 0 WHERE id = ?", (user.id,))
+        user.failed_attempts = 0
+        return True
+
+    def change_password(self, user_id: str, new_password: str, rules: PasswordRules = _DEFAULT_RULES,
+                        current_password: str | None = None, max_attempts: int = DEFAULT_MAXIMUM_LOGIN_ATTEMPTS,
+                        keep_session_id: str = "") -> User | None:
+        """Mattermost's UpdatePasswordAsUser (with `current_password`, checked and counted as a login checks it:
+        WrongPassword 400 incorrect when wrong) or an admin's UpdatePasswordByUserId (without). The new password
+        must pass `rules`; storing it resets the failure count (an admin unlocks an account this way). Unlike
+        Mattermost, the user's other host sessions end: all of them, except `keep_session_id` (the session of a
+        user changing their own password). None when there is no such user."""
+        user = self.get_user(user_id)
+        if user is None:
+            return None
+        if current_password is not None and not self._password_attempt(user, current_password, max_attempts):
+            raise WrongPassword(*INCORRECT_CURRENT_PASSWORD)
+        check_new_password(new_password, rules)
+        digest = hash_password(new_password)
+        stamp = self._now()
+        with self._transaction() as db:
+            db.execute("UPDATE users SET password_hash = ?, failed_attempts = 0, last_password_update = ?, "
+                       "update_at = ? WHERE id = ?", (digest, stamp, stamp, user_id))
+            db.execute("DELETE FROM sessions WHERE user_id = ? AND id <> ?", (user_id, keep_session_id))
+        return self.get_user(user_id)
 
     def set_active(self, user_id: str, active: bool) -> User | None:
         """Activate or deactivate a user. Deactivation also revokes every host session of the user."""
