@@ -100,13 +100,14 @@ def cmd_plugin(args) -> int:
 
 
 def cmd_user(args) -> int:
-    from .accounts import AccountError, open_accounts
+    from .accounts import AccountError, PasswordRules, open_accounts
 
     config = ConfigStore(args.data_dir).get()
     accounts = open_accounts(config)
     roles = "system_admin system_user" if args.system_admin else "system_user"
     try:
-        user = accounts.create_user(args.email, args.username, args.password, roles)
+        user = accounts.create_user(args.email, args.username, args.password, roles,
+                                    rules=PasswordRules.from_config(config))
     except AccountError as exc:
         print(exc.message, file=sys.stderr)
         return 1

@@ -27,6 +27,7 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             "DCRRedirectURIAllowlist": [],
             "SessionLengthSSOInHours": 720,
             "SessionLengthWebInHours": 720,
+            "MaximumLoginAttempts": 10,
             "EnableDeveloper": False,
             "ExperimentalStrictCSRFEnforcement": False,
             # System Console "Restrict managing integrations to Admins": on, system_user lacks manage_oauth.
@@ -38,6 +39,8 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             "LocalModeSocketLocation": os.path.join(data_dir, "local.socket"),
         },
         "TeamSettings": {"EnableOpenServer": False, "EnableUserDeactivation": False},
+        "PasswordSettings": {"MinimumLength": 8, "Lowercase": False, "Number": False, "Uppercase": False,
+                             "Symbol": False},
         "SqlSettings": {"DriverName": "sqlite", "DataSource": os.path.join(data_dir, "host.db")},
         "FileSettings": {"Directory": os.path.join(data_dir, "files")},
         "PluginSettings": {

@@ -311,6 +311,14 @@ def validate(config: dict) -> None:
     if "MaximumPayloadSizeBytes" in service and not _positive(service["MaximumPayloadSizeBytes"]):
         fail("model.config.is_valid.max_payload_size.app_error",
              "Invalid max payload size for service settings. Must be a whole number greater than zero.")
+    if "MaximumLoginAttempts" in service and not _positive(service["MaximumLoginAttempts"]):
+        fail("model.config.is_valid.login_attempts.app_error",
+             "Invalid maximum login attempts for service settings. Must be a positive number.")
+    length = (config.get("PasswordSettings") or {}).get("MinimumLength", 8)
+    if isinstance(length, bool) or not isinstance(length, int) or not 5 <= length <= 72:
+        fail("model.config.is_valid.password_length.app_error",  # Mattermost's PasswordMinimum/MaximumLength
+             "Minimum password length must be a whole number greater than or equal to 5 and less than or equal "
+             "to 72.")
     allowlist = service.get("DCRRedirectURIAllowlist", [])
     if not isinstance(allowlist, list) or any(not isinstance(p, str) or not p.strip() for p in allowlist):
         fail("model.config.is_valid.dcr_redirect_uri_allowlist.app_error",

@@ -1,7 +1,7 @@
 """Mattermost's permission names and the host's built-in roles.
 
-Pure data, no storage: `accounts.py` seeds these roles into its `roles` table on a fresh database and works out a
-user's permissions from whatever the table says afterwards (an admin may patch roles through the API).
+Pure data, no storage: `accounts/roles.py` seeds these roles into the `roles` table on a fresh database and works
+out a user's permissions from whatever the table says afterwards (an admin may patch roles through the API).
 
 Names are Mattermost's (`model/permission.go`). The host checks only a handful of them (manage_system,
 manage_oauth, manage_system_wide_oauth, edit_other_users, manage_roles, ...); the others exist so that role JSON

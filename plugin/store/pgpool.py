@@ -6,7 +6,7 @@
     pool.close()
 
 Generic (it knows no table): the plugin's store (plugin/store/postgres.py) and the host's accounts
-(server_stub/accounts.py) both use it, so they answer the same way while PostgreSQL is unreachable.
+(server_stub/accounts/) both use it, so they answer the same way while PostgreSQL is unreachable.
 
 - **Fail fast.** Every wait is bounded: connecting (`connect_timeout`, 2 s), each statement (`statement_timeout`,
   5 s, set by the server), a transaction left idle (`idle_in_transaction_session_timeout`), a connection from the

@@ -14,7 +14,6 @@ Server-rendered (Jinja2, autoescape), no third-party resources, no inline script
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import urllib.parse
 
@@ -86,9 +85,8 @@ async def login_submit(request: web.Request) -> web.Response:
     if not login_id or not password:
         return _login_page(request, redirect_to, login_id, "Enter your email or username and your password.",
                            status=400)
-    host = forms.host_of(request)
     try:
-        user = await asyncio.to_thread(host.accounts.authenticate, login_id, password)
+        user = await users_api.authenticate(request, login_id, password)
     except AccountError as exc:
         return _login_page(request, redirect_to, login_id, exc.message, status=exc.status)
     return _signed_in(request, user, redirect_to)

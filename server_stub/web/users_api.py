@@ -1,5 +1,6 @@
-"""API v4 users: sign-up, login, logout, me, get a user, activate/deactivate. Mattermost's paths, bodies,
-statuses and error ids (server/channels/api4/user.go)."""
+"""API v4 users: sign-up, login, logout, me, get a user, change a password, activate/deactivate. Mattermost's
+paths, bodies, statuses and error ids (server/channels/api4/user.go). Every password check goes through
+login_throttle (per address, and host-wide)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,9 +10,9 @@ from aiohttp import web
 
 from .. import permissions as perms
 from .. import revocations
-from ..accounts import AccountError, User, is_valid_id
+from ..accounts import AccountError, PasswordRules, User, is_valid_id, maximum_login_attempts
 from ..gateway import PluginUnavailable
-from . import auth
+from . import auth, login_throttle
 from .body import get_bool, get_str, invalid_body_param, invalid_url_param, max_payload_bytes, read_json_object
 from .keys import HOST_KEY
 from .responses import AppErrorResponse, json_response, status_ok
@@ -24,7 +25,9 @@ def _host(request: web.Request):
 
 
 def _account_error(exc: AccountError) -> AppErrorResponse:
-    return AppErrorResponse(exc.status, exc.error_id, exc.message)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return AppErrorResponse(exc.status, exc.error_id, exc.message, headers=headers)
 
 
 def gateway_error(exc: Exception) -> AppErrorResponse:
@@ -66,7 +69,7 @@ def user_json_for(user: User, session: auth.Session) -> dict:
     """Mattermost's Sanitize (self, admin) or SanitizeProfile (anyone else: no notification or password data)."""
     data = user.to_json()
     if session.user_id != user.id and not session.is_system_admin:
-        for key in ("notify_props", "last_password_update", "mfa_active"):
+        for key in ("notify_props", "last_password_update", "mfa_active", "failed_attempts"):
             data.pop(key, None)
     return data
 
@@ -79,14 +82,16 @@ async def register_user(host, session: auth.Session | None, email: str, username
     account of a fresh server becomes its system admin; later ones need TeamSettings.EnableOpenServer). Raises
     AccountError. The sign-up page uses this too."""
     accounts = host.accounts
+    rules = PasswordRules.from_config(host.config.config)
     if session is not None and session.is_system_admin:
-        return await asyncio.to_thread(accounts.create_user, email, username, password, **profile)
+        return await asyncio.to_thread(accounts.create_user, email, username, password, rules=rules, **profile)
     open_server = bool((host.config.config.get("TeamSettings") or {}).get("EnableOpenServer", False))
     if not open_server and accounts.count_users() > 0:  # before validation, as Mattermost checks it
         raise AccountError("api.user.create_user.no_open_server",
                            "This server does not allow open signups. Please speak with your "
                            "Administrator to receive an invitation.", 403)
-    return await asyncio.to_thread(accounts.signup, email, username, password, open_server, **profile)
+    return await asyncio.to_thread(accounts.signup, email, username, password, open_server, rules=rules,
+                                   **profile)
 
 
 async def create_user(request: web.Request) -> web.Response:
@@ -125,6 +130,15 @@ def start_session(request: web.Request, user: User):
     return token, record, hours * 3600
 
 
+async def authenticate(request: web.Request, login_id: str, password: str) -> User:
+    """The user with this login id and password (ServiceSettings.MaximumLoginAttempts, the address's budget); raises
+    AccountError. The log-in page uses this too."""
+    host = _host(request)
+    limit = maximum_login_attempts(host.config.config)
+    return await login_throttle.check_password(
+        request, lambda: asyncio.to_thread(host.accounts.authenticate, login_id, password, limit))
+
+
 async def login(request: web.Request) -> web.Response:
     host = _host(request)
     body = await _body(request, "login_id")
@@ -133,7 +147,7 @@ async def login(request: web.Request) -> web.Response:
     if not password:
         raise AppErrorResponse(400, "api.user.login.blank_pwd.app_error", "Password field must not be blank")
     try:
-        user = await asyncio.to_thread(host.accounts.authenticate, login_id, password)
+        user = await authenticate(request, login_id, password)
     except AccountError as exc:
         raise _account_error(exc) from None
     token, record, max_age = start_session(request, user)
@@ -175,6 +189,51 @@ async def get_user(request: web.Request) -> web.Response:
     if user is None:
         raise _missing_user()
     return json_response(request, user_json_for(user, session))
+
+
+# --- PUT /api/v4/users/{user_id}/password -----------------------------------------------------------------------
+
+async def update_password(request: web.Request) -> web.Response:
+    """Mattermost's updatePassword: {"current_password", "new_password"}. Users change their own (the current
+    password is checked and counted like a login); someone with sysconsole_write_user_management_users (for a
+    system admin's account: manage_system) sets anyone else's without it, which also unlocks the account. The new
+    password must pass PasswordSettings. The user's other host sessions end (unlike Mattermost)."""
+    host = _host(request)
+    session = await auth.require_session(request)
+    user_id = _user_id_param(request, session)
+    body = await _body(request, "new_password")
+    new_password = get_str(body, "new_password")
+    if get_str(body, "already_hashed") == "true":
+        raise invalid_body_param("already_hashed")  # the host takes no password hashes
+    target = host.accounts.get_user(user_id)
+    if target is not None and target.is_system_admin:
+        may_set = session.has_permission(perms.MANAGE_SYSTEM)
+    else:
+        may_set = session.has_permission(perms.SYSCONSOLE_WRITE_USER_MANAGEMENT_USERS)
+    own = user_id == session.user_id
+    if own:
+        current = get_str(body, "current_password")
+        if not current:
+            raise invalid_body_param("current_password")
+        checks = (current, maximum_login_attempts(host.config.config), session.session_id)
+    elif may_set and target is not None:
+        checks = ()
+    else:
+        raise AppErrorResponse(403, "api.user.update_password.context.app_error",
+                               "Update password failed because context user_id did not match props user_id.")
+    rules = PasswordRules.from_config(host.config.config)
+
+    def change():
+        return asyncio.to_thread(host.accounts.change_password, user_id, new_password, rules, *checks)
+
+    try:
+        user = await (login_throttle.check_password(request, change) if own else change())
+    except AccountError as exc:
+        raise _account_error(exc) from None
+    if user is None:
+        raise _missing_user()
+    log.info("user password changed", extra={"user_id": user_id, "by": session.user_id})
+    return status_ok(request)
 
 
 # --- PUT /api/v4/users/{user_id}/active ------------------------------------------------------------------------
@@ -248,9 +307,11 @@ async def update_user_roles(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    login_throttle.install(app)
     app.router.add_post("/api/v4/users", create_user)
     app.router.add_post("/api/v4/users/login", login)
     app.router.add_post("/api/v4/users/logout", logout)
     app.router.add_get("/api/v4/users/{user_id}", get_user)
+    app.router.add_put("/api/v4/users/{user_id}/password", update_password)
     app.router.add_put("/api/v4/users/{user_id}/active", update_user_active)
     app.router.add_put("/api/v4/users/{user_id}/roles", update_user_roles)

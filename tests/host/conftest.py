@@ -49,9 +49,11 @@ class Reply:
 
 
 class Api:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, source_address: str | None = None) -> None:
+        """`source_address` (a loopback address such as 127.0.0.2): the client's address as the host sees it."""
         parsed = urllib.parse.urlsplit(base_url)
         self.host, self.port = parsed.hostname, parsed.port
+        self.source_address = (source_address, 0) if source_address else None
 
     def request(self, method: str, path: str, json=_NO_BODY, body: bytes | str | None = None,
                 token: str | None = None, headers: dict | None = None) -> Reply:
@@ -63,7 +65,7 @@ class Api:
             body = body.encode()
         if token is not None:
             headers.setdefault("Authorization", f"Bearer {token}")
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30, source_address=self.source_address)
         try:
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()

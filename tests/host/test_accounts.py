@@ -163,9 +163,9 @@ def test_an_existing_email_or_username_is_refused_and_the_transaction_goes_on(ac
 
 
 def test_concurrent_first_sign_ups_make_one_system_admin(accounts, monkeypatch):
-    import server_stub.accounts
+    from server_stub.accounts import users
 
-    monkeypatch.setattr(server_stub.accounts, "hash_password", lambda password: "not-a-hash")  # all race at once
+    monkeypatch.setattr(users, "hash_password", lambda password: "not-a-hash")  # all race at once
     barrier = threading.Barrier(8)
     roles: list[str] = []
 
@@ -203,3 +203,86 @@ def test_a_host_whose_database_stays_down_gives_up_with_one_clear_line(monkeypat
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     assert "cannot start: the database is unavailable" in run.stderr.splitlines()[-1]
+
+
+OLD_USERS = """CREATE TABLE users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL, roles TEXT NOT NULL, first_name TEXT NOT NULL DEFAULT '',
+    last_name TEXT NOT NULL DEFAULT '', nickname TEXT NOT NULL DEFAULT '', locale TEXT NOT NULL DEFAULT 'en',
+    create_at BIGINT NOT NULL, update_at BIGINT NOT NULL, delete_at BIGINT NOT NULL DEFAULT 0);"""
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def data_source(request, tmp_path):
+    if request.param == "sqlite":
+        yield "sqlite", str(tmp_path / "host.db")
+        return
+    with postgres.fresh_schema(postgres.require_dsn()) as dsn:
+        yield "postgres", dsn
+
+
+def test_a_database_from_before_the_failure_count_gets_its_columns_and_keeps_its_users(data_source):
+    from server_stub.accounts import hash_password, open_database
+
+    driver, source = data_source
+    old = open_database(driver, source)
+    old.create_schema(OLD_USERS)
+    with old.transaction() as db:
+        db.execute("INSERT INTO users (id, username, email, password_hash, roles, create_at, update_at) "
+                   "VALUES (?,?,?,?,?,?,?)", ("u" * 26, "olduser", "old@example.com", hash_password("Old-Passw0rd"),
+                                              "system_user", 1, 1))
+    old.close()
+    for _ in range(2):  # and a second start finds them there
+        accounts = Accounts(source, driver_name=driver)
+        try:
+            with pytest.raises(AccountError):
+                accounts.authenticate("olduser", "wrong", max_attempts=2)
+            assert accounts.get_user("u" * 26).failed_attempts == 1
+            assert accounts.authenticate("olduser", "Old-Passw0rd").to_json()["last_password_update"] == 1
+        finally:
+            accounts.close()
+
+
+def test_concurrent_wrong_passwords_take_no_more_than_the_limit(accounts):
+    from server_stub.accounts import WrongPassword
+
+    user = accounts.create_user("a@example.com", "alice", "passw0rd")
+    barrier, outcomes = threading.Barrier(6), []
+
+    def guess() -> None:
+        barrier.wait()
+        try:
+            accounts.authenticate("alice", "wrong", max_attempts=4)
+        except WrongPassword:
+            outcomes.append("wrong")
+        except AccountError as exc:
+            outcomes.append(exc.error_id)
+
+    threads = [threading.Thread(target=guess) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["api.user.check_user_login_attempts.too_many.app_error"] * 2 + ["wrong"] * 4
+    assert accounts.get_user(user.id).failed_attempts == 4
+
+
+@pytest.mark.parametrize("switches, password, error_id", [
+    ({}, "1234567", "model.user.is_valid.pwd_min_length.app_error"),
+    ({}, "x" * 73, "model.user.is_valid.pwd_max_length.app_error"),
+    ({"Lowercase": True}, "ABCDEFGH", "model.user.is_valid.pwd_lowercase.app_error"),
+    ({"Uppercase": True, "Number": True}, "abcdefgh", "model.user.is_valid.pwd_uppercase_number.app_error"),
+    ({"Lowercase": True, "Uppercase": True, "Number": True, "Symbol": True}, "abcdefgh",
+     "model.user.is_valid.pwd_uppercase_number_symbol.app_error"),
+    ({"Symbol": True}, "abcdefg{}", "model.user.is_valid.pwd_symbol.app_error"),  # braces are no symbols there
+    ({"Lowercase": True, "Uppercase": True, "Number": True, "Symbol": True}, "aB3 efgh", None),
+])
+def test_password_settings_make_mattermosts_error_ids(switches, password, error_id):
+    from server_stub.accounts import PasswordRules, check_new_password
+
+    rules = PasswordRules.from_config({"PasswordSettings": switches})
+    if error_id is None:
+        check_new_password(password, rules)
+        return
+    with pytest.raises(AccountError) as refused:
+        check_new_password(password, rules)
+    assert (refused.value.error_id, refused.value.status) == (error_id, 400)

@@ -66,8 +66,8 @@ def test_invalid_fields_answer_model_user_is_valid_errors(api, admin):
     cases = {"model.user.is_valid.email.app_error": {"email": "nope", "username": "valid1", "password": "passw0rd"},
              "model.user.is_valid.username.app_error": {"email": "v2@example.com", "username": "1abc",
                                                          "password": "passw0rd"},
-             "model.user.is_valid.pwd_length.app_error": {"email": "v3@example.com", "username": "valid3",
-                                                          "password": "abc"}}
+             "model.user.is_valid.pwd_min_length.app_error": {"email": "v3@example.com", "username": "valid3",
+                                                              "password": "abc"}}
     for error_id, body in cases.items():
         reply = api.post("/api/v4/users", body, token=admin.token)
         assert (reply.status, reply.error_id) == (400, error_id), body

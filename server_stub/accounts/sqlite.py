@@ -1,0 +1,60 @@
+"""The accounts on one SQLite file: a connection per thread (WAL); writers serialise through BEGIN IMMEDIATE."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from typing import Iterator
+
+
+class Sqlite:
+    """One SQLite file: a connection per thread; writers serialise through BEGIN IMMEDIATE."""
+    name = "sqlite"
+    find = "instr"  # position of a substring, 0 when absent
+    for_update = ""  # BEGIN IMMEDIATE holds the write lock: rows read in a write transaction cannot change
+    integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: str) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+
+    def create_schema(self, schema: str, added_columns: tuple[tuple[str, str, str], ...] = ()) -> None:
+        """The tables, then the columns (table, column, definition) a database from an older version lacks."""
+        self.reader().executescript(schema)
+        with self.transaction() as db:
+            for table, column, definition in added_columns:
+                if column not in {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+    def reader(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+        return db
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the write lock up front (no read-then-upgrade deadlocks)."""
+        db = self.reader()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def lock_users(self, db) -> None:
+        """Serialise with other writers of the users table (BEGIN IMMEDIATE already does)."""
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
