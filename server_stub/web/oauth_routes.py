@@ -63,7 +63,7 @@ def request_context(request: web.Request, session=None) -> common_pb2.RequestCon
         user_id=getattr(session, "user_id", "") or "",
         session_id=getattr(session, "session_id", "") or "",
         permissions=sorted(getattr(session, "permissions", ()) or ()),
-        remote_addr=request.remote or "",
+        remote_addr=request.remote or "",  # behind a proxy: its header's (web/client_address.py)
         is_oauth=bool(getattr(session, "is_oauth", False)),
         user_agent=request.headers.get("User-Agent", ""),
     )
