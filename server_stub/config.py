@@ -33,6 +33,9 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             # System Console "Restrict managing integrations to Admins": on, system_user lacks manage_oauth.
             "EnableOnlyAdminIntegrations": True,
             "MaximumPayloadSizeBytes": 300000,
+            # Headers a reverse proxy in front of the host writes the client's address in, checked in order
+            # (web/client_address.py); empty: the TCP peer's address, whatever the headers say.
+            "TrustedProxyIPHeader": [],
             "EnableIntegrationsToOverrideUsernames": False,
             "EnableIntegrationsToOverrideProfilePictureIcons": False,
             "EnableLocalMode": True,

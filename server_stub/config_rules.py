@@ -39,6 +39,7 @@ FREE_FORM_MAPS = {("PluginSettings", "Plugins"), ("PluginSettings", "PluginState
 NUMBER_KEYS = {("PluginSettings", "HealthCheckIntervalSeconds"),  # ints or fractions of a second
                ("PluginSettings", "HookTimeoutSeconds")}
 _HOST_PORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:.]+\]|[^:\[\]]*):(?P<port>\d{1,5})$")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token (fullmatch)
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*$")
 
 
@@ -319,6 +320,11 @@ def validate(config: dict) -> None:
         fail("model.config.is_valid.password_length.app_error",  # Mattermost's PasswordMinimum/MaximumLength
              "Minimum password length must be a whole number greater than or equal to 5 and less than or equal "
              "to 72.")
+    headers = service.get("TrustedProxyIPHeader", [])
+    if not isinstance(headers, list) or any(not isinstance(h, str) or not _HEADER_NAME.fullmatch(h)
+                                            for h in headers):
+        fail("model.config.is_valid.trusted_proxy_ip_header.app_error",
+             "Trusted proxy IP header entries must be HTTP header names, such as X-Forwarded-For.")
     allowlist = service.get("DCRRedirectURIAllowlist", [])
     if not isinstance(allowlist, list) or any(not isinstance(p, str) or not p.strip() for p in allowlist):
         fail("model.config.is_valid.dcr_redirect_uri_allowlist.app_error",

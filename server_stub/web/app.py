@@ -10,6 +10,7 @@ from multidict import CIMultiDict
 
 from ..accounts import DatabaseUnavailable
 from .body import payload_limit_middleware
+from .client_address import client_address_middleware
 from .keys import HOST_KEY, LOCAL_MODE_KEY  # noqa: F401 - re-exported
 from .responses import AppErrorResponse, app_error, json_response, request_id
 
@@ -40,12 +41,13 @@ async def error_middleware(request: web.Request, handler):
         raise  # the client left: aiohttp drops the request quietly
     except DatabaseUnavailable as exc:
         log.error("database unavailable", extra={"request_id": request_id(request), "path": request.path,
-                                                  "error": str(exc)})
+                                                  "remote_addr": request.remote, "error": str(exc)})
         return app_error(request, 503, "app.store.unavailable.app_error",
                          "The database is unavailable. Please try again in a moment.",
                          headers={"Retry-After": "1"})
     except Exception:
-        log.exception("unhandled error", extra={"request_id": request_id(request), "path": request.path})
+        log.exception("unhandled error", extra={"request_id": request_id(request), "path": request.path,
+                                                "remote_addr": request.remote})
         return app_error(request, 500, "api.context.unknown.app_error",
                          "An unexpected error occurred. Please try again.")
 
@@ -75,7 +77,8 @@ def create_app(host, local_mode: bool = False) -> web.Application:
 
     # Request bodies are taken as sent, as Go's net/http (Mattermost) takes them: a Content-Encoding is not undone
     # (aiohttp's decoder could wait forever on a truncated deflate body), so an encoded body is just not JSON.
-    app = web.Application(middlewares=[header_text_middleware, payload_limit_middleware, error_middleware],
+    app = web.Application(middlewares=[header_text_middleware, client_address_middleware, payload_limit_middleware,
+                                       error_middleware],
                           client_max_size=1024 * 1024, handler_args={"auto_decompress": False})
     app[HOST_KEY] = host
     app[LOCAL_MODE_KEY] = local_mode

@@ -151,7 +151,8 @@ def _check_csrf(request: web.Request, session: Session) -> None:
     if request.headers.get(HEADER_REQUESTED_WITH) == REQUESTED_WITH_XML:
         if not _strict_csrf(request):
             return
-        log.warning("CSRF header check failed (strict enforcement)", extra={"path": request.path})
+        log.warning("CSRF header check failed (strict enforcement)",
+                    extra={"path": request.path, "remote_addr": request.remote})
     raise session_expired()
 
 

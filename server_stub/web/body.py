@@ -8,6 +8,7 @@ understood (malformed JSON, a wrong type, a missing required field) answers 400
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,9 @@ from .responses import AppErrorResponse, app_error
 DEFAULT_MAX_PAYLOAD_BYTES = 300_000  # Mattermost's default ServiceSettings.MaximumPayloadSizeBytes
 MAX_JSON_DEPTH = 64  # deeper nesting is no request body of this API, and would exhaust Python's recursion limit
 _MISSING = object()
+_ATOI = re.compile(r"[+-]?[0-9]+")
+INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
+INT32_MIN, INT32_MAX = -2 ** 31, 2 ** 31 - 1
 
 
 def invalid_body_param(name: str) -> AppErrorResponse:
@@ -145,3 +149,26 @@ def get_str_list(body: dict, key: str, required: bool = False) -> list[str] | No
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise invalid_body_param(key)
     return value
+
+
+# --- numbers in the query string --------------------------------------------------------------------------------
+
+def atoi(text: str | None) -> int | None:
+    """Go's strconv.Atoi, which Mattermost reads numeric query parameters with (server/channels/web/params.go):
+    an optional sign and ASCII digits, within int64; None for anything else (a space, a fraction, an exponent,
+    other digits, a value past int64), as Go answers an error."""
+    if text is None or not _ATOI.fullmatch(text):
+        return None
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else None
+
+
+def query_int32(request: web.Request, key: str, default: int = -1) -> int:
+    """A numeric query parameter for an int32 field of the plugin's contract: `default` when it is missing or
+    not Atoi-able (for paging, -1 is the plugin's default), else the number, clamped into int32 (a page past
+    2**31 is past the end either way). The plugin applies Mattermost's rules to what it gets (negative: the
+    default; per_page over 200: 200)."""
+    value = atoi(request.query.get(key))
+    if value is None:
+        return default
+    return max(INT32_MIN, min(value, INT32_MAX))

@@ -24,6 +24,7 @@ from oauthplugin.v1 import apps_pb2, authorize_pb2
 from .. import permissions as perms
 from ..gateway import RpcFailed
 from . import forms, oauth_routes, pages
+from .body import query_int32
 from .forms import PageError, page
 
 log = logging.getLogger("server_stub.pages")
@@ -42,10 +43,7 @@ async def call(request: web.Request, session, rpc: str, message):
 
 
 def _page_number(request: web.Request) -> int:
-    try:
-        return min(max(int(request.query.get("page", "0")), 0), MAX_PAGE)
-    except ValueError:
-        return 0
+    return min(max(query_int32(request, "page", 0), 0), MAX_PAGE)
 
 
 def _creator_name(request: web.Request, app) -> str:

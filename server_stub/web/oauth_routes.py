@@ -20,7 +20,7 @@ from oauthplugin.v1 import apps_pb2, audit_pb2, authorize_pb2, common_pb2, disco
 
 from ..gateway import PluginUnavailable, RpcFailed
 from . import auth, pages
-from .body import max_payload_bytes, read_json
+from .body import max_payload_bytes, query_int32, read_json
 from .keys import HOST_KEY
 from .responses import AppErrorResponse, app_error, json_bytes_response, json_response, request_id
 
@@ -63,7 +63,7 @@ def request_context(request: web.Request, session=None) -> common_pb2.RequestCon
         user_id=getattr(session, "user_id", "") or "",
         session_id=getattr(session, "session_id", "") or "",
         permissions=sorted(getattr(session, "permissions", ()) or ()),
-        remote_addr=request.remote or "",
+        remote_addr=request.remote or "",  # behind a proxy: its header's (web/client_address.py)
         is_oauth=bool(getattr(session, "is_oauth", False)),
         user_agent=request.headers.get("User-Agent", ""),
     )
@@ -116,12 +116,8 @@ def list_field(body: dict, key: str, name: str) -> list[str]:
 
 
 def paging(request: web.Request) -> tuple[int, int]:
-    def number(key: str) -> int:
-        try:
-            return int(request.query.get(key, ""))
-        except ValueError:
-            return -1  # the domain falls back to the default
-    return number("page"), number("per_page")
+    """`page` and `per_page` as Mattermost reads them; what it would not read is -1, the domain's default."""
+    return query_int32(request, "page"), query_int32(request, "per_page")
 
 
 APP_TEXT = ("name", "description", "icon_url", "homepage")

@@ -126,7 +126,7 @@ def start_session(request: web.Request, user: User):
     hours = service.get("SessionLengthWebInHours", 720)
     hours = hours if isinstance(hours, int) and not isinstance(hours, bool) and hours > 0 else 720
     token, record = host.accounts.create_session(user.id, hours * 3600 * 1000, _session_props(request))
-    log.info("user logged in", extra={"user_id": user.id, "session_id": record.id})
+    log.info("user logged in", extra={"user_id": user.id, "session_id": record.id, "remote_addr": request.remote})
     return token, record, hours * 3600
 
 

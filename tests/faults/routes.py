@@ -29,3 +29,34 @@ def host_routes(local_mode: bool = False) -> list[tuple[str, str]]:
 def fill(template: str, values: dict[str, str]) -> str:
     """The path with each {placeholder} replaced (by values[name], else a well-formed id)."""
     return re.sub(r"\{(\w+)[^}]*\}", lambda m: values.get(m.group(1), "a" * 26), template)
+
+
+def numeric_parameters() -> list[str]:
+    """Names of the integer fields in the requests of every RPC that declares a route (options.proto): the host
+    fills them from the query string (page, per_page), as its own pages fill `page`. Read from the contract, so a
+    numeric parameter added later is fuzzed without being listed anywhere."""
+    from google.protobuf.descriptor import FieldDescriptor
+
+    from oauthplugin.v1 import options_pb2, services
+
+    integer_types = {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
+                     FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SINT64,
+                     FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED32,
+                     FieldDescriptor.TYPE_SFIXED64}
+    names: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(message) -> None:
+        if message.full_name in seen:
+            return
+        seen.add(message.full_name)
+        for field in message.fields:
+            if field.type in integer_types:
+                names.add(field.name)
+            elif field.message_type is not None:
+                walk(field.message_type)
+
+    for method in services.methods().values():
+        if method.GetOptions().HasExtension(options_pb2.route):
+            walk(method.input_type)
+    return sorted(names)

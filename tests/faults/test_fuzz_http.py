@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import HostProcess, free_port
 from tests.faults.flow import NO_RATE_LIMITS, Account, Client, OAuthHttp, configure_plugin
-from tests.faults.routes import fill, host_routes
+from tests.faults.routes import fill, host_routes, numeric_parameters
 
 ROUTES = host_routes()
+NUMERIC = numeric_parameters()  # the integer fields the routes fill from the query: page, per_page, ...
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))  # more for a longer hunt: FUZZ_EXAMPLES=5000 pytest ...
 GLOBAL_CONFIG_ROUTES = {("PUT", "/api/v4/config"), ("PUT", "/api/v4/config/patch"), ("POST", "/admin/integrations")}
 LOGIN_CSRF = "f" * 32  # the page forms' double-submit cookie value the fuzzer presents
@@ -126,7 +127,17 @@ HUGE = st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "\u2028", "%", 
 NASTY = st.sampled_from(["", " ", "null", "0", "-1", "1e999", "NaN", "true", "[]", "{}", "\x00", "\u202e",
                          "javascript:alert(1)", "https://evil.example.com/cb", "../../etc/passwd", "%FF", "a" * 26,
                          "S256", "plain", "code", "token", "authorization_code", "refresh_token", "allow", "deny"])
-JSON_LEAF = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT | NASTY
+# Numbers at and past the edges of the protobuf integer fields (int32, int64, uint64), negative ones, and what is
+# not a whole number at all: a numeric parameter of any route must take each of them without a 500.
+INT_EDGES = (0, -1, 1, 2 ** 31 - 1, 2 ** 31, -2 ** 31, -2 ** 31 - 1, 2 ** 32, 2 ** 63 - 1, 2 ** 63, -2 ** 63,
+             -2 ** 63 - 1, 2 ** 64, 10 ** 20, -10 ** 20, 10 ** 400)
+NUMBER = st.one_of(
+    st.sampled_from(INT_EDGES).map(str), st.sampled_from(INT_EDGES).flatmap(lambda n: st.integers(n - 2, n + 2)).map(str),
+    st.integers().map(str), st.floats().map(repr), st.sampled_from(
+        ["1.5", "-0.5", "2.0", "1e3", "1e999", "-1e999", "nan", "inf", "+1", "-0", " 1", "1 ", "1_000", "0x10",
+         "\u0661", "\uff11", "++1", "--1", "1e", "."]))
+JSON_LEAF = (st.none() | st.booleans() | st.integers() | st.sampled_from(INT_EDGES) | st.floats(allow_nan=False)
+             | TEXT | NASTY
              | st.sampled_from(["\ud800", "x\udfff", "\udc80\ud800"]))
 JSON = st.recursive(JSON_LEAF, lambda children: st.lists(children, max_size=4)
                     | st.dictionaries(st.sampled_from(FIELDS) | TEXT, children, max_size=6), max_leaves=15)
@@ -246,6 +257,8 @@ def request_of(draw, harness: Harness):
     }
     path = fill(template, values)
     query = draw(st.lists(st.tuples(st.sampled_from(FIELDS) | TEXT, pooled(harness, huge=False)), max_size=6))
+    query += draw(st.lists(st.tuples(st.sampled_from(NUMERIC), NUMBER), min_size=1, max_size=len(NUMERIC)))
+    query = draw(st.permutations(query))
     if query and draw(st.booleans()):
         query.append(query[-1])
     if query:
@@ -299,6 +312,24 @@ def test_every_route_survives_each_kind_of_malformed_body(harness, kind):
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             check(method, path, send(harness, method, path, payload, headers))
+        if method != "GET":
+            harness.repair()
+
+
+# --- every route, with out-of-range numbers in each numeric parameter ---------------------------------------------
+
+NUMBERS_PER_ROUTE = [str(n) for n in INT_EDGES] + ["1.5", "-0.5", "1e999", "nan", " 1", "\u0661"]
+
+
+def test_every_route_survives_out_of_range_and_malformed_numbers_in_every_numeric_parameter(harness):
+    for method, template in ROUTES:
+        path = fill(template, {"app_id": harness.app["id"], "user_id": "me", "role_id": harness.role_id,
+                               "role_name": "system_user", "plugin_id": "no.such.plugin"})
+        token = harness.admin.token if (method, template) not in GLOBAL_CONFIG_ROUTES else harness.user.token
+        headers = {"Authorization": f"Bearer {token}", "Cookie": f"MMLOGINCSRF={LOGIN_CSRF}"}
+        for value in NUMBERS_PER_ROUTE:
+            query = path + "?" + urllib.parse.urlencode({name: value for name in NUMERIC}, quote_via=urllib.parse.quote)
+            check(method, query, send(harness, method, query, None, headers))
         if method != "GET":
             harness.repair()
 
