@@ -1,4 +1,4 @@
-"""Each launch of the real plugin gets a HostAPI of its own (server_stub.supervisor.PluginProcess), named at
+"""Each launch of the real plugin gets a HostAPI of its own (server_stub.plugin_process.PluginProcess), named at
 OnActivate, and the plugin uses it: with AutoMTLS over TCP with the launch's pinned certificates, without it over a
 socket in the host's private directory. A relaunch has a fresh key pair and a new HostAPI; the old one is gone."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ from server_stub import manifest
 from server_stub.accounts import Accounts
 from server_stub.config import ConfigStore
 from server_stub.host_api import HostAPIServicer
-from server_stub.supervisor import PluginProcess
+from server_stub.plugin_process import PluginProcess
 from tests.conftest import ROOT
 from tests.loop_thread import LoopThread
 from tests.rpc.flows import EXPIRED_CODE, OAuthClient, client_call, expect_error, ok
