@@ -9,8 +9,12 @@ The token is taken, like Mattermost, from the first present of: cookie `MMAUTHTO
 session is asked of the OAuth plugin (`host.gateway.validate_oauth_token`); an OAuth access token acts as its user,
 with that user's current roles, and is marked `is_oauth`.
 
-Deliberate difference from Mattermost (RFC 9700 section 4.3.2 / RFC 6750 section 5.3): a token in the query string
-(`?access_token=`) is refused with 401 `api.context.token_provided.app_error`, whatever kind of token it is.
+Deliberate differences from Mattermost: a token in the query string (`?access_token=`) is refused with 401
+`api.context.token_provided.app_error`, whatever kind of token it is (RFC 9700 section 4.3.2 / RFC 6750 section 5.3).
+An OAuth token issued for another resource (RFC 8707 `resource`, the token's audience) is refused like an invalid
+one (401 `error="invalid_token"`), so that a resource server that receives a user's token cannot replay it here (RFC
+9700 section 2.3): API v4 is the audience of tokens with none, or with the site URL or the site URL + "/api/v4"
+(`is_own_audience`).
 
 Cookie-authenticated requests other than GET/HEAD/OPTIONS must carry `X-CSRF-Token` equal to the session's CSRF
 token, or `X-Requested-With: XMLHttpRequest` (unless ServiceSettings.ExperimentalStrictCSRFEnforcement); otherwise
@@ -24,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import logging
+import urllib.parse
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +36,7 @@ from aiohttp import web
 
 from .. import permissions as perms
 from ..accounts import MAX_TOKEN_LENGTH, Caller, User, is_valid_id
+from ..config import site_url
 from ..gateway import OAuthTokenInfo, PluginUnavailable
 from .keys import HOST_KEY, LOCAL_MODE_KEY
 from .responses import AppErrorResponse
@@ -48,6 +54,7 @@ ACTIVITY_UPDATE_MS = 5 * 60 * 1000  # last_activity_at is written at most this o
 
 FROM_COOKIE, FROM_HEADER, FROM_LOCAL = "cookie", "header", "local"
 _CACHE = web.RequestKey("server_stub.session", object) if hasattr(web, "RequestKey") else "server_stub.session"
+_REFUSED = web.RequestKey("server_stub.refused", str) if hasattr(web, "RequestKey") else "server_stub.refused"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,15 +89,19 @@ class Session:
 
 
 BEARER_REALM = 'Bearer realm="mattermost"'
+INVALID_TOKEN = "The access token is invalid, expired or revoked."
+FOREIGN_AUDIENCE = "The access token was issued for another resource: its audience is not this server."
 
 
 def session_expired(request: web.Request | None = None) -> AppErrorResponse:
     """401 with RFC 6750's challenge: `error="invalid_token"` only when a bearer token was presented (an
-    invalid, expired or revoked one); a request without credentials gets the bare challenge (section 3.1)."""
+    invalid, expired or revoked one, or one for another audience); a request without credentials gets the bare
+    challenge (section 3.1)."""
     challenge = BEARER_REALM
     if request is not None and "access_token" not in request.query and \
             request.headers.get("Authorization", "").partition(" ")[0].lower() in ("bearer", "token"):
-        challenge += ', error="invalid_token", error_description="The access token is invalid, expired or revoked."'
+        description = request.get(_REFUSED) or INVALID_TOKEN
+        challenge += f', error="invalid_token", error_description="{description}"'
     return AppErrorResponse(401, "api.context.session_expired.app_error",
                             "Invalid or expired session, please login again.",
                             headers={"WWW-Authenticate": challenge})
@@ -189,6 +200,11 @@ async def _resolve(request: web.Request) -> Session | None:
         raise AppErrorResponse(exc.status, exc.error_id, exc.message, headers=headers) from None
     if info is None:
         return None
+    if info.audience and not is_own_audience(info.audience, site_url(host.config.config)):
+        log.info("OAuth token refused: issued for another resource", extra={
+            "client_id": info.client_id, "audience": info.audience, "remote_addr": request.remote})
+        request[_REFUSED] = FOREIGN_AUDIENCE
+        return None
     caller = accounts.caller_by_user_id(info.user_id)
     if caller is None:
         return None
@@ -197,6 +213,29 @@ async def _resolve(request: web.Request) -> Session | None:
                    permissions=caller.permissions, csrf_token="",
                    oauth_client_id=info.client_id, token=token, location=location, expires_at=info.expires_at,
                    oauth=info, user=user)
+
+
+# --- the token's audience (RFC 8707) -----------------------------------------------------------------------------
+
+def _comparable(uri: str) -> tuple | None:
+    """An http(s) URI without query, fragment or user info as (scheme, host, port, path without a trailing "/"),
+    scheme and host lower-cased and the default port filled in (RFC 3986 section 6.2.3); None for anything else."""
+    try:
+        parts = urllib.parse.urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or "@" in parts.netloc:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80), parts.path.rstrip("/")
+
+
+def is_own_audience(audience: str, site: str) -> bool:
+    """Whether API v4 is the resource a token's audience names: the site URL, or the site URL + "/api/v4"."""
+    own, named = _comparable(site), _comparable(audience)
+    return own is not None and named is not None and named in (own, own[:3] + (own[3] + "/api/v4",))
 
 
 async def optional_session(request: web.Request, *, trust_requester: bool = False) -> Session | None:

@@ -8,6 +8,9 @@ limits count, what the audit trail records and what the host logs. Every request
 127.0.0.1: the proxy, with the clients' addresses in the headers."""
 from __future__ import annotations
 
+import http.client
+import json
+
 import pytest
 
 from tests.host.test_security_http import (
@@ -111,3 +114,24 @@ def test_a_trusted_proxy_ip_header_that_is_no_list_of_header_names_is_refused(pr
     host, api, boss = proxied
     reply = patch_service(api, boss, TrustedProxyIPHeader=value)
     assert reply.status == 400, reply.body
+
+
+def test_several_header_lines_are_one_list_and_its_last_entry_counts(proxied):
+    """A proxy that adds its own X-Forwarded-For line beside the client's (as scripts/two-nodes' balancer does):
+    the lines are one list (RFC 9110 section 5.3), and the line the proxy added is the last."""
+    host, api, boss = proxied
+    conn = http.client.HTTPConnection(api.host, api.port, timeout=30)
+    try:
+        conn.putrequest("POST", "/api/v4/oauth/apps")
+        for name, value in (("Authorization", f"Bearer {boss}"), ("Content-Type", "application/json"),
+                            ("X-Forwarded-For", "203.0.113.66"), ("X-Forwarded-For", CLIENT_B)):
+            conn.putheader(name, value)
+        body = json.dumps({"name": "Two lines", "homepage": "https://app.example.com",
+                           "callback_urls": ["https://app.example.com/cb"]}).encode()
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        created = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+    events = [e for e in audit_trail(api, boss) if e["client_id"] == created["id"] and e["type"] == "app_created"]
+    assert [e["remote_addr"] for e in events] == [CLIENT_B]
