@@ -224,6 +224,7 @@ def _parent(config: dict, path: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # what the host and its plugins write is private: files 0600, directories 0700 (files.py)
     parser = argparse.ArgumentParser(prog="python -m server_stub", description="Mattermost host stand-in.")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -12,6 +12,8 @@ import os
 import tempfile
 from typing import Callable
 
+from . import files
+
 log = logging.getLogger("server_stub.config")
 
 Listener = Callable[[dict, dict], None]
@@ -84,7 +86,7 @@ class ConfigStore:
         self.path = os.path.join(self.data_dir, "config.json")
         self._listeners: list[Listener] = []
         defaults = default_config(self.data_dir, listen or "127.0.0.1:8065")
-        os.makedirs(self.data_dir, exist_ok=True)
+        files.private_dir(self.data_dir)
         stored = self._read() if os.path.exists(self.path) else None
         self.config = merge_defaults(stored or {}, defaults)
         if listen:
@@ -138,7 +140,7 @@ class ConfigStore:
         return value
 
     def _write(self, config: dict) -> None:
-        # Write-then-rename: a reader never sees half a file, a crash never leaves one.
+        # Write-then-rename: a reader never sees half a file, a crash never leaves one. mkstemp creates it 0600.
         fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".config-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(config, f, indent=2, sort_keys=True)

@@ -10,7 +10,7 @@ import time
 
 from aiohttp import web
 
-from . import config_rules, manifest, revocations
+from . import config_rules, files, manifest, revocations
 from .accounts import DatabaseUnavailable, follow_integration_setting, open_accounts
 from .config import ConfigStore, site_url
 from .gateway import Gateway
@@ -48,6 +48,7 @@ def wait_for_accounts(config: dict):
 class Host:
     def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None) -> None:
         self.config = ConfigStore(data_dir, listen)
+        files.secure_data_dir(self.config.data_dir, self.config.config)
         self._enable_prepackaged()
         self.accounts = wait_for_accounts(self.config.config)
         follow_integration_setting(self.config, self.accounts)
@@ -99,6 +100,7 @@ class Host:
         if not service.get("EnableLocalMode", True):
             return
         path = service["LocalModeSocketLocation"]
+        files.private_dir(os.path.dirname(os.path.abspath(path)))
         if os.path.exists(path):
             os.unlink(path)
         runner = web.AppRunner(create_app(self, local_mode=True), access_log=None)

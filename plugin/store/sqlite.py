@@ -178,9 +178,14 @@ class SqliteStore(SqlStore):
     def migrate(self) -> int:
         parent = os.path.dirname(os.path.abspath(self._path))
         try:
-            os.makedirs(parent, exist_ok=True)
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+            # Only this user may read it: 0600 before SQLite opens it (its -wal and -shm take the database's mode).
+            os.close(os.open(self._path, os.O_WRONLY | os.O_CREAT, 0o600))
+            for path in (self._path, self._path + "-wal", self._path + "-shm"):
+                if os.path.exists(path) and os.stat(path).st_uid == os.geteuid():
+                    os.chmod(path, 0o600)
         except OSError as e:
-            raise StoreError(f"cannot create {parent}: {e}") from e
+            raise StoreError(f"cannot create {e.filename or parent}: {e}") from e
         pending = migrations.load("sqlite")
         conn = self._acquire()
         try:

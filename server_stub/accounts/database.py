@@ -11,16 +11,17 @@ from .postgres import Postgres
 from .sqlite import Sqlite
 
 
+_DIALECTS = {"sqlite": Sqlite, "postgres": Postgres, "postgresql": Postgres}
+
+
 def open_database(driver_name: str, data_source: str):
     """SqlSettings.DriverName and DataSource as the database of the accounts."""
-    driver = (driver_name or "sqlite").lower()
-    if driver in ("postgres", "postgresql"):
-        if not data_source:
-            raise ValueError("SqlSettings.DriverName postgres needs a DataSource (a PostgreSQL connection string)")
-        return Postgres(data_source)
-    if driver != "sqlite":
+    dialect = _DIALECTS.get((driver_name or "sqlite").lower())
+    if dialect is None:
         raise ValueError(f"unsupported SqlSettings.DriverName {driver_name!r}")
-    return Sqlite(data_source)
+    if dialect is Postgres and not data_source:
+        raise ValueError("SqlSettings.DriverName postgres needs a DataSource (a PostgreSQL connection string)")
+    return dialect(data_source)
 
 
 class Store:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import threading
 from typing import Iterator
+
+from .. import files
 
 
 class Sqlite:
@@ -16,7 +17,11 @@ class Sqlite:
     integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
 
     def __init__(self, path: str) -> None:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        # 0600 before SQLite opens it, so that its -wal and -shm files (which take the database's mode) are too.
+        if path and path != ":memory:" and not path.startswith("file:"):
+            files.private_file(path)
+            for suffix in ("-wal", "-shm"):
+                files.restrict(path + suffix, files.FILE_MODE)
         self.path = path
         self._local = threading.local()
 
