@@ -140,7 +140,6 @@ async def authenticate(request: web.Request, login_id: str, password: str) -> Us
 
 
 async def login(request: web.Request) -> web.Response:
-    host = _host(request)
     body = await _body(request, "login_id")
     login_id = get_str(body, "login_id", required=True)
     password = get_str(body, "password", required=True)
