@@ -20,11 +20,10 @@ from google.protobuf.message import Message
 
 from oauthplugin.v1 import common_pb2
 from plugin.oauth import client_request
-from plugin.oauth.errors import AppError, app_error
+from plugin.oauth.errors import AppError
 from plugin.oauth.guards import Caller
 from plugin.oauth.provider import OAuthProvider
-from plugin.oauth.rfc6749 import TEMPORARILY_UNAVAILABLE
-from plugin.oauth.store_errors import STORE_RETRY_AFTER_SECONDS, STORE_UNAVAILABLE
+from plugin.oauth.store_errors import store_unavailable
 
 from ..runtime import AwaitingDatabase, NotActive, PluginRuntime
 
@@ -57,8 +56,7 @@ def error_message(exc: AppError) -> common_pb2.AppError:
 def failure(exc: AppError | AwaitingDatabase | NotActive) -> AppError:
     """The AppError of a domain call that failed, or of a provider that cannot take calls now."""
     if isinstance(exc, AwaitingDatabase):
-        return app_error(STORE_UNAVAILABLE, 503, oauth_error=TEMPORARILY_UNAVAILABLE,
-                         retry_after=STORE_RETRY_AFTER_SECONDS)
+        return store_unavailable()
     if isinstance(exc, NotActive):
         return AppError("app.plugin.not_active.app_error", "The OAuth provider is not active.", 503)
     return exc
