@@ -18,7 +18,7 @@ import json
 import urllib.parse
 from typing import Iterable
 
-from .client_auth import CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, NONE
+from .client_auth import CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, NONE, invalid_client
 from .errors import AppError, OAuthErrorCode, app_error
 
 FORM = "application/x-www-form-urlencoded"
@@ -27,7 +27,6 @@ NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 BASIC_CHALLENGE = ("WWW-Authenticate", 'Basic realm="oauth"')
 
 _BAD_REQUEST = "api.oauth.get_access_token.bad_request.app_error"
-_CREDENTIALS = "api.oauth.get_access_token.credentials.app_error"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +106,7 @@ def read(content_type: str, body: bytes, authorization: str) -> ClientRequest:
     try:
         credentials = basic_credentials(authorization)
     except ValueError:
-        raise Refused(app_error(_CREDENTIALS, 401, oauth_error=OAuthErrorCode.INVALID_CLIENT), method) from None
+        raise Refused(invalid_client(), method) from None
     if credentials is None:
         secret = form.get("client_secret", "")
         return ClientRequest(form, form.get("client_id", ""), secret, CLIENT_SECRET_POST if secret else NONE)
