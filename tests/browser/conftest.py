@@ -92,7 +92,7 @@ class ExampleApp:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, str(EXAMPLE_APP), "--mattermost-url", self.host_url, "--client-id", client_id,
-             "--client-secret", client_secret, "--listen", f"127.0.0.1:{self.port}", "--public-url", self.url],
+             f"--client-secret={client_secret}", "--listen", f"127.0.0.1:{self.port}", "--public-url", self.url],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         wait_for(self._answers, message=f"the example app to answer (log: {self.log_path})")
         return self
