@@ -3,9 +3,11 @@
 Pure data, no storage: `accounts/roles.py` seeds these roles into the `roles` table on a fresh database and works
 out a user's permissions from whatever the table says afterwards (an admin may patch roles through the API).
 
-Names are Mattermost's (`model/permission.go`). The host checks only a handful of them (manage_system,
-manage_oauth, manage_system_wide_oauth, edit_other_users, manage_roles, ...); the others exist so that role JSON
-looks like Mattermost's and so that clients which patch roles with Mattermost's names keep working.
+Names are Mattermost's (`model/permission.go`). The host checks the system ones it needs (manage_system,
+manage_oauth, manage_system_wide_oauth, edit_other_users, manage_roles, ...) and the team and channel ones of teams,
+channels and posts (create_team, view_team, create_post, ...; see accounts/access.py for how a user gets them); the
+others exist so that role JSON looks like Mattermost's and so that clients which patch roles with Mattermost's
+names keep working.
 """
 from __future__ import annotations
 
@@ -19,6 +21,32 @@ MANAGE_SYSTEM_WIDE_OAUTH = "manage_system_wide_oauth"
 EDIT_OTHER_USERS = "edit_other_users"
 VIEW_MEMBERS = "view_members"
 SYSCONSOLE_WRITE_USER_MANAGEMENT_USERS = "sysconsole_write_user_management_users"
+
+# --- teams, channels and posts (checked against the system, team and channel roles: accounts/access.py) -------
+CREATE_TEAM = "create_team"
+VIEW_TEAM = "view_team"
+LIST_TEAM_CHANNELS = "list_team_channels"
+JOIN_PUBLIC_TEAMS = "join_public_teams"
+ADD_USER_TO_TEAM = "add_user_to_team"
+REMOVE_USER_FROM_TEAM = "remove_user_from_team"
+MANAGE_TEAM_ROLES = "manage_team_roles"
+READ_OTHER_USERS_TEAMS = "read_other_users_teams"
+CREATE_PUBLIC_CHANNEL = "create_public_channel"
+CREATE_PRIVATE_CHANNEL = "create_private_channel"
+CREATE_DIRECT_CHANNEL = "create_direct_channel"
+JOIN_PUBLIC_CHANNELS = "join_public_channels"
+READ_PUBLIC_CHANNEL = "read_public_channel"
+READ_CHANNEL = "read_channel"
+READ_CHANNEL_CONTENT = "read_channel_content"
+MANAGE_PUBLIC_CHANNEL_MEMBERS = "manage_public_channel_members"
+MANAGE_PRIVATE_CHANNEL_MEMBERS = "manage_private_channel_members"
+DELETE_PUBLIC_CHANNEL = "delete_public_channel"
+DELETE_PRIVATE_CHANNEL = "delete_private_channel"
+CREATE_POST = "create_post"
+EDIT_POST = "edit_post"
+EDIT_OTHERS_POSTS = "edit_others_posts"
+DELETE_POST = "delete_post"
+DELETE_OTHERS_POSTS = "delete_others_posts"
 
 # Permissions every signed-in member has in Mattermost's default system scheme (role `system_user`).
 # None of the OAuth ones: "Restrict managing integrations to Admins" is on by default.
@@ -43,8 +71,28 @@ SYSTEM_GUEST_PERMISSIONS = (
     "create_group_channel",
 )
 
-# Everything a system admin may do (Mattermost grants system_admin every system-scope permission).
-SYSTEM_ADMIN_PERMISSIONS = tuple(sorted(set(SYSTEM_USER_PERMISSIONS) | {
+# Mattermost's default team and channel roles (model/role.go MakeDefaultRoles): what a member of a team or a
+# channel may do there. A user's rights in a channel are those of their channel roles, then their team roles, then
+# their system roles (Mattermost's HasPermissionToChannel).
+TEAM_USER_PERMISSIONS = (LIST_TEAM_CHANNELS, JOIN_PUBLIC_CHANNELS, READ_PUBLIC_CHANNEL, VIEW_TEAM,
+                         CREATE_PUBLIC_CHANNEL, CREATE_PRIVATE_CHANNEL, "invite_user", ADD_USER_TO_TEAM)
+TEAM_ADMIN_PERMISSIONS = (REMOVE_USER_FROM_TEAM, "manage_team", "import_team", MANAGE_TEAM_ROLES,
+                          "manage_channel_roles", "manage_others_incoming_webhooks", "manage_others_outgoing_webhooks",
+                          "manage_slash_commands", "manage_others_slash_commands", "manage_incoming_webhooks",
+                          "manage_outgoing_webhooks", "convert_public_channel_to_private",
+                          "convert_private_channel_to_public", DELETE_POST, "delete_others_posts")
+CHANNEL_USER_PERMISSIONS = (READ_CHANNEL, READ_CHANNEL_CONTENT, "add_reaction", "remove_reaction",
+                            MANAGE_PUBLIC_CHANNEL_MEMBERS, "upload_file", "get_public_link", CREATE_POST,
+                            "use_channel_mentions", "use_slash_commands", "manage_public_channel_properties",
+                            DELETE_PUBLIC_CHANNEL, "manage_private_channel_properties", DELETE_PRIVATE_CHANNEL,
+                            MANAGE_PRIVATE_CHANNEL_MEMBERS, DELETE_POST, EDIT_POST)
+CHANNEL_ADMIN_PERMISSIONS = ("manage_channel_roles", "use_group_mentions")
+
+# Everything a system admin may do (Mattermost grants system_admin every permission).
+SYSTEM_ADMIN_PERMISSIONS = tuple(sorted(set(SYSTEM_USER_PERMISSIONS) | set(TEAM_USER_PERMISSIONS)
+                                        | set(TEAM_ADMIN_PERMISSIONS) | set(CHANNEL_USER_PERMISSIONS)
+                                        | set(CHANNEL_ADMIN_PERMISSIONS) | {
+    EDIT_OTHERS_POSTS,
     MANAGE_SYSTEM,
     MANAGE_ROLES,
     MANAGE_OAUTH,
@@ -117,6 +165,10 @@ SYSTEM_ADMIN_PERMISSIONS = tuple(sorted(set(SYSTEM_USER_PERMISSIONS) | {
 SYSTEM_ADMIN_ROLE = "system_admin"
 SYSTEM_USER_ROLE = "system_user"
 SYSTEM_GUEST_ROLE = "system_guest"
+TEAM_USER_ROLE = "team_user"
+TEAM_ADMIN_ROLE = "team_admin"
+CHANNEL_USER_ROLE = "channel_user"
+CHANNEL_ADMIN_ROLE = "channel_admin"
 
 
 # name -> (display_name, description, permissions); display names are Mattermost's i18n ids, as it stores them.
@@ -127,6 +179,14 @@ BUILT_IN_ROLES: dict[str, tuple[str, str, tuple[str, ...]]] = {
                        SYSTEM_USER_PERMISSIONS),
     SYSTEM_GUEST_ROLE: ("authentication.roles.global_guest.name", "authentication.roles.global_guest.description",
                         SYSTEM_GUEST_PERMISSIONS),
+    TEAM_USER_ROLE: ("authentication.roles.team_user.name", "authentication.roles.team_user.description",
+                     TEAM_USER_PERMISSIONS),
+    TEAM_ADMIN_ROLE: ("authentication.roles.team_admin.name", "authentication.roles.team_admin.description",
+                      TEAM_ADMIN_PERMISSIONS),
+    CHANNEL_USER_ROLE: ("authentication.roles.channel_user.name", "authentication.roles.channel_user.description",
+                        CHANNEL_USER_PERMISSIONS),
+    CHANNEL_ADMIN_ROLE: ("authentication.roles.channel_admin.name",
+                         "authentication.roles.channel_admin.description", CHANNEL_ADMIN_PERMISSIONS),
 }
 
 ALL_PERMISSIONS = frozenset(SYSTEM_ADMIN_PERMISSIONS)

@@ -79,16 +79,14 @@ class Postgres:
         except psycopg.Error as exc:
             raise ValueError(f"invalid SqlSettings.DataSource: {exc}") from None
 
-    def create_schema(self, schema: str, added_columns: tuple[tuple[str, str, str], ...] = ()) -> None:
-        """The tables, then the columns (table, column, definition) a database from an older version lacks."""
-        statements = [statement.strip() for statement in schema.split(";") if statement.strip()]
-        statements += [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}"
-                       for table, column, definition in added_columns]
-        with self.transaction() as db:
-            # Hosts starting together: CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL.
-            db.execute("SELECT pg_advisory_xact_lock(?)", (self.SCHEMA_LOCK,))
-            for statement in statements:
-                db.execute(statement)
+    def lock_schema(self, db) -> None:
+        """Hosts starting together migrate one at a time (DDL is not safe against itself in PostgreSQL)."""
+        db.execute("SELECT pg_advisory_xact_lock(?)", (self.SCHEMA_LOCK,))
+
+    def add_missing_columns(self, db, columns: tuple[tuple[str, str, str], ...]) -> None:
+        """The columns (table, column, definition) a table from an older version lacks."""
+        for table, column, definition in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}")
 
     def reader(self) -> _PgReader:
         return _PgReader(self._pool)

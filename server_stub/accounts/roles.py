@@ -7,21 +7,6 @@ from ..web.responses import new_request_id as new_id
 from .database import Store
 from .model import AccountError, Role, User
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS roles (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    display_name TEXT NOT NULL,
-    description TEXT NOT NULL DEFAULT '',
-    create_at BIGINT NOT NULL,
-    update_at BIGINT NOT NULL,
-    delete_at BIGINT NOT NULL DEFAULT 0,
-    permissions TEXT NOT NULL DEFAULT '',
-    scheme_managed INTEGER NOT NULL DEFAULT 0,
-    built_in INTEGER NOT NULL DEFAULT 0
-);
-"""
-
 
 def _role(row) -> Role:
     return Role(row["id"], row["name"], row["display_name"], row["description"], row["create_at"],

@@ -1,19 +1,18 @@
-"""Accounts: the host's users, sessions, roles and system values over one database, each aggregate's methods in
-its own module (users.py, sessions.py, roles.py, systems.py) and its table there too."""
+"""Accounts: the host's users, sessions, roles, system values, teams, channels and posts over one database, each
+aggregate's methods in its own module (users.py, sessions.py, roles.py, systems.py, teams.py, channels.py,
+posts.py); the tables are the numbered migrations' (migrate.py)."""
 from __future__ import annotations
 
-from . import roles, sessions, systems, users
+from .channels import Channels
 from .database import open_database
+from .migrate import migrate
 from .model import Clock, SystemClock
+from .posts import Posts
 from .roles import Roles
 from .sessions import Sessions
 from .systems import Systems
+from .teams import Teams
 from .users import Users
-
-AGGREGATES = (users, sessions, roles, systems)
-# Every aggregate's tables, created (if missing) at start, in this order, and the columns added to them since.
-SCHEMA = "".join(module.SCHEMA for module in AGGREGATES)
-ADDED_COLUMNS = tuple(column for module in AGGREGATES for column in getattr(module, "ADDED_COLUMNS", ()))
 
 
 def open_accounts(config: dict, clock: Clock | None = None) -> "Accounts":
@@ -22,7 +21,7 @@ def open_accounts(config: dict, clock: Clock | None = None) -> "Accounts":
     return Accounts(sql.get("DataSource") or "", clock=clock, driver_name=sql.get("DriverName") or "sqlite")
 
 
-class Accounts(Users, Sessions, Roles, Systems):
+class Accounts(Users, Sessions, Roles, Systems, Teams, Channels, Posts):
     def __init__(self, path: str, clock: Clock | None = None, driver_name: str = "sqlite") -> None:
         """`path` is SqlSettings.DataSource: a SQLite file, or a PostgreSQL DSN when `driver_name` is
         "postgres"."""
@@ -30,7 +29,7 @@ class Accounts(Users, Sessions, Roles, Systems):
         self.path = path
         self.clock = clock or SystemClock()
         try:
-            self.db.create_schema(SCHEMA, ADDED_COLUMNS)
+            migrate(self.db, self.clock.now_ms())
             self._seed_roles()
         except BaseException:
             self.db.close()  # a failed attempt leaves no pool behind

@@ -11,19 +11,6 @@ from ..web.responses import new_request_id as new_id
 from .database import Store
 from .model import MAX_TOKEN_LENGTH, Caller, SessionRecord, User
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    token_hash TEXT NOT NULL UNIQUE,
-    user_id TEXT NOT NULL,
-    create_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    last_activity_at BIGINT NOT NULL,
-    csrf_token TEXT NOT NULL,
-    props TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS idx_sessions_user_id ON sessions (user_id);
-"""
 
 _USER_FIELDS = tuple(field.name for field in dataclasses.fields(User))
 # The user with one row per role whose name occurs in their role string (a superset: split exactly in Python).

@@ -25,13 +25,14 @@ class Sqlite:
         self.path = path
         self._local = threading.local()
 
-    def create_schema(self, schema: str, added_columns: tuple[tuple[str, str, str], ...] = ()) -> None:
-        """The tables, then the columns (table, column, definition) a database from an older version lacks."""
-        self.reader().executescript(schema)
-        with self.transaction() as db:
-            for table, column, definition in added_columns:
-                if column not in {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}:
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    def lock_schema(self, db) -> None:
+        """Serialise migrations (BEGIN IMMEDIATE already does)."""
+
+    def add_missing_columns(self, db, columns: tuple[tuple[str, str, str], ...]) -> None:
+        """The columns (table, column, definition) a table from an older version lacks."""
+        for table, column, definition in columns:
+            if column not in {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     def reader(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)

@@ -10,13 +10,6 @@ from .database import Store
 if TYPE_CHECKING:
     from .service import Accounts
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS systems (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-
 
 class Systems(Store):
     def get_system(self, name: str) -> str | None:

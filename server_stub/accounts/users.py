@@ -22,28 +22,6 @@ from .passwords import _DUMMY_HASH, check_password, hash_password
 DEFAULT_MAXIMUM_LOGIN_ATTEMPTS = 10  # Mattermost's ServiceSettingsDefaultMaxLoginAttempts
 _DEFAULT_RULES = PasswordRules()
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY,
-    username TEXT NOT NULL UNIQUE,
-    email TEXT NOT NULL UNIQUE,
-    password_hash TEXT NOT NULL,
-    roles TEXT NOT NULL,
-    first_name TEXT NOT NULL DEFAULT '',
-    last_name TEXT NOT NULL DEFAULT '',
-    nickname TEXT NOT NULL DEFAULT '',
-    locale TEXT NOT NULL DEFAULT 'en',
-    create_at BIGINT NOT NULL,
-    update_at BIGINT NOT NULL,
-    delete_at BIGINT NOT NULL DEFAULT 0,
-    failed_attempts INTEGER NOT NULL DEFAULT 0,
-    last_password_update BIGINT NOT NULL DEFAULT 0
-);
-"""
-# Columns a database created by an older version lacks: added at start (table, column, definition).
-ADDED_COLUMNS = (("users", "failed_attempts", "INTEGER NOT NULL DEFAULT 0"),
-                 ("users", "last_password_update", "BIGINT NOT NULL DEFAULT 0"))
-
 
 def maximum_login_attempts(config: dict) -> int:
     """ServiceSettings.MaximumLoginAttempts (Mattermost's default when missing or not a positive whole number)."""

@@ -225,8 +225,8 @@ def test_a_database_from_before_the_failure_count_gets_its_columns_and_keeps_its
 
     driver, source = data_source
     old = open_database(driver, source)
-    old.create_schema(OLD_USERS)
     with old.transaction() as db:
+        db.execute(OLD_USERS.rstrip(";"))
         db.execute("INSERT INTO users (id, username, email, password_hash, roles, create_at, update_at) "
                    "VALUES (?,?,?,?,?,?,?)", ("u" * 26, "olduser", "old@example.com", hash_password("Old-Passw0rd"),
                                               "system_user", 1, 1))
