@@ -38,8 +38,11 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             # Headers a reverse proxy in front of the host writes the client's address in, checked in order
             # (web/client_address.py); empty: the TCP peer's address, whatever the headers say.
             "TrustedProxyIPHeader": [],
-            "EnableIntegrationsToOverrideUsernames": False,
-            "EnableIntegrationsToOverrideProfilePictureIcons": False,
+            # Whether the channel page shows props.override_username / override_icon_url of posts made by an
+            # OAuth app (web/post_display.py); Mattermost's System Console labels them "Enable integrations to
+            # override usernames / profile picture icons".
+            "EnablePostUsernameOverride": False,
+            "EnablePostIconOverride": False,
             "EnableLocalMode": True,
             "LocalModeSocketLocation": os.path.join(data_dir, "local.socket"),
         },
@@ -75,6 +78,21 @@ def merge_defaults(config: dict, defaults: dict) -> dict:
     return merged
 
 
+# ServiceSettings keys earlier versions of the host wrote under other names: read under Mattermost's.
+RENAMED_SERVICE_SETTINGS = {"EnableIntegrationsToOverrideUsernames": "EnablePostUsernameOverride",
+                            "EnableIntegrationsToOverrideProfilePictureIcons": "EnablePostIconOverride"}
+
+
+def rename_legacy_keys(config: dict) -> dict:
+    service = config.get("ServiceSettings")
+    if isinstance(service, dict):
+        for old, new in RENAMED_SERVICE_SETTINGS.items():
+            if old in service:
+                value = service.pop(old)
+                service.setdefault(new, value)
+    return config
+
+
 def site_url(config: dict) -> str:
     service = config["ServiceSettings"]
     return (service.get("SiteURL") or f"http://{service['ListenAddress']}").rstrip("/")
@@ -88,7 +106,7 @@ class ConfigStore:
         defaults = default_config(self.data_dir, listen or "127.0.0.1:8065")
         files.private_dir(self.data_dir)
         stored = self._read() if os.path.exists(self.path) else None
-        self.config = merge_defaults(stored or {}, defaults)
+        self.config = merge_defaults(rename_legacy_keys(copy.deepcopy(stored or {})), defaults)
         if listen:
             self.config["ServiceSettings"]["ListenAddress"] = listen
         if self.config != stored:  # new, upgraded or overridden: otherwise leave the file (and watchers) alone
@@ -121,7 +139,7 @@ class ConfigStore:
         except (OSError, ValueError) as exc:
             log.error("config.json changed but cannot be read; keeping the configuration in force", exc_info=exc)
             return False
-        old, self.config = self.config, merge_defaults(new, self.config)
+        old, self.config = self.config, merge_defaults(rename_legacy_keys(new), self.config)
         self._notify(old)
         return True
 

@@ -40,12 +40,12 @@ SERVICE_TOGGLES = (
     ("EnableOnlyAdminIntegrations", "Restrict managing integrations to Admins",
      "When true, integrations (among them OAuth 2.0 applications) can only be created and managed by admins. "
      "When false, every user may register OAuth 2.0 applications."),
-    ("EnableIntegrationsToOverrideUsernames", "Enable integrations to override usernames",
-     "When true, webhooks, slash commands and other integrations will be allowed to change the username they "
-     "are posting as."),
-    ("EnableIntegrationsToOverrideProfilePictureIcons", "Enable integrations to override profile picture icons",
-     "When true, webhooks, slash commands and other integrations will be allowed to change the profile picture "
-     "they post with."),
+    ("EnablePostUsernameOverride", "Enable integrations to override usernames",
+     "When true, posts made by OAuth 2.0 applications (and other integrations) show the username they ask for "
+     "(props.override_username) instead of the user's."),
+    ("EnablePostIconOverride", "Enable integrations to override profile picture icons",
+     "When true, posts made by OAuth 2.0 applications (and other integrations) show the profile picture they ask "
+     "for (props.override_icon_url) instead of the user's."),
     ("EnableDynamicClientRegistration", "Enable Dynamic Client Registration",
      "When true, OAuth 2.0 clients can register themselves without an account at /api/v4/oauth/apps/register "
      "(RFC 7591), as MCP clients do. Such clients are never trusted: users always see the consent page."),

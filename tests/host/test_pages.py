@@ -418,18 +418,18 @@ def test_integration_management_saves_through_the_config_store(api, admin, admin
     assert browser.get("/integrations/oauth2-apps").status == 403
     try:
         _save_integration_settings(admin_browser, EnableOnlyAdminIntegrations="false",
-                                   EnableIntegrationsToOverrideUsernames="true",
+                                   EnablePostUsernameOverride="true",
                                    DCRRedirectURIAllowlist="https://*.example.com/cb\n\nhttps://x.example.org/**\n")
         service = api.get("/api/v4/config", token=admin.token).json["ServiceSettings"]
         assert service["EnableOnlyAdminIntegrations"] is False
-        assert service["EnableIntegrationsToOverrideUsernames"] is True
+        assert service["EnablePostUsernameOverride"] is True
         assert service["DCRRedirectURIAllowlist"] == ["https://*.example.com/cb", "https://x.example.org/**"]
         assert browser.get("/integrations/oauth2-apps").status == 200  # system_user now has manage_oauth
         page = admin_browser.get("/admin/integrations?saved=1").body
         assert b'id="saved"' in page and b"https://x.example.org/**" in page
     finally:
         _save_integration_settings(admin_browser, EnableOnlyAdminIntegrations="true",
-                                   EnableIntegrationsToOverrideUsernames="false", DCRRedirectURIAllowlist="")
+                                   EnablePostUsernameOverride="false", DCRRedirectURIAllowlist="")
     assert browser.get("/integrations/oauth2-apps").status == 403
 
 
