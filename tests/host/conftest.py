@@ -137,3 +137,48 @@ def new_user(api, admin):
         token = api.login(username, USER_PASSWORD).headers["Token"]
         return Account(created.json["id"], username, email, USER_PASSWORD, token, created.json["roles"])
     return make
+
+
+# --- OAuth access tokens (the real plugin's code flow, over the consent API and the token endpoint) --------------
+
+OAUTH_CALLBACK = "https://app.example.com/callback"
+
+
+@pytest.fixture(scope="module")
+def oauth_app(api, admin) -> dict:
+    reply = api.post("/api/v4/oauth/apps", {"name": "Acting app", "homepage": "https://app.example.com",
+                                            "callback_urls": [OAUTH_CALLBACK]}, token=admin.token)
+    assert reply.status == 201, reply.body
+    return reply.json
+
+
+@pytest.fixture(scope="module")
+def oauth_token(api, oauth_app):
+    """An OAuth access token of `oauth_app` for an account (the account consents with its session)."""
+    import base64
+    import hashlib
+    import secrets
+
+    def issue(account: Account) -> str:
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        consent = api.post("/oauth/authorize", {
+            "response_type": "code", "client_id": oauth_app["id"], "redirect_uri": OAUTH_CALLBACK, "state": "s",
+            "code_challenge": challenge, "code_challenge_method": "S256"}, token=account.token)
+        assert consent.status == 200, consent.body
+        code = urllib.parse.parse_qs(urllib.parse.urlsplit(consent.json["redirect"]).query)["code"][0]
+        issued = api.post("/oauth/access_token", body=urllib.parse.urlencode({
+            "grant_type": "authorization_code", "code": code, "redirect_uri": OAUTH_CALLBACK,
+            "client_id": oauth_app["id"], "client_secret": oauth_app["client_secret"], "code_verifier": verifier}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert issued.status == 200, issued.body
+        return issued.json["access_token"]
+    return issue
+
+
+@pytest.fixture(scope="module", params=["session", "oauth"])
+def credential(request, oauth_token):
+    """A way to call the API as an account: its host session token, or an OAuth access token for it."""
+    if request.param == "session":
+        return lambda account: account.token
+    return oauth_token

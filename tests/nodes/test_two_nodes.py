@@ -162,3 +162,23 @@ def test_both_nodes_use_the_same_schema_version(database, nodes):
 def test_the_callback_is_the_registered_one_on_both_nodes(a, b, app, admin_token):
     for node in (a, b):
         assert node.get(f"/api/v4/oauth/apps/{app['id']}", token=admin_token).json["callback_urls"] == [CALLBACK]
+
+
+def test_teams_channels_and_posts_made_on_one_node_are_seen_on_the_other(a, b, admin_token, app):
+    user_id, user_token = sign_up(a, "poster", admin_token)
+    team = a.post("/api/v4/teams", {"name": "shared-team", "display_name": "Shared", "type": "O"}, token=user_token)
+    assert team.status == 201, team.body
+    channel = b.get(f"/api/v4/teams/{team.json['id']}/channels/name/town-square", token=user_token)
+    assert channel.status == 200, channel.body
+    channel_id = channel.json["id"]
+    access_token = tokens_for(b, user_token, app)["access_token"]  # an app's token, issued by the other node
+    by_app = a.post("/api/v4/posts", {"channel_id": channel_id, "message": "from the app"}, token=access_token)
+    assert by_app.status == 201 and by_app.json["props"] == {"from_oauth_app": "true"}
+    by_user = b.post("/api/v4/posts", {"channel_id": channel_id, "message": "from the user"}, token=user_token)
+    assert by_user.status == 201
+    for api in (a, b):
+        seen = api.get(f"/api/v4/channels/{channel_id}/posts", token=access_token).json
+        assert seen["order"] == [by_user.json["id"], by_app.json["id"]]
+        assert seen["posts"][by_app.json["id"]]["user_id"] == user_id
+    assert b.request("DELETE", f"/api/v4/posts/{by_app.json['id']}", token=user_token).status == 200
+    assert a.get(f"/api/v4/posts/{by_app.json['id']}", token=user_token).status == 404
