@@ -11,6 +11,8 @@ from .keys import HOST_KEY
 from .responses import AppErrorResponse
 
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 60, 200  # Mattermost's PerPageDefault and PerPageMaximum
+# The numeric query parameters of these routes (the fault tests fuzz each with out-of-range numbers).
+NUMERIC_QUERY_PARAMETERS = ("page", "per_page", "since")
 # Past this an offset is past the end of any table (and still a BIGINT in SQL): 2**62.
 MAX_OFFSET = 1 << 62
 

@@ -33,17 +33,19 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 def numeric_parameters() -> list[str]:
     """Names of the integer fields in the requests of every RPC that declares a route (options.proto): the host
-    fills them from the query string (page, per_page), as its own pages fill `page`. Read from the contract, so a
-    numeric parameter added later is fuzzed without being listed anywhere."""
+    fills them from the query string (page, per_page), as its own pages fill `page`; and the numeric query
+    parameters of the host's own API (teams, channels, posts: api_params.NUMERIC_QUERY_PARAMETERS). Read from
+    the contract and the host, so a numeric parameter added later is fuzzed without being listed anywhere."""
     from google.protobuf.descriptor import FieldDescriptor
 
     from oauthplugin.v1 import options_pb2, services
+    from server_stub.web.api_params import NUMERIC_QUERY_PARAMETERS
 
     integer_types = {FieldDescriptor.TYPE_INT32, FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT32,
                      FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT32, FieldDescriptor.TYPE_SINT64,
                      FieldDescriptor.TYPE_FIXED32, FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED32,
                      FieldDescriptor.TYPE_SFIXED64}
-    names: set[str] = set()
+    names: set[str] = set(NUMERIC_QUERY_PARAMETERS)
     seen: set[str] = set()
 
     def walk(message) -> None:

@@ -39,6 +39,9 @@ FIELDS = [
     "mattermost_app_id", "redirect_uris", "client_name", "token_endpoint_auth_method", "grant_types",
     "email", "username", "password", "login_id", "active", "roles", "permissions", "redirect_to", "page", "per_page",
     "client_uri", "software_id", "jwks", "contacts",
+    # teams, channels, posts
+    "team_id", "channel_id", "user_id", "display_name", "type", "message", "root_id", "props", "is_pinned",
+    "allow_open_invite", "header", "purpose",
 ]
 ODD_SEGMENTS = ["%FF", "%00", "..", "%2e%2e", "%", "%zz", "%C0%AF", "me", "", "a" * 300]
 
@@ -56,6 +59,9 @@ class Harness:
     user_csrf: str
     role_id: str                # system_user's
     plugin_pid: int
+    team: dict                  # the fuzzed user's team, its town-square and a post there
+    channel: dict
+    post_id: str
 
     def login(self, account: Account) -> str:
         """A new session (its token), and the session's CSRF token from the web app's cookies."""
@@ -112,8 +118,13 @@ def harness(tmp_path_factory) -> Harness:
                           json={"roles": "system_admin system_user"}).status == 200
     app = checker.create_app("Fuzzed app")
     role = client.request("GET", "/api/v4/roles/name/system_user", token=checker.admin.token).json
+    team = client.request("POST", "/api/v4/teams", token=user.token,
+                          json={"name": "fuzzed", "display_name": "Fuzzed", "type": "O"}).json
+    channel = client.request("GET", f"/api/v4/teams/{team['id']}/channels/name/town-square", token=user.token).json
+    post = client.request("POST", "/api/v4/posts", token=user.token,
+                          json={"channel_id": channel["id"], "message": "fuzzed"}).json
     harness = Harness(host, client, checker, admin, user, app, checker.tokens(user, app)["access_token"], "", "",
-                      role["id"], host.plugin_pid())
+                      role["id"], host.plugin_pid(), team, channel, post["id"])
     harness.admin_csrf, harness.user_csrf = harness.login(admin), harness.login(user)
     yield harness
     host.stop()
@@ -146,6 +157,7 @@ JSON = st.recursive(JSON_LEAF, lambda children: st.lists(children, max_size=4)
 def pooled(harness: Harness, huge: bool) -> st.SearchStrategy:
     """Values worth trying: real ids, secrets and tokens of the fuzzed accounts and app, and garbage."""
     real = [harness.app["id"], harness.app.get("client_secret", ""), harness.admin.id, harness.user.id,
+            harness.team["id"], harness.channel["id"], harness.post_id,
             harness.oauth_token, harness.user_csrf, harness.admin_csrf, LOGIN_CSRF, "fuzzuser", "Fault-Passw0rd!",
             "https://app.example.com/callback", "system_user", "manage_oauth"]
     return st.sampled_from(real) | TEXT | NASTY | (HUGE if huge else st.nothing())
@@ -254,6 +266,11 @@ def request_of(draw, harness: Harness):
         "role_name": draw(st.sampled_from(["system_user", "system_admin", "Not A Role"]).map(urllib.parse.quote)
                           | st.sampled_from(ODD_SEGMENTS)),
         "plugin_id": draw(st.sampled_from(["no.such.plugin", "a" * 190]) | st.sampled_from(ODD_SEGMENTS)),
+        "team_id": draw(st.sampled_from([harness.team["id"], "a" * 26]) | st.sampled_from(ODD_SEGMENTS)),
+        "team_name": draw(st.sampled_from([harness.team["name"], "no-such-team", "A"]) | st.sampled_from(ODD_SEGMENTS)),
+        "channel_id": draw(st.sampled_from([harness.channel["id"], "a" * 26]) | st.sampled_from(ODD_SEGMENTS)),
+        "channel_name": draw(st.sampled_from(["town-square", "off-topic", "no-such"]) | st.sampled_from(ODD_SEGMENTS)),
+        "post_id": draw(st.sampled_from([harness.post_id, "a" * 26]) | st.sampled_from(ODD_SEGMENTS)),
     }
     path = fill(template, values)
     query = draw(st.lists(st.tuples(st.sampled_from(FIELDS) | TEXT, pooled(harness, huge=False)), max_size=6))
@@ -284,6 +301,13 @@ def check(method: str, path: str, reply) -> None:
         assert all(mark.decode() not in value for value in reply.headers.values()), (method, path[:200])
 
 
+def real_values(harness: Harness) -> dict[str, str]:
+    """Each path placeholder filled with something that exists."""
+    return {"app_id": harness.app["id"], "user_id": "me", "role_id": harness.role_id, "role_name": "system_user",
+            "plugin_id": "no.such.plugin", "team_id": harness.team["id"], "team_name": harness.team["name"],
+            "channel_id": harness.channel["id"], "channel_name": "town-square", "post_id": harness.post_id}
+
+
 # --- every route, with each kind of malformed body ---------------------------------------------------------------
 
 MALFORMED = {
@@ -304,8 +328,7 @@ MALFORMED = {
 def test_every_route_survives_each_kind_of_malformed_body(harness, kind):
     payload, content_type = MALFORMED[kind]
     for method, template in ROUTES:
-        path = fill(template, {"app_id": harness.app["id"], "user_id": "me", "role_id": harness.role_id,
-                               "role_name": "system_user", "plugin_id": "no.such.plugin"})
+        path = fill(template, real_values(harness))
         for token in (harness.admin.token if (method, template) not in GLOBAL_CONFIG_ROUTES else harness.user.token,
                       None):
             headers = {"Content-Type": content_type, "Cookie": f"MMLOGINCSRF={LOGIN_CSRF}"}
@@ -323,8 +346,7 @@ NUMBERS_PER_ROUTE = [str(n) for n in INT_EDGES] + ["1.5", "-0.5", "1e999", "nan"
 
 def test_every_route_survives_out_of_range_and_malformed_numbers_in_every_numeric_parameter(harness):
     for method, template in ROUTES:
-        path = fill(template, {"app_id": harness.app["id"], "user_id": "me", "role_id": harness.role_id,
-                               "role_name": "system_user", "plugin_id": "no.such.plugin"})
+        path = fill(template, real_values(harness))
         token = harness.admin.token if (method, template) not in GLOBAL_CONFIG_ROUTES else harness.user.token
         headers = {"Authorization": f"Bearer {token}", "Cookie": f"MMLOGINCSRF={LOGIN_CSRF}"}
         for value in NUMBERS_PER_ROUTE:
