@@ -97,10 +97,16 @@ async def get_channel(request: web.Request) -> web.Response:
 
 
 async def get_channel_by_name(request: web.Request) -> web.Response:
-    """A channel the caller cannot read is answered as missing, so that its name is not confirmed."""
+    """By team id or team name. A channel the caller cannot read is answered as missing, so that its name is not
+    confirmed."""
     session = await auth.require_session(request)
-    team_id = id_param(request, "team_id")
-    channel = accounts_of(request).get_channel_by_name(team_id, request.match_info["channel_name"])
+    accounts = accounts_of(request)
+    if "team_name" in request.match_info:
+        team = accounts.get_team_by_name(request.match_info["team_name"])
+        team_id = team.id if team is not None else ""
+    else:
+        team_id = id_param(request, "team_id")
+    channel = accounts.get_channel_by_name(team_id, request.match_info["channel_name"]) if team_id else None
     if channel is not None and channel.delete_at and not _parse_bool(request.query.get("include_deleted")):
         channel = None
     if channel is None or not may_read_channel(request, session, channel):
@@ -224,6 +230,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v4/channels/direct", create_direct_channel)
     app.router.add_get("/api/v4/channels/{channel_id}", get_channel)
     app.router.add_delete("/api/v4/channels/{channel_id}", delete_channel)
+    app.router.add_get("/api/v4/teams/name/{team_name}/channels/name/{channel_name}", get_channel_by_name)
     app.router.add_get("/api/v4/teams/{team_id}/channels/name/{channel_name}", get_channel_by_name)
     app.router.add_get("/api/v4/users/{user_id}/teams/{team_id}/channels", get_channels_for_team_for_user)
     app.router.add_get("/api/v4/channels/{channel_id}/members", get_channel_members)

@@ -1,6 +1,7 @@
 """Mattermost's official JavaScript client (@mattermost/client, pinned in tests/interop/mattermost_client) works
 against the host unchanged: sign-up, login (its `Token` header), me, roles, config, deactivation, plugins, logout,
-and its error handling (it parses AppError bodies only when Content-Type is exactly application/json).
+and its error handling (it parses AppError bodies only when Content-Type is exactly application/json); and, acting
+for a user with an OAuth access token, teams, channels and posts (posts.js).
 
 Needs Node.js and npm (the package is installed with `npm ci` into a temporary directory). In CI (CI=true) their
 absence fails the test; locally it skips.
@@ -33,7 +34,7 @@ def client_dir(tmp_path_factory) -> pathlib.Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         unavailable("Node.js and npm are needed to run Mattermost's JavaScript client (apt-get install nodejs npm)")
     target = tmp_path_factory.mktemp("mattermost_client")
-    for name in ("package.json", "package-lock.json", "scenario.js"):
+    for name in ("package.json", "package-lock.json", "scenario.js", "posts.js"):
         shutil.copy(SCENARIO_DIR / name, target / name)
     installed = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=target,
                                capture_output=True, text=True, timeout=300)
@@ -69,3 +70,41 @@ def test_official_javascript_client_works_against_the_host(make_host, client_dir
     assert out["logout"] == {"ok": True, "value": 200}
     assert (out["meAfterLogout"]["status_code"], out["meAfterLogout"]["server_error_id"]) == \
         (401, "api.context.session_expired.app_error")
+
+
+def test_official_javascript_client_creates_and_reads_posts_with_an_oauth_access_token(make_host, client_dir):
+    from tests.faults.flow import Client, OAuthHttp
+
+    host = make_host().start()
+    flow = OAuthHttp(Client(host.url))
+    user = flow.account("jsuser")
+    access_token = flow.tokens(user)["access_token"]
+    team = flow.client.request("POST", "/api/v4/teams", token=flow.admin.token,
+                               json={"name": "admins", "display_name": "Admins", "type": "O"}).json
+    elsewhere = flow.client.request("GET", f"/api/v4/teams/{team['id']}/channels/name/town-square",
+                                  token=flow.admin.token).json
+    run = subprocess.run(["node", "posts.js", host.url, access_token, elsewhere["id"]], cwd=client_dir,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+
+    assert out["me"]["value"]["id"] == user.id
+    assert out["team"]["ok"] and [t["id"] for t in out["myTeams"]["value"]] == [out["team"]["value"]["id"]]
+    assert sorted(c["name"] for c in out["myChannels"]["value"]) == ["off-topic", "town-square"]
+    first, second, reply = (out[name]["value"] for name in ("first", "second", "reply"))
+    assert first["props"] == {"from_oauth_app": "true"} and first["user_id"] == user.id
+    assert second["props"] == {"override_username": "JS Bot", "from_oauth_app": "true"}
+    assert reply["root_id"] == first["id"]
+    page = out["posts"]["value"]
+    assert page["order"] == [reply["id"], second["id"]] and page["prev_post_id"] == first["id"]
+    assert first["id"] in page["posts"]  # the root of the reply in the page
+    assert out["before"]["value"]["order"] == [first["id"]]
+    assert out["after"]["value"]["order"] == [reply["id"], second["id"]]
+    assert out["since"]["value"]["order"] == [reply["id"]]
+    assert out["post"]["value"]["message"] == "first from js"
+    assert out["patched"]["value"]["message"] == "edited from js"
+    assert out["deleted"] == {"ok": True, "value": {"status": "OK"}}
+    assert (out["tooLong"]["status_code"], out["tooLong"]["server_error_id"]) == \
+        (400, "model.post.is_valid.message_length.app_error")
+    assert (out["notAMember"]["status_code"], out["notAMember"]["server_error_id"]) == \
+        (403, "api.context.permissions.app_error")
