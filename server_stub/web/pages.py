@@ -2,6 +2,7 @@
 (RFC 9700 section 4.16) and referrer leaks (section 4.2.4)."""
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import urllib.parse
@@ -15,6 +16,15 @@ TEMPLATES = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+
+
+
+def ms_time(ms: int) -> str:
+    """A Unix time in milliseconds as UTC, to the minute."""
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+TEMPLATES.filters["ms_time"] = ms_time
 
 _CSP = ("default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
         "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
