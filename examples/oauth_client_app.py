@@ -59,15 +59,15 @@ def with_cookie(request: web.Request, response: web.StreamResponse) -> web.Strea
     return response
 
 
-def page(request: web.Request, body: str, status: int = 200) -> web.Response:
+def page(request: web.Request, body: str, status: int = 200, title: str = "Example OAuth client") -> web.Response:
     document = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Example OAuth client</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
 body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 720px; margin: 40px auto; color: #333; }}
 pre {{ background: #f4f4f6; padding: 12px; overflow: auto; }}
 .error {{ color: #b00020; }} button, .button {{ padding: 6px 14px; }}
 </style></head>
-<body><h1>Example OAuth client</h1>{body}</body></html>"""
+<body><h1>{html.escape(title)}</h1>{body}</body></html>"""
     response = web.Response(text=document, status=status, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -235,7 +235,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 # --- start-up --------------------------------------------------------------------------------------------------
 
-def make_app(config: dict) -> web.Application:
+def base_app(config: dict) -> web.Application:
+    """An app with its configuration, its in-memory sessions and an HTTP client (examples/post_as_user.py too)."""
     app = web.Application()
     app[CONFIG] = config
     app[SESSIONS] = {}
@@ -246,6 +247,11 @@ def make_app(config: dict) -> web.Application:
         await app[HTTP].close()
 
     app.cleanup_ctx.append(http_client)
+    return app
+
+
+def make_app(config: dict) -> web.Application:
+    app = base_app(config)
     app.router.add_get("/", home)
     app.router.add_get("/login", login)
     app.router.add_get("/callback", callback)
@@ -254,9 +260,10 @@ def make_app(config: dict) -> web.Application:
     return app
 
 
-def parse_args(argv: list[str] | None = None) -> dict:
+def argument_parser(description: str = "An example third-party app that signs users in with Mattermost."
+                    ) -> argparse.ArgumentParser:
     env = os.environ.get
-    parser = argparse.ArgumentParser(description="An example third-party app that signs users in with Mattermost.")
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--mattermost-url", default=env("MATTERMOST_URL", "http://127.0.0.1:8065"),
                         help="the Mattermost (host) URL, as the browser reaches it [MATTERMOST_URL]")
     parser.add_argument("--client-id", default=env("OAUTH_CLIENT_ID", ""), help="Client ID [OAUTH_CLIENT_ID]")
@@ -266,6 +273,13 @@ def parse_args(argv: list[str] | None = None) -> dict:
                         help="host:port this app listens on [EXAMPLE_LISTEN]")
     parser.add_argument("--public-url", default=env("EXAMPLE_PUBLIC_URL", ""),
                         help="this app's URL as the browser reaches it (default http://<listen>) [EXAMPLE_PUBLIC_URL]")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> dict:
+    """The configuration from the command line (`parser`: argument_parser() with more arguments, which end up
+    in the answer too)."""
+    parser = parser or argument_parser()
     args = parser.parse_args(argv)
     if not args.client_id:
         parser.error("--client-id (or OAUTH_CLIENT_ID) is required: register the app first")
@@ -273,7 +287,7 @@ def parse_args(argv: list[str] | None = None) -> dict:
     if not port.isdigit():
         parser.error("--listen must be host:port")
     public = (args.public_url or f"http://{args.listen}").rstrip("/")
-    return {"mattermost_url": args.mattermost_url.rstrip("/"), "client_id": args.client_id,
+    return {**vars(args), "mattermost_url": args.mattermost_url.rstrip("/"), "client_id": args.client_id,
             "client_secret": args.client_secret, "host": host or "127.0.0.1", "port": int(port),
             "callback_url": public + "/callback", "public_url": public}
 

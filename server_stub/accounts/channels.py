@@ -143,12 +143,14 @@ class Channels(Store):
                                    (team_id, name)).fetchone()
         return Channel(**dict(row)) if row else None
 
-    def channels_for_user(self, user_id: str, team_id: str, include_deleted: bool = False) -> list[Channel]:
-        """The channels of a team the user is a member of, and their direct channels (Mattermost lists both)."""
+    def channels_for_user(self, user_id: str, team_id: str | None, include_deleted: bool = False) -> list[Channel]:
+        """The channels of a team (None: of every team) the user is a member of, and their direct channels
+        (Mattermost lists both)."""
         rows = self._conn().execute(
             "SELECT c.* FROM channels c JOIN channel_members m ON m.channel_id = c.id "
-            "WHERE m.user_id = ? AND (c.team_id = ? OR c.team_id = '') AND (? = 1 OR c.delete_at = 0) "
-            "ORDER BY c.team_id = '', c.display_name, c.name", (user_id, team_id, int(include_deleted))).fetchall()
+            "WHERE m.user_id = ? AND (? = 1 OR c.team_id = ? OR c.team_id = '') AND (? = 1 OR c.delete_at = 0) "
+            "ORDER BY c.team_id = '', c.team_id, c.display_name, c.name",
+            (user_id, int(team_id is None), team_id or "", int(include_deleted))).fetchall()
         return [Channel(**dict(row)) for row in rows]
 
     def archive_channel(self, channel_id: str) -> bool:

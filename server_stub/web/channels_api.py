@@ -127,6 +127,16 @@ async def get_channels_for_team_for_user(request: web.Request) -> web.Response:
     return json_response(request, [channel.to_json() for channel in channels])
 
 
+async def get_channels_for_user(request: web.Request) -> web.Response:
+    """Every channel of the user, in all their teams, and their direct channels."""
+    session = await auth.require_session(request)
+    user_id = id_param(request, "user_id", session)
+    if user_id != session.user_id and not session.has_permission(perms.EDIT_OTHER_USERS):
+        raise auth.permission_error()
+    channels = accounts_of(request).channels_for_user(user_id, None, _parse_bool(request.query.get("include_deleted")))
+    return json_response(request, [channel.to_json() for channel in channels])
+
+
 async def delete_channel(request: web.Request) -> web.Response:
     """Archive a public or private channel (delete_public_channel / delete_private_channel in it)."""
     session = await auth.require_session(request)
@@ -233,6 +243,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v4/teams/name/{team_name}/channels/name/{channel_name}", get_channel_by_name)
     app.router.add_get("/api/v4/teams/{team_id}/channels/name/{channel_name}", get_channel_by_name)
     app.router.add_get("/api/v4/users/{user_id}/teams/{team_id}/channels", get_channels_for_team_for_user)
+    app.router.add_get("/api/v4/users/{user_id}/channels", get_channels_for_user)
     app.router.add_get("/api/v4/channels/{channel_id}/members", get_channel_members)
     app.router.add_post("/api/v4/channels/{channel_id}/members", add_channel_member)
     app.router.add_get("/api/v4/channels/{channel_id}/members/{user_id}", get_channel_member)

@@ -76,11 +76,13 @@ def host(tmp_path_factory):
 
 
 class ExampleApp:
-    """examples/oauth_client_app.py as its own process. The browser reaches it as http://localhost:PORT (another
-    site than the host's 127.0.0.1), so the two never share cookies."""
+    """An example app (examples/oauth_client_app.py, or `script`) as its own process. The browser reaches it as
+    http://localhost:PORT (another site than the host's 127.0.0.1), so the two never share cookies."""
 
-    def __init__(self, host_url: str, log_dir: pathlib.Path, name: str = "example") -> None:
+    def __init__(self, host_url: str, log_dir: pathlib.Path, name: str = "example",
+                 script: pathlib.Path = EXAMPLE_APP, extra_args: tuple[str, ...] = ()) -> None:
         self.host_url = host_url
+        self.script, self.extra_args = script, extra_args
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         self.callback_url = self.url + "/callback"
@@ -91,8 +93,9 @@ class ExampleApp:
         self.stop()
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, str(EXAMPLE_APP), "--mattermost-url", self.host_url, "--client-id", client_id,
-             f"--client-secret={client_secret}", "--listen", f"127.0.0.1:{self.port}", "--public-url", self.url],
+            [sys.executable, str(self.script), "--mattermost-url", self.host_url, "--client-id", client_id,
+             f"--client-secret={client_secret}", "--listen", f"127.0.0.1:{self.port}", "--public-url", self.url,
+             *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         wait_for(self._answers, message=f"the example app to answer (log: {self.log_path})")
         return self
@@ -122,8 +125,8 @@ def example_apps(host, tmp_path_factory):
     apps: list[ExampleApp] = []
     log_dir = tmp_path_factory.mktemp("example-apps")
 
-    def make(name: str = "example") -> ExampleApp:
-        app = ExampleApp(host.url, log_dir, f"{name}-{len(apps)}")
+    def make(name: str = "example", **kw) -> ExampleApp:
+        app = ExampleApp(host.url, log_dir, f"{name}-{len(apps)}", **kw)
         apps.append(app)
         return app
 

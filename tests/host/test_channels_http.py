@@ -155,3 +155,18 @@ def test_archiving_a_channel(api, new_user, credential):
     direct = api.post("/api/v4/channels/direct", [owner.id, member.id], token=credential(owner)).json
     refused = api.request("DELETE", f"/api/v4/channels/{direct['id']}", token=credential(owner))
     assert (refused.status, refused.error_id) == (400, "api.channel.delete_channel.type.invalid")
+
+
+def test_a_users_channels_in_every_team(api, new_user, credential):
+    user, friend = new_user(), new_user()
+    token = credential(user)
+    first, second = new_team(api, token), new_team(api, token)
+    private = new_channel(api, token, second["id"], "P")
+    direct = api.post("/api/v4/channels/direct", [user.id, friend.id], token=token).json
+    every = api.get("/api/v4/users/me/channels", token=token)
+    assert every.status == 200
+    ids = {c["id"] for c in every.json}
+    assert {private["id"], direct["id"]} <= ids and len(ids) == 6  # two default channels per team, and those
+    assert {c["team_id"] for c in every.json} == {first["id"], second["id"], ""}
+    refused = api.get(f"/api/v4/users/{user.id}/channels", token=credential(friend))
+    assert (refused.status, refused.error_id) == (403, "api.context.permissions.app_error")
