@@ -78,5 +78,19 @@ def test_teams_channels_and_posts_live_in_the_store(data_source):
         assert accounts.get_channel(channel.id).total_msg_count == 2
         direct = accounts.direct_channel(user.id, user.id)
         assert accounts.direct_channel(user.id, user.id).id == direct.id
+        assert [t.id for t in accounts.teams_for_user(user.id)] == [team.id]
+        names = [c.name for c in accounts.channels_for_user(user.id, team.id)]
+        assert names[-1] == direct.name and sorted(names[:-1]) == ["off-topic", "town-square"]
+        assert len(accounts.channels_for_user(user.id, None)) == 3
+        reply = accounts.create_post(channel.id, user.id, "three", root_id=first.id)
+        around = accounts.posts_around(channel.id, first.id, False, 0, 60, True)
+        assert around.order == [reply.id, second.id] and around.prev_post_id == first.id
+        assert accounts.patch_post(second.id, "two, edited", None, True).edit_at > 0
+        assert accounts.delete_post(first.id)  # and its reply
+        assert accounts.posts_page(channel.id, 0, 60).order == [second.id]
+        assert set(accounts.posts_since(channel.id, 0).order) == {first.id, second.id, reply.id}
+        assert accounts.remove_team_member(team.id, user.id)
+        assert accounts.channels_for_user(user.id, team.id) == [accounts.get_channel(direct.id)]
+        assert accounts.add_team_member(team.id, user.id).roles == "team_user"
     finally:
         accounts.close()
