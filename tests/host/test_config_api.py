@@ -155,3 +155,17 @@ def test_role_patch_survives_a_restart_and_an_offline_setting_edit_applies_at_st
     host.start(wait_running=False)
     token = api.login("boss", ADMIN_PASSWORD).headers["Token"]
     assert "manage_oauth" not in api.get("/api/v4/roles/name/system_user", token=token).json["permissions"]
+
+
+def test_the_override_settings_of_an_older_config_file_are_read_under_mattermosts_names(tmp_path):
+    import json
+
+    from server_stub.config import ConfigStore
+
+    (tmp_path / "config.json").write_text(json.dumps({"ServiceSettings": {
+        "EnableIntegrationsToOverrideUsernames": True, "EnableIntegrationsToOverrideProfilePictureIcons": False}}))
+    service = ConfigStore(str(tmp_path)).config["ServiceSettings"]
+    assert (service["EnablePostUsernameOverride"], service["EnablePostIconOverride"]) == (True, False)
+    assert "EnableIntegrationsToOverrideUsernames" not in service
+    written = json.loads((tmp_path / "config.json").read_text())["ServiceSettings"]
+    assert written["EnablePostUsernameOverride"] is True and "EnableIntegrationsToOverrideUsernames" not in written
