@@ -182,3 +182,30 @@ def test_teams_channels_and_posts_made_on_one_node_are_seen_on_the_other(a, b, a
         assert seen["posts"][by_app.json["id"]]["user_id"] == user_id
     assert b.request("DELETE", f"/api/v4/posts/{by_app.json['id']}", token=user_token).status == 200
     assert a.get(f"/api/v4/posts/{by_app.json['id']}", token=user_token).status == 404
+
+
+def test_posts_made_at_once_on_both_nodes_each_get_their_own_place_in_the_channel(a, b, admin_token):
+    _, token = sign_up(a, "racer", admin_token)
+    team = a.post("/api/v4/teams", {"name": "race-team", "display_name": "Race", "type": "O"}, token=token).json
+    channel_id = b.get(f"/api/v4/teams/{team['id']}/channels/name/town-square", token=token).json["id"]
+    barrier = threading.Barrier(8)
+
+    def send(n: int):
+        barrier.wait()
+        return (a, b)[n % 2].post("/api/v4/posts", {"channel_id": channel_id, "message": f"race {n}"}, token=token)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(send, range(8)))
+    assert [reply.status for reply in replies] == [201] * 8
+    times = [reply.json["create_at"] for reply in replies]
+    assert len(set(times)) == 8  # no two share a create_at, so paging never splits or repeats them
+    seen, page = [], 0
+    while True:
+        listed = a.get(f"/api/v4/channels/{channel_id}/posts?per_page=3&page={page}", token=token).json
+        if not listed["order"]:
+            break
+        seen += listed["order"]
+        page += 1
+    assert sorted(seen) == sorted(reply.json["id"] for reply in replies)
+    channel = a.get(f"/api/v4/channels/{channel_id}", token=token).json
+    assert channel["total_msg_count"] == 8 and channel["last_post_at"] == max(times)
