@@ -166,6 +166,16 @@ class Posts(Store):
                            (stamp, stamp, post_id))
         return deleted > 0
 
+    def thread(self, post: Post) -> PostList:
+        """The live posts of the post's thread (its root and the root's replies), newest first (Mattermost's
+        GetPostThread)."""
+        root_id = post.root_id or post.id
+        rows = self._conn().execute(
+            f"SELECT {_COLUMNS} FROM posts WHERE (id = ? OR root_id = ?) AND delete_at = 0 "
+            "ORDER BY create_at DESC, id DESC", (root_id, root_id)).fetchall()
+        posts = [_post(row) for row in rows]
+        return PostList([p.id for p in posts], {p.id: p for p in posts})
+
     # --- a channel's posts ----------------------------------------------------------------------------------------
 
     def posts_page(self, channel_id: str, offset: int, limit: int) -> PostList:

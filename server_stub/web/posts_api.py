@@ -1,4 +1,4 @@
-"""API v4 posts: create, get, patch, delete, and a channel's posts in Mattermost's PostList (paging by page,
+"""API v4 posts: create, get, patch, delete, a post's thread, and a channel's posts in Mattermost's PostList (paging by page,
 before, after or since). Mattermost's bodies, statuses, error ids and permissions (server/channels/api4/post.go,
 app/post.go).
 
@@ -102,6 +102,13 @@ async def get_post(request: web.Request) -> web.Response:
     return json_response(request, post.to_json())
 
 
+async def get_post_thread(request: web.Request) -> web.Response:
+    """The post's thread (its root and every reply) as a PostList, newest first."""
+    session = await auth.require_session(request)
+    post = _readable_post(request, session, id_param(request, "post_id"))
+    return json_response(request, accounts_of(request).thread(post).to_json())
+
+
 def _check_own_or_others(request, session: auth.Session, post: Post, own: str, others: str) -> None:
     channel = channel_or_404(request, post.channel_id)
     if not may_in_channel(request, session, channel, own):
@@ -189,5 +196,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v4/posts/{post_id}", get_post)
     app.router.add_delete("/api/v4/posts/{post_id}", delete_post)
     app.router.add_put("/api/v4/posts/{post_id}/patch", patch_post)
+    app.router.add_get("/api/v4/posts/{post_id}/thread", get_post_thread)
     app.router.add_get("/api/v4/channels/{channel_id}/posts", get_posts_for_channel)
 

@@ -187,3 +187,20 @@ def test_direct_channel_posts(api, new_user, credential):
     seen = api.get(f"/api/v4/channels/{channel['id']}/posts", token=credential(bob)).json
     assert [p["message"] for p in seen["posts"].values()] == ["hi bob"]
     assert post(api, credential(carol), channel["id"], "let me in").status == 403
+
+
+def test_a_posts_thread_is_its_root_and_every_reply(api, place, credential, new_user):
+    token = credential(place["member"])
+    channel_id = place["channel"]["id"]
+    root = post(api, token, channel_id, "thread root").json
+    replies = [post(api, token, channel_id, f"answer {n}", root_id=root["id"]).json for n in range(2)]
+    post(api, token, channel_id, "not in the thread")
+    for start in (root["id"], replies[0]["id"]):
+        thread = api.get(f"/api/v4/posts/{start}/thread", token=token)
+        assert thread.status == 200
+        assert thread.json["order"] == [replies[1]["id"], replies[0]["id"], root["id"]]
+        assert set(thread.json["posts"]) == {root["id"], replies[0]["id"], replies[1]["id"]}
+    refused = api.get(f"/api/v4/posts/{root['id']}/thread", token=credential(new_user()))
+    assert (refused.status, refused.error_id) == (403, "api.context.permissions.app_error")
+    missing = api.get("/api/v4/posts/" + "a" * 26 + "/thread", token=token)
+    assert (missing.status, missing.error_id) == (404, "app.post.get.app_error")

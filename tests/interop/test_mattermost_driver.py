@@ -44,6 +44,7 @@ def test_mattermostdriver_creates_and_reads_posts_with_an_oauth_access_token(mak
     assert listed["order"] == [reply["id"], created["id"]]
     assert listed["posts"][created["id"]]["message"] == "from the driver"
     assert driver.posts.get_post(created["id"])["user_id"] == user.id
+    assert driver.posts.get_thread(reply["id"])["order"] == [reply["id"], created["id"]]
     patched = driver.posts.patch_post(created["id"], options={"message": "edited by the driver"})
     assert patched["message"] == "edited by the driver" and patched["edit_at"] > 0
     assert driver.posts.delete_post(reply["id"])["status"] == "OK"
