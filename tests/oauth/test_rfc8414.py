@@ -7,6 +7,7 @@ from plugin.oauth import client_auth
 from plugin.oauth.errors import AppError
 from plugin.oauth.grants import Grant
 from plugin.oauth.provider import build_server
+from plugin.oauth.scopes import SCOPES
 from plugin.oauth.services import Services
 from plugin.oauth.settings import Settings
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from oauthplugin.v1 import authorize_pb2, authorize_pb2_grpc
 from plugin.oauth import CONSENT, LOGIN, REDIRECT
 from plugin.oauth.rfc6749 import AuthorizeRequest
+from plugin.oauth.scopes import SCOPES
 
 from .apps import app_message
 from .calls import AreaServicer, caller_of
@@ -16,6 +17,10 @@ _OUTCOMES = {
 _AUTHORIZE_FIELDS = [f.name for f in authorize_pb2.AuthorizeRequest.DESCRIPTOR.fields]
 
 
+def scope_descriptions(names) -> list[authorize_pb2.ScopeDescription]:
+    return [authorize_pb2.ScopeDescription(name=name, description=SCOPES.get(name).description) for name in names]
+
+
 def authorize_request(message: authorize_pb2.AuthorizeRequest) -> AuthorizeRequest:
     return AuthorizeRequest(**{name: getattr(message, name) for name in _AUTHORIZE_FIELDS})
 
@@ -25,7 +30,8 @@ class AuthorizeServicer(AreaServicer, authorize_pb2_grpc.AuthorizeServiceService
         def work(p):
             outcome = p.begin_authorization(caller_of(request.context), authorize_request(request.request))
             return authorize_pb2.BeginAuthorizationResponse(
-                outcome=_OUTCOMES[outcome.kind], redirect_url=outcome.redirect_url, app=app_message(outcome.app))
+                outcome=_OUTCOMES[outcome.kind], redirect_url=outcome.redirect_url, app=app_message(outcome.app),
+                scopes=scope_descriptions(outcome.scopes), refused_scopes=scope_descriptions(outcome.refused_scopes))
         return await self.calls(authorize_pb2.BeginAuthorizationResponse, work, request.context.request_id)
 
     async def DecideConsent(self, request, context):
