@@ -28,7 +28,7 @@ def test_metadata_without_registration():
         "authorization_endpoint": "https://example.com/oauth/authorize",
         "token_endpoint": "https://example.com/oauth/access_token",
         "response_types_supported": ["code"],
-        "scopes_supported": ["user"],
+        "scopes_supported": SCOPES.names(),
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
