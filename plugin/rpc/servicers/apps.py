@@ -1,19 +1,28 @@
 """oauthplugin.v1.AppsService: the OAuth apps, as messages to and from the domain's App."""
 from __future__ import annotations
 
-from oauthplugin.v1 import apps_pb2, apps_pb2_grpc
+from oauthplugin.v1 import apps_pb2, apps_pb2_grpc, common_pb2
 from plugin.oauth.apps import App, AppRequest
+from plugin.oauth.scopes import SCOPES, parse
 
 from .calls import AreaServicer, caller_of
 
-_APP_FIELDS = [f.name for f in apps_pb2.OAuthApp.DESCRIPTOR.fields if f.name != "granted_scope"]
+_APP_FIELDS = [f.name for f in apps_pb2.OAuthApp.DESCRIPTOR.fields if f.name != "granted_scopes"]
 _LISTS = ("callback_urls", "allowed_scopes")
+
+
+def scope_descriptions(names) -> list[common_pb2.ScopeDescription]:
+    """Registered scopes with their consent sentences (a stored value nobody registers is left out)."""
+    return [common_pb2.ScopeDescription(name=name, description=SCOPES.get(name).description,
+                                        admin_only=SCOPES.get(name).admin_only)
+            for name in names if name in SCOPES]
 
 
 def app_message(app: App | None, granted_scope: str = "") -> apps_pb2.OAuthApp:
     if app is None:
         return apps_pb2.OAuthApp()
-    return apps_pb2.OAuthApp(**{name: getattr(app, name) for name in _APP_FIELDS}, granted_scope=granted_scope)
+    return apps_pb2.OAuthApp(**{name: getattr(app, name) for name in _APP_FIELDS},
+                             granted_scopes=scope_descriptions(parse(granted_scope)))
 
 
 def app_from_message(message: apps_pb2.OAuthApp) -> App:

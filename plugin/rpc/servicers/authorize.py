@@ -4,9 +4,8 @@ from __future__ import annotations
 from oauthplugin.v1 import authorize_pb2, authorize_pb2_grpc
 from plugin.oauth import CONSENT, LOGIN, REDIRECT
 from plugin.oauth.rfc6749 import AuthorizeRequest
-from plugin.oauth.scopes import SCOPES
 
-from .apps import app_message
+from .apps import app_message, scope_descriptions
 from .calls import AreaServicer, caller_of
 
 _OUTCOMES = {
@@ -15,10 +14,6 @@ _OUTCOMES = {
     REDIRECT: authorize_pb2.BeginAuthorizationResponse.REDIRECT,
 }
 _AUTHORIZE_FIELDS = [f.name for f in authorize_pb2.AuthorizeRequest.DESCRIPTOR.fields]
-
-
-def scope_descriptions(names) -> list[authorize_pb2.ScopeDescription]:
-    return [authorize_pb2.ScopeDescription(name=name, description=SCOPES.get(name).description) for name in names]
 
 
 def authorize_request(message: authorize_pb2.AuthorizeRequest) -> AuthorizeRequest:

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OAuthApp(_message.Message):
-    __slots__ = ("id", "creator_id", "create_at", "update_at", "client_secret", "name", "description", "icon_url", "callback_urls", "homepage", "is_trusted", "mattermost_app_id", "is_dynamically_registered", "is_public", "allowed_scopes", "granted_scope")
+    __slots__ = ("id", "creator_id", "create_at", "update_at", "client_secret", "name", "description", "icon_url", "callback_urls", "homepage", "is_trusted", "mattermost_app_id", "is_dynamically_registered", "is_public", "allowed_scopes", "granted_scopes")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATOR_ID_FIELD_NUMBER: _ClassVar[int]
     CREATE_AT_FIELD_NUMBER: _ClassVar[int]
@@ -25,7 +25,7 @@ class OAuthApp(_message.Message):
     IS_DYNAMICALLY_REGISTERED_FIELD_NUMBER: _ClassVar[int]
     IS_PUBLIC_FIELD_NUMBER: _ClassVar[int]
     ALLOWED_SCOPES_FIELD_NUMBER: _ClassVar[int]
-    GRANTED_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_SCOPES_FIELD_NUMBER: _ClassVar[int]
     id: str
     creator_id: str
     create_at: int
@@ -41,8 +41,8 @@ class OAuthApp(_message.Message):
     is_dynamically_registered: bool
     is_public: bool
     allowed_scopes: _containers.RepeatedScalarFieldContainer[str]
-    granted_scope: str
-    def __init__(self, id: _Optional[str] = ..., creator_id: _Optional[str] = ..., create_at: _Optional[int] = ..., update_at: _Optional[int] = ..., client_secret: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., icon_url: _Optional[str] = ..., callback_urls: _Optional[_Iterable[str]] = ..., homepage: _Optional[str] = ..., is_trusted: _Optional[bool] = ..., mattermost_app_id: _Optional[str] = ..., is_dynamically_registered: _Optional[bool] = ..., is_public: _Optional[bool] = ..., allowed_scopes: _Optional[_Iterable[str]] = ..., granted_scope: _Optional[str] = ...) -> None: ...
+    granted_scopes: _containers.RepeatedCompositeFieldContainer[_common_pb2.ScopeDescription]
+    def __init__(self, id: _Optional[str] = ..., creator_id: _Optional[str] = ..., create_at: _Optional[int] = ..., update_at: _Optional[int] = ..., client_secret: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., icon_url: _Optional[str] = ..., callback_urls: _Optional[_Iterable[str]] = ..., homepage: _Optional[str] = ..., is_trusted: _Optional[bool] = ..., mattermost_app_id: _Optional[str] = ..., is_dynamically_registered: _Optional[bool] = ..., is_public: _Optional[bool] = ..., allowed_scopes: _Optional[_Iterable[str]] = ..., granted_scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ...) -> None: ...
 
 class AppResponse(_message.Message):
     __slots__ = ("error", "app")

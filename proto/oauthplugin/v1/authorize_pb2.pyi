@@ -60,17 +60,9 @@ class BeginAuthorizationResponse(_message.Message):
     outcome: BeginAuthorizationResponse.Outcome
     redirect_url: str
     app: _apps_pb2.OAuthApp
-    scopes: _containers.RepeatedCompositeFieldContainer[ScopeDescription]
-    refused_scopes: _containers.RepeatedCompositeFieldContainer[ScopeDescription]
-    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., outcome: _Optional[_Union[BeginAuthorizationResponse.Outcome, str]] = ..., redirect_url: _Optional[str] = ..., app: _Optional[_Union[_apps_pb2.OAuthApp, _Mapping]] = ..., scopes: _Optional[_Iterable[_Union[ScopeDescription, _Mapping]]] = ..., refused_scopes: _Optional[_Iterable[_Union[ScopeDescription, _Mapping]]] = ...) -> None: ...
-
-class ScopeDescription(_message.Message):
-    __slots__ = ("name", "description")
-    NAME_FIELD_NUMBER: _ClassVar[int]
-    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
-    name: str
-    description: str
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+    scopes: _containers.RepeatedCompositeFieldContainer[_common_pb2.ScopeDescription]
+    refused_scopes: _containers.RepeatedCompositeFieldContainer[_common_pb2.ScopeDescription]
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., outcome: _Optional[_Union[BeginAuthorizationResponse.Outcome, str]] = ..., redirect_url: _Optional[str] = ..., app: _Optional[_Union[_apps_pb2.OAuthApp, _Mapping]] = ..., scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ..., refused_scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ...) -> None: ...
 
 class ConsentDecisionRequest(_message.Message):
     __slots__ = ("context", "request", "allow")
