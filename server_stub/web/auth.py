@@ -224,6 +224,8 @@ async def _resolve(request: web.Request) -> Session | None:
     if caller is None:
         return None
     allowed, needed = route_scopes.allows(request, info.scopes)
+    if not allowed and route_scopes.is_page(request):
+        return None  # a page: an OAuth access token is no page session (the browser goes to log in)
     if not allowed:
         log.info("OAuth token refused: scope", extra={"client_id": info.client_id, "path": request.path,
                                                       "scope": needed or ""})

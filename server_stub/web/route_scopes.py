@@ -10,7 +10,8 @@ full-power value `user` gives every scope below but system:manage), parsed once 
 it in the token cache, so the check is one dictionary and one set lookup.
 
 - A route with `ANY_TOKEN` is open to every valid token (ping, logout: a token may always end itself).
-- A route of the router that is not here (pages, /oauth/*) refuses OAuth tokens: nothing grants it.
+- A route of the router that is not here refuses OAuth tokens: nothing grants it. On /oauth/* (deauthorize,
+  the consent API) that is a 403 insufficient_scope; a page treats the token as no session (log in).
 - `system:manage` is the scope of what changes the server (configuration, roles, plugins, OAuth apps, creating
   users, other users' roles, activity and passwords); only a system admin can grant it.
 
@@ -74,6 +75,11 @@ def route_path(request: web.Request) -> str:
     """The path pattern of the route that matched ("/api/v4/users/{user_id}"); "" when none did."""
     resource = getattr(request.match_info.route, "resource", None)
     return resource.canonical if resource is not None else ""
+
+
+def is_page(request: web.Request) -> bool:
+    """A page of the web UI (not API v4, not an OAuth endpoint)."""
+    return not request.path.startswith(("/api/", "/oauth/"))
 
 
 def allows(request: web.Request, token_scopes: frozenset[str]) -> tuple[bool, str | None]:
