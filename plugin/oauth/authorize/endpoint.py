@@ -28,7 +28,6 @@ from ..guards import (
     require_session,
 )
 from ..policy import consent_covers, pkce_required
-from ..scopes import ScopeDecision, decide as decide_scopes, join, merge
 from ..rfc6749 import (
     ACCESS_DENIED,
     RESPONSE_TYPE_CODE,
@@ -40,6 +39,7 @@ from ..rfc6749 import (
     validate_authorize_request,
 )
 from ..rfc8414 import AUTHORIZATION_PATH
+from ..scopes import ScopeDecision, decide as decide_scopes, join, merge
 from ..store_errors import REMOVE_FAILED, log, store_errors
 
 LOGIN = "login"
