@@ -217,6 +217,18 @@ def test_granted_scope_in_token_response_refresh_introspection_and_validation(pr
     assert api_scopes(provider.validate_token(refreshed.access_token).scope) == {"posts:write"}
 
 
+def test_a_refresh_may_narrow_the_access_token_but_never_widen_it(provider, user, flow, confidential_app):
+    """RFC 6749 §6: the new access token gets the narrower scope; the new refresh token keeps the grant's."""
+    issued = flow.exchange(confidential_app, flow.code_for(user, confidential_app, scope="posts:read posts:write"))
+    narrowed = flow.refresh(confidential_app, issued.refresh_token, params={"scope": "posts:read"})
+    assert narrowed.scope == "posts:read"
+    assert api_scopes(provider.validate_token(narrowed.access_token).scope) == {"posts:read"}
+    again = flow.refresh(confidential_app, narrowed.refresh_token)
+    assert again.scope == "posts:read posts:write"
+    expect_error("api.oauth.get_access_token.scope.app_error", 400, flow.refresh, confidential_app,
+                 again.refresh_token, params={"scope": "channels:read"})
+
+
 def test_the_default_request_is_full_power_for_an_unrestricted_app_and_the_allowed_set_otherwise(
         provider, user, flow, confidential_app):
     assert flow.exchange(confidential_app, flow.code_for(user, confidential_app)).scope == "user"
