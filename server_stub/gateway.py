@@ -57,6 +57,8 @@ class OAuthTokenInfo:
     audience: str
     expires_at: int  # Unix ms
     grant_id: str
+    # The API v4 scopes it holds (ValidateTokenResponse.scopes), parsed once per validation and kept with it.
+    scopes: frozenset[str] = frozenset()
 
 
 Effect = options_pb2.CacheEffect
@@ -195,7 +197,7 @@ class Gateway:
                 return None  # no OAuth provider: no OAuth tokens
             raise
         info = OAuthTokenInfo(answer.user_id, answer.client_id, answer.scope, answer.audience,
-                              answer.expires_at, answer.grant_id)
+                              answer.expires_at, answer.grant_id, frozenset(answer.scopes))
         if answer.cacheable:
             tokens.put(token, info, ticket, client_id=info.client_id, user_id=info.user_id,
                        expires_at=info.expires_at)

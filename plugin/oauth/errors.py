@@ -111,6 +111,10 @@ MESSAGES: dict[str, str] = {
     "model.oauth.is_valid.description.app_error": "Invalid description.",
     "model.oauth.is_valid.icon_url.app_error": "Icon URL must be a valid URL and start with http:// or https://.",
     "model.oauth.is_valid.mattermost_app_id.app_error": "The maximum length of MattermostAppID is 32 characters.",
+    # the app's allowed scopes (this plugin's own ids, in Mattermost's pattern)
+    "model.oauth.is_valid.allowed_scopes.app_error": "Allowed scopes must be scopes this server knows.",
+    "api.oauth.allowed_scopes.admin_only.app_error": "Only a System Admin can let an app ask for {scope}.",
+    "api.oauth.get_access_token.scope.app_error": "The requested scope exceeds the scope granted.",
     "model.oauth.validate_grant.credentials.app_error": "Invalid client credentials.",
     "model.oauth.validate_grant.pkce_required.app_error":
         "PKCE (Proof Key for Code Exchange) is required for public clients.",

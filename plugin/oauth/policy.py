@@ -5,8 +5,8 @@ from __future__ import annotations
 from plugin.store.records import AppRecord, ConsentRecord
 
 from .client_auth import is_public
-from .rfc6749 import AuthorizeRequest
 from .rfc8252 import redirect_uri_matches
+from .scopes import covers
 
 
 def pkce_required(app: AppRecord) -> bool:
@@ -19,9 +19,10 @@ def issues_refresh_token(app: AppRecord) -> bool:
     return not is_public(app)
 
 
-def consent_covers(consent: ConsentRecord | None, request: AuthorizeRequest) -> bool:
-    """A remembered consent covers later requests for the same scope (Mattermost: any scope)."""
-    return consent is not None and consent.scope == request.effective_scope
+def consent_covers(consent: ConsentRecord | None, granted: list[str]) -> bool:
+    """A remembered consent covers a later request for no scope it did not cover: a new scope is a new consent
+    (Mattermost: any scope is covered)."""
+    return consent is not None and covers(consent.scope, granted)
 
 
 def redirect_uri_registered(callback_urls, uri: str) -> bool:

@@ -93,8 +93,9 @@ class OAuthProvider:
                   ) -> list[App]:
         return self.apps.list_apps(caller, page, per_page)
 
-    def update_app(self, caller: Caller | None, app_id: str, update: App | None) -> App:
-        return self.apps.update(caller, app_id, update)
+    def update_app(self, caller: Caller | None, app_id: str, update: App | None, set_allowed_scopes: bool = False
+                   ) -> App:
+        return self.apps.update(caller, app_id, update, set_allowed_scopes)
 
     def delete_app(self, caller: Caller | None, app_id: str) -> None:
         self.apps.delete(caller, app_id)
@@ -106,7 +107,8 @@ class OAuthProvider:
         return self.apps.info(caller, app_id)
 
     def list_authorized_apps(self, caller: Caller | None, user_id: str, page: int | None = 0,
-                             per_page: int | None = DEFAULT_PER_PAGE) -> list[App]:
+                             per_page: int | None = DEFAULT_PER_PAGE) -> list[tuple[App, str]]:
+        """Each app with the scope the user granted it."""
         return self.apps.list_authorized(caller, user_id, page, per_page)
 
     # --- authorization --------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from .urls import encode_query, go_len, is_valid_http_url, parse_query
 
 RESPONSE_TYPE_CODE = "code"
 RESPONSE_TYPE_TOKEN = "token"
-DEFAULT_SCOPE = "user"
 TOKEN_TYPE = "bearer"
 
 AUTH_CODE_LIFETIME_SECONDS = 600  # Mattermost's AuthCodeExpireTime; RFC 6749 §4.1.2 recommends at most 10 min
@@ -46,10 +45,6 @@ class AuthorizeRequest:
     code_challenge: str = ""
     code_challenge_method: str = ""
     resource: str = ""
-
-    @property
-    def effective_scope(self) -> str:
-        return self.scope or DEFAULT_SCOPE
 
 
 def _is_valid_authorize_redirect_uri(uri: str) -> bool:

@@ -1,7 +1,11 @@
 """RFC 7591: dynamic client registration, as Mattermost implements it (v11.9 rules).
 
 - `ClientRegistrationRequest.from_json`: the four fields Mattermost reads (`redirect_uris`,
-  `token_endpoint_auth_method`, `client_name`, `client_uri`); other RFC 7591 fields are ignored.
+  `token_endpoint_auth_method`, `client_name`, `client_uri`), and `scope` (§2), which Mattermost ignores: the
+  scopes the client will ask for. Its registered values become the app's allowed scopes (`allowed_scopes`);
+  values nobody registered are dropped, and so is system:manage, which only a system admin can allow an app
+  (on the app's page). None left, or no `scope`: the app is unrestricted, as on Mattermost (the response says
+  "user"). Other RFC 7591 fields are ignored.
 - `validate_registration_request`: ClientRegistrationRequest.IsValid with its ids, in its order.
 - `is_valid_dcr_redirect_uri`: http(s) or a custom scheme (e.g. `cursor://host/path`) with a scheme and a host;
   `javascript`, `data`, `vbscript`, `file`, `blob` and `about` are refused whatever their case.
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import AppError, DCRError, ErrorCode, app_error
+from .scopes import LEGACY_SCOPE, SCOPES, join, parse
 from .urls import URLError, go_len, is_valid_http_url, parse_request_uri
 
 AUTH_METHOD_NONE = "none"
@@ -31,7 +36,6 @@ AUTH_METHOD_CLIENT_SECRET_BASIC = "client_secret_basic"
 AUTH_METHODS = (AUTH_METHOD_CLIENT_SECRET_POST, AUTH_METHOD_CLIENT_SECRET_BASIC, AUTH_METHOD_NONE)
 
 DEFAULT_CLIENT_NAME = "Dynamically Registered Client"
-DEFAULT_SCOPE = "user"
 
 CLIENT_NAME_MAX = 64
 CLIENT_URI_MAX = 256
@@ -56,6 +60,7 @@ class ClientRegistrationRequest:
     token_endpoint_auth_method: str | None = None
     client_name: str | None = None
     client_uri: str | None = None
+    scope: str | None = None
 
     @classmethod
     def from_json(cls, body: Any) -> "ClientRegistrationRequest":
@@ -77,7 +82,7 @@ class ClientRegistrationRequest:
                 raise invalid
             redirect_uris.append(uri)
         optional = {}
-        for key in ("token_endpoint_auth_method", "client_name", "client_uri"):
+        for key in ("token_endpoint_auth_method", "client_name", "client_uri", "scope"):
             value = body.get(key)
             if value is not None and not isinstance(value, str):
                 raise invalid
@@ -91,6 +96,11 @@ class ClientRegistrationRequest:
     @property
     def is_public(self) -> bool:
         return self.token_endpoint_auth_method == AUTH_METHOD_NONE
+
+    @property
+    def allowed_scopes(self) -> list[str]:
+        """The declared scopes the app may ask for: registered ones that need no system admin."""
+        return [name for name in SCOPES.ordered(parse(self.scope or "")) if not SCOPES.get(name).admin_only]
 
 
 def is_valid_dcr_redirect_uri(uri: str) -> bool:
@@ -249,6 +259,7 @@ def registration_response(
     client_uri: str,
     issued_at_seconds: int,
     auth_method: str = AUTH_METHOD_CLIENT_SECRET_POST,
+    allowed_scopes: list[str] = (),
 ) -> dict:
     """The RFC 7591 §3.2.1 response: the registered metadata, `auth_method` as the client asked for it.
     `client_secret` is present only for confidential clients."""
@@ -263,7 +274,7 @@ def registration_response(
             "token_endpoint_auth_method": AUTH_METHOD_NONE if public else auth_method,
             "grant_types": ["authorization_code"] if public else ["authorization_code", "refresh_token"],
             "response_types": ["code"],
-            "scope": DEFAULT_SCOPE,
+            "scope": join(allowed_scopes) or LEGACY_SCOPE,
         }
     )
     if client_name:

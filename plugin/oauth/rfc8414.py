@@ -8,6 +8,7 @@ exactly what the server does.
 from __future__ import annotations
 
 from .errors import app_error
+from .scopes import SCOPES
 from .settings import Settings
 from .urls import URLError, is_valid_http_url, join_path
 
@@ -43,7 +44,7 @@ def authorization_server_metadata(settings: Settings, *, endpoints: dict[str, st
         **auth_methods,
         "response_types_supported": response_types,
         "grant_types_supported": grant_types,
-        "scopes_supported": ["user"],
+        "scopes_supported": SCOPES.names(),
         "code_challenge_methods_supported": ["S256"],
         # RFC 9207: every authorization response carries `iss`.
         "authorization_response_iss_parameter_supported": True,

@@ -84,8 +84,8 @@ class ConsentStore(abc.ABC):
     def get_consent(self, user_id: str, client_id: str) -> ConsentRecord | None: ...
 
     @abc.abstractmethod
-    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[AppRecord]:
-        """Apps the user has a consent for, ordered by (create_at, id)."""
+    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[tuple[AppRecord, str]]:
+        """Apps the user has a consent for, each with the consent's scope, ordered by (create_at, id)."""
 
 
 class CodeStore(abc.ABC):

@@ -24,6 +24,8 @@ class AppRecord:
     is_dynamically_registered: bool = False
     # "" for a public client (no secret); otherwise the SHA-256 of the secret.
     client_secret_hash: str = ""
+    # The scopes the app may ask for; empty when its registration restricts nothing (plugin/oauth/scopes.py).
+    allowed_scopes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -54,7 +54,7 @@ KEPT = ("oauth_audit_events",)
 
 _APP_COLS = (
     "id, creator_id, create_at, update_at, name, description, icon_url, homepage, callback_urls, is_trusted,"
-    " mattermost_app_id, is_dynamically_registered, client_secret_hash"
+    " mattermost_app_id, is_dynamically_registered, client_secret_hash, allowed_scopes"
 )
 _APP_COLS_A = ", ".join("a." + c.strip() for c in _APP_COLS.split(","))
 _CONSENT_COLS = "user_id, client_id, scope, create_at"
@@ -78,7 +78,7 @@ def _marks(cols: str) -> str:
 def app_record(row: Sequence[Any]) -> AppRecord:
     return AppRecord(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-        json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12],
+        json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12], row[13].split(),
     )
 
 
@@ -87,7 +87,7 @@ def app_values(app: AppRecord) -> tuple[Any, ...]:
     return (
         app.creator_id, app.create_at, app.update_at, app.name, app.description, app.icon_url, app.homepage,
         json.dumps(list(app.callback_urls)), bool(app.is_trusted), app.mattermost_app_id,
-        bool(app.is_dynamically_registered), app.client_secret_hash,
+        bool(app.is_dynamically_registered), app.client_secret_hash, " ".join(app.allowed_scopes),
     )
 
 
@@ -142,7 +142,7 @@ class Sql:
         self.update_app = q(
             "UPDATE oauth_apps SET creator_id = ?, create_at = ?, update_at = ?, name = ?, description = ?,"
             " icon_url = ?, homepage = ?, callback_urls = ?, is_trusted = ?, mattermost_app_id = ?,"
-            " is_dynamically_registered = ?, client_secret_hash = ? WHERE id = ?")
+            " is_dynamically_registered = ?, client_secret_hash = ?, allowed_scopes = ? WHERE id = ?")
         self.delete_app = q("DELETE FROM oauth_apps WHERE id = ?")
 
         self.upsert_consent = q(
@@ -150,7 +150,7 @@ class Sql:
             " ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, create_at = excluded.create_at")
         self.select_consent = q(f"SELECT {_CONSENT_COLS} FROM oauth_consents WHERE user_id = ? AND client_id = ?")
         self.list_authorized = q(
-            f"SELECT {_APP_COLS_A} FROM oauth_consents c JOIN oauth_apps a ON a.id = c.client_id"
+            f"SELECT {_APP_COLS_A}, c.scope FROM oauth_consents c JOIN oauth_apps a ON a.id = c.client_id"
             " WHERE c.user_id = ? ORDER BY a.create_at, a.id LIMIT ? OFFSET ?")
 
         self.insert_code = q(f"INSERT INTO oauth_codes ({_CODE_COLS}, expires_at) VALUES ({_marks(_CODE_COLS)}, ?)")

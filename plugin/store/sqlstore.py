@@ -124,10 +124,11 @@ class SqlStore(Store):
         row = self._one(self._sql.select_consent, (user_id, client_id))
         return ConsentRecord(*row) if row else None
 
-    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[AppRecord]:
+    def list_authorized_apps(self, user_id: str, offset: int, limit: int) -> list[tuple[AppRecord, str]]:
         if limit <= 0:
             return []
-        return [app_record(row) for row in self._all(self._sql.list_authorized, (user_id, limit, max(offset, 0)))]
+        rows = self._all(self._sql.list_authorized, (user_id, limit, max(offset, 0)))
+        return [(app_record(row[:-1]), row[-1]) for row in rows]
 
     # --- codes ----------------------------------------------------------------------------------------------
     def save_code(self, code: CodeRecord) -> None:

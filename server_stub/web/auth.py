@@ -7,7 +7,8 @@
 The token is taken, like Mattermost, from the first present of: cookie `MMAUTHTOKEN`; `Authorization: Bearer <t>`;
 `Authorization: Token <t>` (prefixes case-insensitive), then truncated to 50 characters. A token that is not a host
 session is asked of the OAuth plugin (`host.gateway.validate_oauth_token`); an OAuth access token acts as its user,
-with that user's current roles, and is marked `is_oauth`.
+with that user's current roles, and is marked `is_oauth`; it may call only the routes its scopes allow (403
+`insufficient_scope` otherwise, web/route_scopes.py).
 
 Deliberate differences from Mattermost: a token in the query string (`?access_token=`) is refused with 401
 `api.context.token_provided.app_error`, whatever kind of token it is (RFC 9700 section 4.3.2 / RFC 6750 section 5.3).
@@ -38,6 +39,7 @@ from .. import permissions as perms
 from ..accounts import MAX_TOKEN_LENGTH, Caller, User, is_valid_id
 from ..config import site_url
 from ..gateway import OAuthTokenInfo, PluginUnavailable
+from . import route_scopes
 from .keys import HOST_KEY, LOCAL_MODE_KEY
 from .responses import AppErrorResponse
 
@@ -105,6 +107,19 @@ def session_expired(request: web.Request | None = None) -> AppErrorResponse:
     return AppErrorResponse(401, "api.context.session_expired.app_error",
                             "Invalid or expired session, please login again.",
                             headers={"WWW-Authenticate": challenge})
+
+
+def insufficient_scope(scope: str | None) -> AppErrorResponse:
+    """403 with Mattermost's AppError for a missing permission, and RFC 6750 section 3.1's challenge naming the
+    scope the route needs (none names a route that no scope opens to tokens)."""
+    if scope:
+        description = f"The access token does not grant the {scope} scope."
+        challenge = f'{BEARER_REALM}, error="insufficient_scope", error_description="{description}", scope="{scope}"'
+    else:
+        description = "No scope lets an access token call this route."
+        challenge = f'{BEARER_REALM}, error="insufficient_scope", error_description="{description}"'
+    return AppErrorResponse(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.",
+                            detailed=description, headers={"WWW-Authenticate": challenge})
 
 
 def permission_error() -> AppErrorResponse:
@@ -208,6 +223,13 @@ async def _resolve(request: web.Request) -> Session | None:
     caller = accounts.caller_by_user_id(info.user_id)
     if caller is None:
         return None
+    allowed, needed = route_scopes.allows(request, info.scopes)
+    if not allowed and route_scopes.is_page(request):
+        return None  # a page: an OAuth access token is no page session (the browser goes to log in)
+    if not allowed:
+        log.info("OAuth token refused: scope", extra={"client_id": info.client_id, "path": request.path,
+                                                      "scope": needed or ""})
+        raise insufficient_scope(needed)
     user = caller.user
     return Session(user_id=user.id, session_id="", is_oauth=True, roles=user.roles,
                    permissions=caller.permissions, csrf_token="",

@@ -6,7 +6,7 @@ app, and what a valid app is, are the plugin's answers. Its validation messages 
 | Route | What |
 |---|---|
 | GET `/integrations/oauth2-apps[?page=N]` | the caller's apps (all apps with manage_system_wide_oauth) |
-| GET, POST `/integrations/oauth2-apps/add` | Mattermost's form, plus Public client; then Client ID and Secret, once |
+| GET, POST `/integrations/oauth2-apps/add` | Mattermost's form, plus Public client and Allowed scopes; then Client ID and Secret, once |
 | GET, POST `/integrations/oauth2-apps/{app_id}/edit` | edit |
 | GET, POST `/integrations/oauth2-apps/{app_id}/delete` | GET asks for confirmation, POST deletes |
 | POST `/integrations/oauth2-apps/{app_id}/regenerate` | a new secret, shown once |
@@ -19,7 +19,7 @@ import logging
 
 from aiohttp import web
 
-from oauthplugin.v1 import apps_pb2, authorize_pb2
+from oauthplugin.v1 import apps_pb2, authorize_pb2, discovery_pb2
 
 from .. import permissions as perms
 from ..gateway import RpcFailed
@@ -69,7 +69,7 @@ async def apps_list(request: web.Request) -> web.Response:
 # --- add and edit ------------------------------------------------------------------------------------------------
 
 EMPTY_VALUES = {"name": "", "description": "", "homepage": "", "icon_url": "", "callback_urls": "",
-                "is_trusted": False, "is_public": False}
+                "is_trusted": False, "is_public": False, "allowed_scopes": []}
 
 
 def _form_values(form) -> dict:
@@ -81,6 +81,7 @@ def _form_values(form) -> dict:
         "callback_urls": forms.field(form, "callback_urls", 64 * 1024),
         "is_trusted": forms.field(form, "is_trusted") == "true",
         "is_public": forms.field(form, "is_public") == "true",
+        "allowed_scopes": [str(name)[:64] for name in form.getall("allowed_scope", [])][:64],
     }
 
 
@@ -91,17 +92,21 @@ def _callback_list(text: str) -> list[str]:
 def _app_values(app) -> dict:
     return {"name": app.name, "description": app.description, "homepage": app.homepage, "icon_url": app.icon_url,
             "callback_urls": "\n".join(app.callback_urls), "is_trusted": app.is_trusted,
-            "is_public": app.is_public}
+            "is_public": app.is_public, "allowed_scopes": list(app.allowed_scopes)}
 
 
-def _form_page(request, session, *, values: dict, app_id: str = "", error: str = "",
-               status: int = 200) -> web.Response:
+async def _form_page(request, session, *, values: dict, app_id: str = "", error: str = "",
+                     status: int = 200) -> web.Response:
+    """The app form. Allowed scopes: the plugin's scopes; an admin-only one is offered to system admins only (or
+    shown when the app already has it)."""
     editing = bool(app_id)
+    is_admin = session.has_permission(perms.MANAGE_SYSTEM)
+    scopes = (await call(request, session, "ListScopes", discovery_pb2.ListScopesRequest())).scopes
+    offered = [scope for scope in scopes if is_admin or not scope.admin_only or scope.name in values["allowed_scopes"]]
     return pages.render("oauth_app_form.html", status=status,
                         title="Edit OAuth 2.0 Application" if editing else "Add OAuth 2.0 Application",
                         values=values, app_id=app_id, error=error, csrf=session.csrf_token,
-                        can_trust=session.has_permission(perms.MANAGE_SYSTEM),
-                        **forms.nav_context(request, session))
+                        can_trust=is_admin, scopes=offered, **forms.nav_context(request, session))
 
 
 def _secret_page(request, session, app, heading: str) -> web.Response:
@@ -112,7 +117,7 @@ def _secret_page(request, session, app, heading: str) -> web.Response:
 @page
 async def add_page(request: web.Request) -> web.Response:
     session = await forms.require_page_session(request)
-    return _form_page(request, session, values=dict(EMPTY_VALUES))
+    return await _form_page(request, session, values=dict(EMPTY_VALUES))
 
 
 @page
@@ -124,11 +129,12 @@ async def add_submit(request: web.Request) -> web.Response:
     message = apps_pb2.CreateAppRequest(
         name=values["name"], description=values["description"], homepage=values["homepage"],
         icon_url=values["icon_url"], callback_urls=_callback_list(values["callback_urls"]),
-        is_trusted=values["is_trusted"] and can_trust, is_public=values["is_public"])
+        is_trusted=values["is_trusted"] and can_trust, is_public=values["is_public"],
+        allowed_scopes=values["allowed_scopes"])
     try:
         answer = await call(request, session, "CreateApp", message)
     except RpcFailed as failed:
-        return _form_page(request, session, values=values, error=failed.error.message,
+        return await _form_page(request, session, values=values, error=failed.error.message,
                           status=failed.error.status_code or 500)
     log.info("OAuth app created from the Integrations page", extra={"app_id": answer.app.id,
                                                                      "by": session.user_id})
@@ -144,7 +150,7 @@ async def edit_page(request: web.Request) -> web.Response:
     session = await forms.require_page_session(request)
     app_id = request.match_info["app_id"]
     app = await _get_app(request, session, app_id)
-    return _form_page(request, session, values=_app_values(app), app_id=app_id)
+    return await _form_page(request, session, values=_app_values(app), app_id=app_id)
 
 
 @page
@@ -160,11 +166,13 @@ async def edit_submit(request: web.Request) -> web.Response:
     app = apps_pb2.OAuthApp(
         id=app_id, name=values["name"], description=values["description"], homepage=values["homepage"],
         icon_url=values["icon_url"], callback_urls=_callback_list(values["callback_urls"]),
-        is_trusted=values["is_trusted"], mattermost_app_id=old.mattermost_app_id)
+        is_trusted=values["is_trusted"], mattermost_app_id=old.mattermost_app_id,
+        allowed_scopes=values["allowed_scopes"])
     try:
-        await call(request, session, "UpdateApp", apps_pb2.UpdateAppRequest(app_id=app_id, app=app))
+        await call(request, session, "UpdateApp", apps_pb2.UpdateAppRequest(app_id=app_id, app=app,
+                                                                            set_allowed_scopes=True))
     except RpcFailed as failed:
-        return _form_page(request, session, values=values, app_id=app_id, error=failed.error.message,
+        return await _form_page(request, session, values=values, app_id=app_id, error=failed.error.message,
                           status=failed.error.status_code or 500)
     raise forms.see_other(APPS_PATH)
 

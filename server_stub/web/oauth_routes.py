@@ -130,6 +130,7 @@ def app_json(app: apps_pb2.OAuthApp) -> dict:
         "client_secret": app.client_secret, "name": app.name, "description": app.description,
         "icon_url": app.icon_url, "callback_urls": list(app.callback_urls), "homepage": app.homepage,
         "is_trusted": app.is_trusted, "mattermost_app_id": app.mattermost_app_id, "is_public": app.is_public,
+        "allowed_scopes": list(app.allowed_scopes),
     }
     if app.is_dynamically_registered:
         body["is_dynamically_registered"] = True
@@ -151,7 +152,8 @@ async def create_app(request, gateway, ctx):
     message = apps_pb2.CreateAppRequest(
         context=ctx, **{k: text_field(body, k, "oauth_app") for k in APP_TEXT},
         callback_urls=list_field(body, "callback_urls", "oauth_app"),
-        is_trusted=bool_field(body, "is_trusted", "oauth_app"), is_public=bool_field(body, "is_public", "oauth_app"))
+        is_trusted=bool_field(body, "is_trusted", "oauth_app"), is_public=bool_field(body, "is_public", "oauth_app"),
+        allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"))
     answer = await gateway.call("CreateApp", message)
     return json_response(request, app_json(answer.app), status=201)
 
@@ -177,8 +179,10 @@ async def update_app(request, gateway, ctx):
     app = apps_pb2.OAuthApp(
         id=app_id, **{k: text_field(body, k, "oauth_app") for k in APP_TEXT + ("mattermost_app_id",)},
         callback_urls=list_field(body, "callback_urls", "oauth_app"),
-        is_trusted=bool_field(body, "is_trusted", "oauth_app"))
-    answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(context=ctx, app_id=app_id, app=app))
+        is_trusted=bool_field(body, "is_trusted", "oauth_app"),
+        allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"))
+    answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(
+        context=ctx, app_id=app_id, app=app, set_allowed_scopes=body.get("allowed_scopes") is not None))
     return json_response(request, app_json(answer.app))
 
 
@@ -191,7 +195,8 @@ async def list_authorized_apps(request, gateway, ctx):
     page, per_page = paging(request)
     answer = await gateway.call("ListAuthorizedApps", apps_pb2.ListAuthorizedAppsRequest(
         context=ctx, user_id=request.match_info["user_id"], page=page, per_page=per_page))
-    return json_response(request, [app_json(a) for a in answer.apps])
+    return json_response(request, [{**app_json(a), "granted_scope": " ".join(s.name for s in a.granted_scopes)}
+                                   for a in answer.apps])
 
 
 async def begin_authorization(request, gateway, ctx):
@@ -210,7 +215,7 @@ async def begin_authorization(request, gateway, ctx):
         raise web.HTTPFound("/login?" + urllib.parse.urlencode({"redirect_to": request.path_qs}))
     if answer.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT:
         raise web.HTTPFound(answer.redirect_url)
-    return await pages.consent_page(request, answer.app, message.request)
+    return await pages.consent_page(request, answer.app, message.request, answer.scopes, answer.refused_scopes)
 
 
 async def decide_consent(request, gateway, ctx):

@@ -77,11 +77,14 @@ def error_page(request: web.Request, status: int, message: str, headers: dict | 
                   title="Error")
 
 
-async def consent_page(request: web.Request, app, authorize_request) -> web.Response:
+async def consent_page(request: web.Request, app, authorize_request, scopes=(), refused_scopes=()) -> web.Response:
+    """`scopes`: what the user would grant, each with its sentence; `refused_scopes`: what only a system admin
+    can grant (shown as not granted)."""
     from . import auth
 
     session = await auth.optional_session(request)
     fields = {f.name: getattr(authorize_request, f.name) for f in authorize_request.DESCRIPTOR.fields}
     return render("consent.html", app=app, fields=fields, csrf=getattr(session, "csrf_token", ""),
+                  scopes=list(scopes), refused_scopes=list(refused_scopes),
                   title=f"Authorize {app.name}",
                   headers={"Content-Security-Policy": csp([authorize_request.redirect_uri])})

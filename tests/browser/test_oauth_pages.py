@@ -69,6 +69,9 @@ def shows_consent(page, app_name: str) -> None:
     page.wait_for_selector("#allow")
     heading = page.text_content("h1")
     assert heading == f"Authorize {app_name} to Connect to Your Mattermost User Account"
+    # The example app asks for no scope: Mattermost's full power, in words.
+    scope = page.locator("#scopes li[data-scope='user']")
+    assert scope.is_visible() and scope.text_content().startswith("Do anything you can do in Mattermost")
 
 
 def screenshot(page, directory, name: str) -> None:
@@ -192,6 +195,7 @@ def test_deauthorizing_on_the_account_page_brings_consent_back(new_context, host
     page.goto(host.url + "/account/security")
     app_row = page.locator(f"li.authorized[data-app-id='{registered['client_id']}']")
     assert app_row.locator(".app-name").text_content() == "Example App"
+    assert app_row.locator("li.scope[data-scope='user']").is_visible()
     app_row.locator("button.deauthorize").click()
     page.wait_for_selector("#no-authorized-apps")
 

@@ -108,15 +108,15 @@ class OAuthHttp:
         return reply.json
 
     @staticmethod
-    def consent(app: dict) -> tuple[dict, str]:
+    def consent(app: dict, scope: str = "") -> tuple[dict, str]:
         """The consent API's body (allow, PKCE S256) and its verifier."""
         verifier, challenge = pkce()
         return {"response_type": "code", "client_id": app["id"], "redirect_uri": CALLBACK, "state": "s",
-                "code_challenge": challenge, "code_challenge_method": "S256"}, verifier
+                "scope": scope, "code_challenge": challenge, "code_challenge_method": "S256"}, verifier
 
-    def authorize(self, user: Account, app: dict | None = None) -> tuple[Reply, str]:
+    def authorize(self, user: Account, app: dict | None = None, scope: str = "") -> tuple[Reply, str]:
         """POST /oauth/authorize: (reply, verifier); the code is in reply.json["redirect"] on 200."""
-        body, verifier = self.consent(app or self.app)
+        body, verifier = self.consent(app or self.app, scope)
         return self.client.request("POST", "/oauth/authorize", token=user.token, json=body), verifier
 
     @staticmethod
@@ -133,9 +133,9 @@ class OAuthHttp:
         return form(grant_type="refresh_token", refresh_token=refresh_token, client_id=app["id"],
                     client_secret=app["client_secret"])
 
-    def tokens(self, user: Account, app: dict | None = None) -> dict:
+    def tokens(self, user: Account, app: dict | None = None, scope: str = "") -> dict:
         """A whole successful code flow: the token response."""
-        reply, verifier = self.authorize(user, app)
+        reply, verifier = self.authorize(user, app, scope)
         assert reply.status == 200, reply.body
         issued = self.client.request("POST", "/oauth/access_token", **self.exchange_form(
             self.code_of(reply), verifier, app))

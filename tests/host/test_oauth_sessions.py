@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from plugin.oauth.scopes import api_scopes
 from server_stub import revocations
 from server_stub.accounts import Accounts
 from server_stub.config import ConfigStore
@@ -68,7 +69,8 @@ async def setup(tmp_path):
     host = FakeHost(tmp_path / "data")
     admin = host.accounts.create_user("admin@example.com", "admin", "passw0rd", "system_admin system_user")
     user = host.accounts.create_user("user@example.com", "someone", "passw0rd")
-    host.gateway.tokens[OAUTH_TOKEN] = OAuthTokenInfo(user.id, CLIENT_ID, "user", "", 2**62, "g" * 26)
+    host.gateway.tokens[OAUTH_TOKEN] = OAuthTokenInfo(user.id, CLIENT_ID, "user", "", 2**62, "g" * 26,
+                                                      api_scopes("user"))
     client = TestClient(TestServer(create_app(host)))
     await client.start_server()
     admin_token, _ = host.accounts.create_session(admin.id, 3600_000)
@@ -88,11 +90,18 @@ async def test_oauth_token_acts_as_its_user(setup):
 
 
 async def test_oauth_token_carries_the_users_current_permissions(setup):
+    """Its scope lets it try (system:manage); the user's roles decide, as they are now. The full-power token of
+    the same admin is refused for its scope."""
     host, client, user, _ = setup
-    refused = await client.get("/api/v4/config", headers=bearer(OAUTH_TOKEN))
-    assert refused.status == 403
+    manager = "oauth-manager-token-0123456789abcdefghijklmn"
+    host.gateway.tokens[manager] = OAuthTokenInfo(user.id, CLIENT_ID, "user system:manage", "", 2**62, "g" * 26,
+                                                  api_scopes("user system:manage"))
+    refused = await client.get("/api/v4/config", headers=bearer(manager))
+    assert refused.status == 403 and "WWW-Authenticate" not in refused.headers
     host.accounts.set_user_roles(user.id, "system_admin system_user")
-    assert (await client.get("/api/v4/config", headers=bearer(OAUTH_TOKEN))).status == 200
+    assert (await client.get("/api/v4/config", headers=bearer(manager))).status == 200
+    full_power = await client.get("/api/v4/config", headers=bearer(OAUTH_TOKEN))
+    assert full_power.status == 403 and 'scope="system:manage"' in full_power.headers["WWW-Authenticate"]
 
 
 async def test_unknown_token_asked_of_the_gateway_is_401(setup):

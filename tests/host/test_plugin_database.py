@@ -12,7 +12,7 @@ import sys
 from plugin.store.sqlite import SqliteStore
 from server_stub.__main__ import local_request
 from tests.conftest import PLUGIN_ID, ROOT, HostProcess, wait_for
-from tests.faults.flow import Client, OAuthHttp
+from tests.faults.flow import CALLBACK, Client, OAuthHttp
 from tests.host.conftest import Api
 from tests.store.builders import app as app_record
 
@@ -64,7 +64,11 @@ DATASOURCE_KEY = f"PluginSettings.Plugins.{PLUGIN_ID}.DataSource"
 def test_nobody_changes_the_plugins_database_through_the_api(make_host):
     host, flow = start_with_data(make_host)
     before = plugin_settings(host)
-    admin_oauth_token = flow.tokens(flow.admin)["access_token"]  # what a third-party app of the admin holds
+    # What a third-party app of the admin holds, with the scope that lets it try (system:manage).
+    manager = flow.client.request("POST", "/api/v4/oauth/apps", token=flow.admin.token, json={
+        "name": "Manager", "homepage": "https://app.example.com", "callback_urls": [CALLBACK],
+        "allowed_scopes": ["system:manage"]}).json
+    admin_oauth_token = flow.tokens(flow.admin, manager, scope="system:manage")["access_token"]
     api = Api(host.url)
     assert api.get("/api/v4/config", token=admin_oauth_token).status == 200  # it does act as the admin
     for token in (flow.admin.token, admin_oauth_token):
@@ -89,7 +93,7 @@ def test_nobody_changes_the_plugins_database_through_the_api(make_host):
     full["ServiceSettings"]["SiteURL"] = "https://chat.example.com"
     assert api.put("/api/v4/config", full, token=flow.admin.token).status == 200
     assert {k: v for k, v in plugin_settings(host).items() if k in ("drivername", "datasource")} == before
-    assert app_names(flow) == ["Fault app"]
+    assert app_names(flow) == ["Fault app", "Manager"]  # the same database
 
 
 def test_the_command_line_moves_the_plugin_to_a_database_that_holds_its_data_at_once(make_host):

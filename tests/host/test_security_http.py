@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from plugin.oauth.scopes import SCOPES
 from tests.conftest import PLUGIN_ID, HostProcess, free_port, wait_for
 from tests.forms import hidden_fields, pkce
 from tests.host.conftest import ADMIN_PASSWORD, Api
@@ -553,7 +554,7 @@ def test_advertised_grant_types_response_types_and_pkce_methods_are_exactly_thos
     assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
-    assert metadata["scopes_supported"] == ["user"]
+    assert metadata["scopes_supported"] == SCOPES.names()
     user = new_user()
     tokens = tokens_for(api, user.token, app, scope="user")  # authorization_code with S256 and the listed scope
     assert tokens["scope"] == "user"

@@ -104,7 +104,8 @@ class ScriptedPlugin:
         if client is None:
             return token_pb2.ValidateTokenResponse(error=common_pb2.AppError(status_code=401))
         return token_pb2.ValidateTokenResponse(user_id="u", client_id=client, expires_at=0,
-                                               cacheable=self.cacheable)
+                                               cacheable=self.cacheable, scope="posts:read",
+                                               scopes=["posts:read"])
 
     async def Revoke(self, request, timeout=None):
         if self.fail_with is not None:
@@ -145,6 +146,16 @@ async def test_validated_tokens_are_kept_only_when_the_plugin_says_so():
         for _ in range(3):
             assert (await gateway.validate_oauth_token("tok")).client_id == "client"
         assert plugin.validations == asked
+
+
+async def test_a_kept_token_carries_its_scopes_parsed_once():
+    """The hot path (a bearer request with a kept token) reuses the set built at validation: no parsing per
+    request."""
+    plugin = ScriptedPlugin()
+    gateway = gateway_for(plugin)
+    first = await gateway.validate_oauth_token("tok")
+    assert first.scopes == frozenset({"posts:read"})
+    assert (await gateway.validate_oauth_token("tok")) is first and plugin.validations == 1
 
 
 async def test_a_revocation_answered_while_a_validation_is_in_flight_is_not_undone_by_it():

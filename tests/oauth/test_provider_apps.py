@@ -245,9 +245,9 @@ def test_authorized_apps(provider, admin, user, other_user, flow, confidential_a
     assert provider.list_authorized_apps(user, "me") == []
     flow.code_for(user, confidential_app)
     apps = provider.list_authorized_apps(user, "me")
-    assert [a.id for a in apps] == [confidential_app.id] and apps[0].client_secret == ""
-    assert [a.id for a in provider.list_authorized_apps(user, user.user_id, 0, 10)] == [confidential_app.id]
-    assert [a.id for a in provider.list_authorized_apps(admin, user.user_id)] == [confidential_app.id]
+    assert [(a.id, scope) for a, scope in apps] == [(confidential_app.id, "user")] and apps[0][0].client_secret == ""
+    assert [a.id for a, _ in provider.list_authorized_apps(user, user.user_id, 0, 10)] == [confidential_app.id]
+    assert [a.id for a, _ in provider.list_authorized_apps(admin, user.user_id)] == [confidential_app.id]
     expect_error(*NO_PERMISSION_IDS, provider.list_authorized_apps, other_user, user.user_id)
     expect_error("api.context.invalid_url_param.app_error", 400, provider.list_authorized_apps, user, "junk")
     expect_error("api.context.session_expired.app_error", 401, provider.list_authorized_apps, ANON, "me")

@@ -93,8 +93,9 @@ def test_earlier_consent_for_the_same_scope_skips_the_page(provider, user, flow,
 
 
 def test_earlier_consent_does_not_cover_another_scope(provider, user, flow, confidential_app):
-    flow.code_for(user, confidential_app)
-    assert provider.begin_authorization(user, authorize_request(confidential_app, scope="admin")).kind == CONSENT
+    flow.code_for(user, confidential_app, scope="posts:read")
+    outcome = provider.begin_authorization(user, authorize_request(confidential_app, scope="posts:read posts:write"))
+    assert outcome.kind == CONSENT and outcome.scopes == ("posts:read", "posts:write")
 
 
 def test_oauth_token_session_cannot_authorize_even_a_trusted_app(provider, admin):

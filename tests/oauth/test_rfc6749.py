@@ -91,11 +91,6 @@ def test_validation_errors_are_400():
     assert validate_authorize_request(valid_request(client_id="")).status == 400
 
 
-def test_effective_scope_defaults_to_user():
-    assert valid_request().effective_scope == "user"
-    assert valid_request(scope="custom").effective_scope == "custom"
-
-
 # --- redirects ------------------------------------------------------------------------------------------------
 
 def test_state_round_trips_through_a_callback_that_has_a_query():

@@ -7,6 +7,7 @@ from plugin.oauth import client_auth
 from plugin.oauth.errors import AppError
 from plugin.oauth.grants import Grant
 from plugin.oauth.provider import build_server
+from plugin.oauth.scopes import SCOPES
 from plugin.oauth.services import Services
 from plugin.oauth.settings import Settings
 
@@ -27,7 +28,7 @@ def test_metadata_without_registration():
         "authorization_endpoint": "https://example.com/oauth/authorize",
         "token_endpoint": "https://example.com/oauth/access_token",
         "response_types_supported": ["code"],
-        "scopes_supported": ["user"],
+        "scopes_supported": SCOPES.names(),
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],

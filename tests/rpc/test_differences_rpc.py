@@ -386,26 +386,35 @@ def test_an_oauth_token_can_authorize_on_neither_route(shared):
 
 # --- remembered consent (6.5) and the token response's scope ---------------------------------------------------------
 
-def test_a_remembered_consent_covers_only_the_same_scope(shared):
-    """Difference 6.5: Mattermost's stored consent approves any later scope; here only the scope it was given
-    for (the default scope is "user"). Trusted apps still skip consent for any scope."""
+def test_a_remembered_consent_covers_only_what_it_was_given_for(shared):
+    """Difference 6.5: Mattermost's stored consent approves any later scope; here a request for a scope the
+    consent did not cover asks again, a subset does not (the default scope is "user", full power; an unknown
+    value asks for nothing more). Trusted apps still skip consent; the consent page names each scope."""
     app, trusted = shared.create_app(), shared.create_app(admin(), is_trusted=True)
     user = plain_user()
+    shared.code_for(user, app, scope="posts:read posts:write")
+    assert ok(shared.begin(user, app, scope="posts:read")).outcome == Outcome.REDIRECT
+    asked = ok(shared.begin(user, app, scope="user"))
+    assert asked.outcome == Outcome.CONSENT and [s.name for s in asked.scopes] == ["user"]
+    assert asked.scopes[0].description.startswith("Do anything you can do in Mattermost")
     shared.code_for(user, app)
-    assert ok(shared.begin(user, app)).outcome == Outcome.REDIRECT
-    assert ok(shared.begin(user, app, scope="user")).outcome == Outcome.REDIRECT
-    assert ok(shared.begin(user, app, scope="admin")).outcome == Outcome.CONSENT
-    assert ok(shared.begin(user, trusted, scope="admin")).outcome == Outcome.REDIRECT
+    assert ok(shared.begin(user, app, scope="admin")).outcome == Outcome.REDIRECT
+    assert ok(shared.begin(user, app, scope="channels:read")).outcome == Outcome.REDIRECT
+    assert ok(shared.begin(user, trusted, scope="posts:write")).outcome == Outcome.REDIRECT
 
 
 def test_the_token_response_carries_the_granted_scope(shared):
     """Difference ("Token response"): Mattermost always answers scope ""; here the granted scope ("user" by
-    default, or the requested one), on exchange and refresh alike."""
+    default, or the requested registered ones), on exchange and refresh alike; ValidateToken gives the host the
+    API scopes it holds."""
     app = shared.create_app()
     default = shared.tokens(plain_user(), app)
+    held = ok(shared.validate(default.access_token)).scopes
+    assert "posts:write" in held and "users:read" in held and "system:manage" not in held
     assert default.scope == "user" and ok(shared.refresh(app, default.refresh_token)).scope == "user"
-    custom = shared.tokens(plain_user(), app, authorize=dict(scope="read"))
-    assert custom.scope == "read" and ok(shared.validate(custom.access_token)).scope == "read"
+    custom = shared.tokens(plain_user(), app, authorize=dict(scope="read posts:read"))
+    validated = ok(shared.validate(custom.access_token))
+    assert custom.scope == "posts:read" and validated.scope == "posts:read" and list(validated.scopes) == ["posts:read"]
 
 
 # --- implicit grant (6.3) ------------------------------------------------------------------------------------------

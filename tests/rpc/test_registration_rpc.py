@@ -15,6 +15,7 @@ import time
 import pytest
 
 from oauthplugin.v1 import apps_pb2, common_pb2, discovery_pb2
+from plugin.oauth.scopes import SCOPES
 from tests.rpc.conftest import LaunchedPlugin
 from tests.rpc.flows import (
     CALLBACK,
@@ -288,7 +289,7 @@ def test_metadata_with_registration_off_and_on(plugin, client):
         "authorization_endpoint": SITE + "/oauth/authorize",
         "token_endpoint": SITE + "/oauth/access_token",
         "response_types_supported": ["code"],
-        "scopes_supported": ["user"],
+        "scopes_supported": SCOPES.names(),
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],

@@ -37,6 +37,11 @@ def race(n: int, attempt):
         return list(pool.map(run, range(n)))
 
 
+def authorized_apps(store: Store, user_id: str, offset: int, limit: int):
+    """The apps of list_authorized_apps, without the consents' scopes."""
+    return [app for app, _ in store.list_authorized_apps(user_id, offset, limit)]
+
+
 def saved_app(store: Store, **fields):
     app = b.app(**fields)
     store.save_app(app)
@@ -222,7 +227,7 @@ def test_delete_app_removes_the_app_and_all_its_consents_codes_grants_and_tokens
     assert store.get_app(app.id) is None
     for auth in auths:
         b.assert_gone(store, auth)
-    assert store.list_authorized_apps(auths[0].user_id, 0, 10) == []
+    assert authorized_apps(store, auths[0].user_id, 0, 10) == []
 
 
 def test_delete_app_also_removes_rotated_refresh_tokens(store):
@@ -243,7 +248,7 @@ def test_delete_app_leaves_other_apps_intact(store):
     store.delete_app(app.id)
     assert store.get_app(other.id) == other
     b.assert_intact(store, kept)
-    assert store.list_authorized_apps(user, 0, 10) == [other]
+    assert authorized_apps(store, user, 0, 10) == [other]
 
 
 def test_delete_app_of_unknown_id_returns_false(store):
@@ -270,7 +275,7 @@ def test_save_consent_replaces_the_previous_one(store):
     newer = b.consent(user, app.id, scope="user read", create_at=NOW + 10)
     store.save_consent(newer)
     assert store.get_consent(user, app.id) == newer
-    assert store.list_authorized_apps(user, 0, 10) == [app]  # still one consent
+    assert authorized_apps(store, user, 0, 10) == [app]  # still one consent
 
 
 def test_get_consent_is_per_user_and_per_app(store):
@@ -289,9 +294,19 @@ def test_list_authorized_apps_lists_only_apps_the_user_consented_to(store):
     for app in consented:
         store.save_consent(b.consent(user, app.id))
     store.save_consent(b.consent(someone_else, not_consented.id))
-    assert store.list_authorized_apps(b.new_id(), 0, 10) == []
-    assert store.list_authorized_apps(user, 0, 10) == sorted(consented, key=lambda a: (a.create_at, a.id))
-    assert store.list_authorized_apps(someone_else, 0, 10) == [not_consented]
+    assert authorized_apps(store, b.new_id(), 0, 10) == []
+    assert authorized_apps(store, user, 0, 10) == sorted(consented, key=lambda a: (a.create_at, a.id))
+    assert authorized_apps(store, someone_else, 0, 10) == [not_consented]
+
+
+def test_list_authorized_apps_carries_each_consents_scope_and_apps_keep_their_allowed_scopes(store):
+    user = b.new_id()
+    restricted = saved_app(store, allowed_scopes=["posts:read", "posts:write"])
+    assert store.get_app(restricted.id).allowed_scopes == ["posts:read", "posts:write"]
+    store.save_consent(dataclasses.replace(b.consent(user, restricted.id), scope="posts:read"))
+    assert store.list_authorized_apps(user, 0, 10) == [(restricted, "posts:read")]
+    store.edit_app(restricted.id, lambda old: dataclasses.replace(old, allowed_scopes=[], update_at=old.update_at + 1))
+    assert store.get_app(restricted.id).allowed_scopes == []
 
 
 def test_list_authorized_apps_pages(store):
@@ -299,10 +314,10 @@ def test_list_authorized_apps_pages(store):
     apps = [saved_app(store, create_at=NOW + i) for i in range(5)]
     for app in apps:
         store.save_consent(b.consent(user, app.id))
-    assert store.list_authorized_apps(user, 0, 2) == apps[0:2]
-    assert store.list_authorized_apps(user, 2, 2) == apps[2:4]
-    assert store.list_authorized_apps(user, 4, 2) == apps[4:]
-    assert store.list_authorized_apps(user, 0, 0) == []
+    assert authorized_apps(store, user, 0, 2) == apps[0:2]
+    assert authorized_apps(store, user, 2, 2) == apps[2:4]
+    assert authorized_apps(store, user, 4, 2) == apps[4:]
+    assert authorized_apps(store, user, 0, 0) == []
 
 
 # --- authorization codes -----------------------------------------------------------------------------------
@@ -619,7 +634,7 @@ def test_revoke_user_app_removes_tokens_grants_codes_and_consent(store):
     assert store.revoke_user_app(auth.user_id, app.id) == 2
     b.assert_gone(store, auth)
     assert b.redeem(store, auth.pending_code, NOW) is None
-    assert store.list_authorized_apps(auth.user_id, 0, 10) == []
+    assert authorized_apps(store, auth.user_id, 0, 10) == []
     assert store.get_app(app.id) == app
 
 
@@ -636,7 +651,7 @@ def test_revoke_user_app_leaves_other_users_and_other_apps_intact(store):
     b.assert_gone(store, revoked)
     for auth in kept:
         b.assert_intact(store, auth)
-    assert store.list_authorized_apps(user, 0, 10) == [other_app]
+    assert authorized_apps(store, user, 0, 10) == [other_app]
 
 
 def test_revoke_user_app_of_unknown_pair_is_not_an_error(store):
@@ -660,7 +675,7 @@ def test_revoke_user_removes_everything_of_the_user_for_all_apps(store):
         assert b.redeem(store, auth.pending_code, NOW) is None
     for auth in kept:
         b.assert_intact(store, auth)
-    assert store.list_authorized_apps(user, 0, 10) == []
+    assert authorized_apps(store, user, 0, 10) == []
 
 
 # --- expiry ------------------------------------------------------------------------------------------------

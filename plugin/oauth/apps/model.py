@@ -3,7 +3,8 @@
 `App` has Mattermost's JSON field names. Its `client_secret` holds the secret in clear only in the results of
 create and regenerate-secret (the only moments it exists in clear: the store keeps its SHA-256); everywhere else
 it is "". Because of that, `is_public` is carried explicitly (Mattermost derives it from an empty secret) and is
-added to the JSON; clients that do not know the field ignore it.
+added to the JSON; clients that do not know the field ignore it. So is `allowed_scopes`, the scopes the app may
+ask for (empty: its registration restricts nothing; plugin/oauth/scopes.py).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..errors import AppError, app_error
 from ..ids import is_valid_id
 from ..policy import redirect_uri_registered
 from ..rfc7591 import is_valid_dcr_redirect_uri
+from ..scopes import validate_allowed
 from ..urls import go_len, is_valid_http_url
 
 NAME_MAX = 64  # bytes
@@ -37,6 +39,7 @@ class AppRequest:
     homepage: str = ""
     is_trusted: bool = False
     is_public: bool = False
+    allowed_scopes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -55,16 +58,18 @@ class App:
     mattermost_app_id: str = ""
     is_dynamically_registered: bool = False
     is_public: bool = False
+    allowed_scopes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_record(cls, record: AppRecord, client_secret: str = "") -> "App":
         return cls(**{name: getattr(record, name) for name in _STORED}, callback_urls=list(record.callback_urls),
-                   client_secret=client_secret, is_public=record.client_secret_hash == "")
+                   client_secret=client_secret, is_public=record.client_secret_hash == "",
+                   allowed_scopes=list(record.allowed_scopes))
 
     def to_record(self, client_secret_hash: str) -> AppRecord:
         """The row for this app; the store keeps the secret's hash, never the secret."""
         return AppRecord(**{name: getattr(self, name) for name in _STORED}, callback_urls=list(self.callback_urls),
-                         client_secret_hash=client_secret_hash)
+                         client_secret_hash=client_secret_hash, allowed_scopes=list(self.allowed_scopes))
 
     @property
     def token_endpoint_auth_method(self) -> str:
@@ -133,4 +138,6 @@ def validate_app(app: App) -> AppError | None:
         return fail("icon_url")
     if go_len(app.mattermost_app_id) > MATTERMOST_APP_ID_MAX:
         return fail("mattermost_app_id")
+    if validate_allowed(app.allowed_scopes) is None:
+        return fail("allowed_scopes")
     return None

@@ -24,6 +24,7 @@ from ..guards import (
     require_session,
 )
 from ..ids import hash_secret, new_id, new_secret
+from ..scopes import SCOPES, validate_allowed
 from ..services import Services
 from ..store_errors import log, store_errors, store_unavailable
 from .model import App, AppRequest, validate_app
@@ -48,6 +49,19 @@ def save_new_app(store: Store, app: App, secret: str) -> None:
     except StoreError as exc:
         log.error("store failure saving app: %s", exc)
         raise app_error("app.oauth.save_app.save.app_error", 500) from exc
+
+
+def allowed_scopes(caller: Caller, requested: list[str], before: list[str] = ()) -> list[str]:
+    """An app's allowed scopes as a registration sets them: registered scopes only (400), and an admin-only one the
+    app did not have only from a system admin (403), as only a system admin can grant it."""
+    names = validate_allowed(requested)
+    if names is None:
+        raise app_error("model.oauth.is_valid.allowed_scopes.app_error", 400,
+                        detailed_error="allowed_scopes=" + " ".join(requested)[:200])
+    for name in names:
+        if SCOPES.get(name).admin_only and name not in before and not caller.can(MANAGE_SYSTEM):
+            raise app_error("api.oauth.allowed_scopes.admin_only.app_error", 403, scope=name)
+    return names
 
 
 class AppService:
@@ -78,7 +92,8 @@ class AppService:
         app = App(id=new_id(), creator_id=caller.user_id, create_at=now, update_at=now, client_secret=secret,
                   name=request.name, description=request.description, icon_url=request.icon_url,
                   callback_urls=list(request.callback_urls or []), homepage=request.homepage,
-                  is_trusted=is_trusted, is_dynamically_registered=False, is_public=is_public)
+                  is_trusted=is_trusted, is_dynamically_registered=False, is_public=is_public,
+                  allowed_scopes=allowed_scopes(caller, list(request.allowed_scopes or [])))
         error = validate_app(app)
         if error is not None:
             raise error
@@ -105,10 +120,12 @@ class AppService:
             records = self.services.store.list_apps(page * per_page, per_page, creator_id=creator)
         return [App.from_record(record) for record in records]
 
-    def update(self, caller: Caller | None, app_id: str, update: App | None) -> App:
+    def update(self, caller: Caller | None, app_id: str, update: App | None, set_allowed_scopes: bool = False
+               ) -> App:
         """Id, creator, create_at, secret and the registration flag keep their stored values; is_trusted changes
-        only for manage_system. Existing tokens stay valid (Mattermost test MM-T649), but a pending code bound to
-        a callback that was removed can no longer be exchanged."""
+        only for manage_system; the allowed scopes only when `set_allowed_scopes` (a client that does not know
+        the field must not lift a restriction by leaving it out). Existing tokens stay valid (Mattermost test
+        MM-T649), but a pending code bound to a callback that was removed can no longer be exchanged."""
         caller = require_session(caller)
         require_id(app_id, "app_id")
         require_permission(caller, MANAGE_OAUTH)
@@ -125,7 +142,9 @@ class AppService:
                       callback_urls=list(update.callback_urls or []), homepage=update.homepage,
                       is_trusted=bool(update.is_trusted) if caller.can(MANAGE_SYSTEM) else old.is_trusted,
                       mattermost_app_id=update.mattermost_app_id,
-                      is_dynamically_registered=old.is_dynamically_registered, is_public=old.client_secret_hash == "")
+                      is_dynamically_registered=old.is_dynamically_registered, is_public=old.client_secret_hash == "",
+                      allowed_scopes=allowed_scopes(caller, list(update.allowed_scopes or []), old.allowed_scopes)
+                      if set_allowed_scopes else list(old.allowed_scopes))
             app.update_at = self._next_update_at(old)
             error = validate_app(app)
             if error is not None:
@@ -183,8 +202,8 @@ class AppService:
         return App.from_record(find_app(self.services.store, app_id))
 
     def list_authorized(self, caller: Caller | None, user_id: str, page: int | None = 0,
-                        per_page: int | None = DEFAULT_PER_PAGE) -> list[App]:
-        """Apps the user has consented to; `user_id` may be "me"."""
+                        per_page: int | None = DEFAULT_PER_PAGE) -> list[tuple[App, str]]:
+        """Apps the user has consented to, each with the scope consented; `user_id` may be "me"."""
         caller = require_session(caller)
         if user_id == "me":
             user_id = caller.user_id
@@ -195,4 +214,4 @@ class AppService:
         page, per_page = normalize_paging(page, per_page)
         with store_errors("app.oauth.get_apps.find.app_error"):
             records = self.services.store.list_authorized_apps(user_id, page * per_page, per_page)
-        return [App.from_record(record) for record in records]
+        return [(App.from_record(record), scope) for record, scope in records]

@@ -1,6 +1,11 @@
 """The authorization endpoint (RFC 6749 §3.1, GET and POST /oauth/authorize) and the consent decision, in
 Mattermost's order of checks. Errors before the redirect URI is verified are for the error page: nothing here
-ever redirects to a URI that is not registered for the app."""
+ever redirects to a URI that is not registered for the app.
+
+Scopes (plugin/oauth/scopes.py): once the redirect URI is verified, a scope the app may not ask for is an
+`invalid_scope` redirect; system:manage is refused for a user who is not a system admin (the rest is granted).
+A remembered consent covers a request for nothing new; the consent kept after an Allow is everything the user
+agreed to for the app, the token carries what this request granted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from ..endpoints.base import Endpoint
 from ..errors import PKCE_REQUIRED_PAGE_MESSAGE, app_error
 from ..guards import (
     ANONYMOUS,
+    MANAGE_SYSTEM,
     Caller,
     require_browser_session,
     require_enabled,
@@ -33,6 +39,7 @@ from ..rfc6749 import (
     validate_authorize_request,
 )
 from ..rfc8414 import AUTHORIZATION_PATH
+from ..scopes import ScopeDecision, decide as decide_scopes, join, merge
 from ..store_errors import REMOVE_FAILED, log, store_errors
 
 LOGIN = "login"
@@ -45,13 +52,16 @@ class AuthorizationOutcome:
     """What GET /oauth/authorize should do next.
 
     - "login": no user; send the browser to the login page and back to this request.
-    - "consent": show the consent page for `app` (public info; its secret is "").
+    - "consent": show the consent page for `app` (public info; its secret is ""): the user would grant `scopes`;
+      `refused_scopes` were asked for but only a system admin can grant them.
     - "redirect": send the browser to `redirect_url` (a code, an implicit token, or an error for the client).
     """
     kind: str
     request: AuthorizeRequest
     redirect_url: str = ""
     app: App | None = None
+    scopes: tuple[str, ...] = ()
+    refused_scopes: tuple[str, ...] = ()
 
 
 class AuthorizationEndpoint(Endpoint):
@@ -79,11 +89,17 @@ class AuthorizationEndpoint(Endpoint):
         if self.server.response_type(request.response_type) is None:
             return AuthorizationOutcome(REDIRECT, request, redirect_url=error_redirect(
                 request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state, iss=settings.site_url))
-        if app.is_trusted or self._has_consent(caller.user_id, request):
+        scopes = self._scopes(caller, record, request)
+        if scopes.error:
+            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._scope_error(request, scopes))
+        if app.is_trusted or self._has_consent(caller.user_id, request, scopes.granted):
             self.services.audit.record(AuditEvent.CONSENT_REMEMBERED, user_id=caller.user_id, client_id=app.id,
-                                       remote_addr=caller.remote_addr, trusted=app.is_trusted)
-            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._authorize(caller.user_id, request, record))
-        return AuthorizationOutcome(CONSENT, request, app=app)
+                                       remote_addr=caller.remote_addr, trusted=app.is_trusted,
+                                       scope=join(scopes.granted))
+            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._authorize(
+                caller.user_id, request, record, scopes.granted))
+        return AuthorizationOutcome(CONSENT, request, app=app, scopes=tuple(scopes.granted),
+                                    refused_scopes=tuple(scopes.refused))
 
     def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
         """The consent page's answer; returns the URL to send the browser to. Allow issues what the response
@@ -106,9 +122,12 @@ class AuthorizationEndpoint(Endpoint):
                                   iss=settings.site_url)
         if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
             raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400)
+        scopes = self._scopes(caller, record, request)
+        if scopes.error:
+            return self._scope_error(request, scopes)
         self.services.audit.record(AuditEvent.CONSENT_GRANTED, user_id=caller.user_id, client_id=record.id,
-                                   remote_addr=caller.remote_addr, scope=request.effective_scope)
-        return self._authorize(caller.user_id, request, record)
+                                   remote_addr=caller.remote_addr, scope=join(scopes.granted))
+        return self._authorize(caller.user_id, request, record, scopes.granted)
 
     def deauthorize(self, caller: Caller | None, client_id: str) -> None:
         """Revokes the user's tokens and pending codes for the app and forgets the consent. An unknown but
@@ -132,23 +151,35 @@ class AuthorizationEndpoint(Endpoint):
         response_type = self.server.response_type(request.response_type)
         return response_type is not None and response_type.in_fragment
 
-    def _has_consent(self, user_id: str, request: AuthorizeRequest) -> bool:
+    @staticmethod
+    def _scopes(caller: Caller, record: AppRecord, request: AuthorizeRequest) -> ScopeDecision:
+        return decide_scopes(request.scope, record.allowed_scopes, caller.can(MANAGE_SYSTEM))
+
+    def _scope_error(self, request: AuthorizeRequest, scopes: ScopeDecision) -> str:
+        return error_redirect(request.redirect_uri, scopes.error, request.state, self._in_fragment(request),
+                              iss=self.services.settings.site_url)
+
+    def _has_consent(self, user_id: str, request: AuthorizeRequest, granted: list[str]) -> bool:
         with store_errors("app.preference.get.app_error"):
             consent = self.services.store.get_consent(user_id, request.client_id)
-        return consent_covers(consent, request)
+        return consent_covers(consent, granted)
 
-    def _authorize(self, user_id: str, request: AuthorizeRequest, record: AppRecord) -> str:
-        """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, remember the consent, return the
-        redirect. Failures become an error redirect to the (verified) callback, as in Mattermost."""
+    def _authorize(self, user_id: str, request: AuthorizeRequest, record: AppRecord, granted: list[str]) -> str:
+        """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, remember the consent (with what the
+        user agreed to before), return the redirect. Failures become an error redirect to the (verified)
+        callback, as in Mattermost."""
         settings = self.services.settings
         response_type = self.server.response_type(request.response_type)
         if response_type is None:
             return error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state,
                                   iss=settings.site_url)
-        scope = request.effective_scope
+        scope = join(granted)
+        store = self.services.store
         try:
             url = response_type.issue(user_id, request, scope)
-            self.services.store.save_consent(ConsentRecord(user_id, record.id, scope, self.services.now()))
+            before = store.get_consent(user_id, record.id)
+            consented = merge(before.scope, granted) if before is not None else scope
+            store.save_consent(ConsentRecord(user_id, record.id, consented, self.services.now()))
         except StoreError as exc:
             log.error("store failure while authorizing client %s: %s", record.id, exc)
             error = TEMPORARILY_UNAVAILABLE if isinstance(exc, StoreUnavailable) else SERVER_ERROR

@@ -60,7 +60,7 @@ class RegistrationEndpoint(Endpoint):
         app = App(id=new_id(), creator_id="", create_at=now, update_at=now, client_secret=secret,
                   name=request.client_name or DEFAULT_CLIENT_NAME, callback_urls=list(request.redirect_uris),
                   homepage=request.client_uri or "", is_trusted=False, is_dynamically_registered=True,
-                  is_public=request.is_public)
+                  is_public=request.is_public, allowed_scopes=request.allowed_scopes)
         error = validate_app(app)
         if error is not None:
             raise DCRError(INVALID_CLIENT_METADATA, error.message, error.status)
@@ -72,4 +72,5 @@ class RegistrationEndpoint(Endpoint):
             raise DCRError(INVALID_CLIENT_METADATA, exc.message, exc.status) from exc
         return registration_response(client_id=app.id, client_secret=secret, redirect_uris=app.callback_urls,
                                      client_name=app.name, client_uri=app.homepage,
-                                     issued_at_seconds=now // 1000, auth_method=request.auth_method)
+                                     issued_at_seconds=now // 1000, auth_method=request.auth_method,
+                                     allowed_scopes=app.allowed_scopes)

@@ -1,8 +1,13 @@
 """The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
 
 One conditional update decides which request rotates a token. A rotated token presented again within the grace
-window gets the same successor (two tabs refreshing at once); after it, reuse revokes the whole grant."""
+window gets the same successor (two tabs refreshing at once); after it, reuse revokes the whole grant.
+
+A `scope` parameter (§6) narrows the new access token to part of what was granted (more is `invalid_scope`); the
+new refresh token keeps the refresh token's scope, as §6 requires. Unregistered values ask for nothing."""
 from __future__ import annotations
+
+import dataclasses
 
 from plugin.store.records import AppRecord, GrantRecord, RefreshTokenRecord
 
@@ -12,6 +17,7 @@ from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret
 from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
+from ..scopes import SCOPES, covers, join, parse
 from ..settings import Settings
 from ..store_errors import TOKEN_READ_FAILED, TOKEN_WRITE_FAILED, store_errors
 from ..tokens import audience, new_access_token, new_refresh_token
@@ -22,6 +28,17 @@ MAX_GRACE_CHAIN = 8  # a chain longer than this within the window is not two tab
 
 def invalid_refresh_token() -> AppError:
     return rfc_error(OAuthErrorCode.INVALID_GRANT, "api.oauth.get_access_token.refresh_token.app_error", 404)
+
+
+def narrowed_scope(granted: str, requested: str) -> str:
+    """The new access token's scope: the registered values of `requested` when the grant covers them all
+    (invalid_scope otherwise), else the granted scope unchanged."""
+    names = SCOPES.ordered(parse(requested))
+    if not names:
+        return granted
+    if not covers(granted, names):
+        raise rfc_error(OAuthErrorCode.INVALID_SCOPE, "api.oauth.get_access_token.scope.app_error")
+    return join(names)
 
 
 class RefreshTokenGrant(Grant):
@@ -56,13 +73,15 @@ class RefreshTokenGrant(Grant):
                 or now > grant.create_at + settings.refresh_absolute_ms:
             raise invalid_refresh_token()
         bound = audience(request.resource, old.audience)
+        scope = narrowed_scope(old.scope, request.param("scope"))
         grant_view = GrantRecord(id=grant.id, client_id=grant.client_id, user_id=grant.user_id, scope=old.scope,
                                  audience=bound, redirect_uri=grant.redirect_uri, create_at=grant.create_at,
                                  code_hash=grant.code_hash)
-        access_token, access = new_access_token(settings, grant_view, bound, now)
+        access_view = dataclasses.replace(grant_view, scope=scope)
+        access_token, access = new_access_token(settings, access_view, bound, now)
         refresh_token, refresh = new_refresh_token(settings, app, grant_view, bound, access, now)
         response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
-                                 scope=old.scope, refresh_token=refresh_token, audience=bound)
+                                 scope=scope, refresh_token=refresh_token, audience=bound)
         sealed = refresh_grace.seal(request.refresh_token, response.to_json()) if settings.refresh_grace_seconds else ""
         with store_errors(TOKEN_WRITE_FAILED):
             rotated = store.rotate_refresh_token(old_hash, now, access, refresh, sealed)

@@ -5,7 +5,7 @@ from oauthplugin.v1 import authorize_pb2, authorize_pb2_grpc
 from plugin.oauth import CONSENT, LOGIN, REDIRECT
 from plugin.oauth.rfc6749 import AuthorizeRequest
 
-from .apps import app_message
+from .apps import app_message, scope_descriptions
 from .calls import AreaServicer, caller_of
 
 _OUTCOMES = {
@@ -25,7 +25,8 @@ class AuthorizeServicer(AreaServicer, authorize_pb2_grpc.AuthorizeServiceService
         def work(p):
             outcome = p.begin_authorization(caller_of(request.context), authorize_request(request.request))
             return authorize_pb2.BeginAuthorizationResponse(
-                outcome=_OUTCOMES[outcome.kind], redirect_url=outcome.redirect_url, app=app_message(outcome.app))
+                outcome=_OUTCOMES[outcome.kind], redirect_url=outcome.redirect_url, app=app_message(outcome.app),
+                scopes=scope_descriptions(outcome.scopes), refused_scopes=scope_descriptions(outcome.refused_scopes))
         return await self.calls(authorize_pb2.BeginAuthorizationResponse, work, request.context.request_id)
 
     async def DecideConsent(self, request, context):

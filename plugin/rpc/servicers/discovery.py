@@ -6,8 +6,10 @@ import json
 from oauthplugin.v1 import discovery_pb2, discovery_pb2_grpc
 from plugin.oauth import client_request
 from plugin.oauth.errors import AppError
+from plugin.oauth.scopes import SCOPES
 
 from ..runtime import AwaitingDatabase, NotActive
+from .apps import scope_descriptions
 from .calls import AreaServicer, answer_message, caller_of, failure
 
 
@@ -37,3 +39,7 @@ class DiscoveryServicer(AreaServicer, discovery_pb2_grpc.DiscoveryServiceService
     async def GetMetadata(self, request, context):
         return await self.calls(discovery_pb2.MetadataResponse, lambda p: discovery_pb2.MetadataResponse(
             metadata_json=json.dumps(p.metadata()).encode()), request.context.request_id)
+
+    async def ListScopes(self, request, context):
+        return await self.calls(discovery_pb2.ListScopesResponse, lambda p: discovery_pb2.ListScopesResponse(
+            scopes=scope_descriptions(SCOPES.names())), request.context.request_id)

@@ -11,6 +11,7 @@ import dataclasses
 from oauthplugin.v1 import token_pb2, token_pb2_grpc
 from plugin.oauth import client_request
 from plugin.oauth.rfc6749 import TokenActionRequest, TokenRequest
+from plugin.oauth.scopes import api_scopes
 
 from .calls import AreaServicer, caller_of
 
@@ -44,7 +45,8 @@ class TokenServicer(AreaServicer, token_pb2_grpc.TokenServiceServicer):
             info = p.validate_token(request.token)
             return token_pb2.ValidateTokenResponse(
                 user_id=info.user_id, client_id=info.client_id, scope=info.scope, audience=info.audience,
-                expires_at=info.expires_at, grant_id=info.grant_id, cacheable=self.calls.runtime.cacheable)
+                expires_at=info.expires_at, grant_id=info.grant_id, cacheable=self.calls.runtime.cacheable,
+                scopes=sorted(api_scopes(info.scope)))
         return await self.calls(token_pb2.ValidateTokenResponse, work, request.context.request_id)
 
     async def RevokeAccessToken(self, request, context):

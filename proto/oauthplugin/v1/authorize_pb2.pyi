@@ -1,10 +1,11 @@
 from oauthplugin.v1 import apps_pb2 as _apps_pb2
 from oauthplugin.v1 import common_pb2 as _common_pb2
 from oauthplugin.v1 import options_pb2 as _options_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -38,7 +39,7 @@ class BeginAuthorizationRequest(_message.Message):
     def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., request: _Optional[_Union[AuthorizeRequest, _Mapping]] = ...) -> None: ...
 
 class BeginAuthorizationResponse(_message.Message):
-    __slots__ = ("error", "outcome", "redirect_url", "app")
+    __slots__ = ("error", "outcome", "redirect_url", "app", "scopes", "refused_scopes")
     class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         OUTCOME_UNSPECIFIED: _ClassVar[BeginAuthorizationResponse.Outcome]
@@ -53,11 +54,15 @@ class BeginAuthorizationResponse(_message.Message):
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     REDIRECT_URL_FIELD_NUMBER: _ClassVar[int]
     APP_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_SCOPES_FIELD_NUMBER: _ClassVar[int]
     error: _common_pb2.AppError
     outcome: BeginAuthorizationResponse.Outcome
     redirect_url: str
     app: _apps_pb2.OAuthApp
-    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., outcome: _Optional[_Union[BeginAuthorizationResponse.Outcome, str]] = ..., redirect_url: _Optional[str] = ..., app: _Optional[_Union[_apps_pb2.OAuthApp, _Mapping]] = ...) -> None: ...
+    scopes: _containers.RepeatedCompositeFieldContainer[_common_pb2.ScopeDescription]
+    refused_scopes: _containers.RepeatedCompositeFieldContainer[_common_pb2.ScopeDescription]
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., outcome: _Optional[_Union[BeginAuthorizationResponse.Outcome, str]] = ..., redirect_url: _Optional[str] = ..., app: _Optional[_Union[_apps_pb2.OAuthApp, _Mapping]] = ..., scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ..., refused_scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ...) -> None: ...
 
 class ConsentDecisionRequest(_message.Message):
     __slots__ = ("context", "request", "allow")

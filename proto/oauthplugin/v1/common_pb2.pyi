@@ -77,3 +77,13 @@ class HttpAnswer(_message.Message):
     body_json: bytes
     revoked_client_id: str
     def __init__(self, status: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[HttpHeader, _Mapping]]] = ..., body_json: _Optional[bytes] = ..., revoked_client_id: _Optional[str] = ...) -> None: ...
+
+class ScopeDescription(_message.Message):
+    __slots__ = ("name", "description", "admin_only")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_ONLY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    admin_only: bool
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., admin_only: _Optional[bool] = ...) -> None: ...

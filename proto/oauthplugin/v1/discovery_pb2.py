@@ -26,7 +26,7 @@ from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
 from oauthplugin.v1 import options_pb2 as oauthplugin_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eoauthplugin/v1/discovery.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1coauthplugin/v1/options.proto\"B\n\x0fMetadataRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"R\n\x10MetadataResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x15\n\rmetadata_json\x18\x02 \x01(\x0c\x32\xac\x02\n\x10\x44iscoveryService\x12\x84\x01\n\x0eRegisterClient\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"3\xb2\xe1\x18)\n\x04POST\x12\x1b/api/v4/oauth/apps/register\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12\x90\x01\n\x0bGetMetadata\x12\x1f.oauthplugin.v1.MetadataRequest\x1a .oauthplugin.v1.MetadataResponse\">\xb2\xe1\x18\x34\n\x03GET\x12\'/.well-known/oauth-authorization-server\x1a\x04none\xba\xe1\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eoauthplugin/v1/discovery.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1coauthplugin/v1/options.proto\"D\n\x11ListScopesRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"o\n\x12ListScopesResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x30\n\x06scopes\x18\x02 \x03(\x0b\x32 .oauthplugin.v1.ScopeDescription\"B\n\x0fMetadataRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"R\n\x10MetadataResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x15\n\rmetadata_json\x18\x02 \x01(\x0c\x32\x89\x03\n\x10\x44iscoveryService\x12\x84\x01\n\x0eRegisterClient\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"3\xb2\xe1\x18)\n\x04POST\x12\x1b/api/v4/oauth/apps/register\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12\x90\x01\n\x0bGetMetadata\x12\x1f.oauthplugin.v1.MetadataRequest\x1a .oauthplugin.v1.MetadataResponse\">\xb2\xe1\x18\x34\n\x03GET\x12\'/.well-known/oauth-authorization-server\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12[\n\nListScopes\x12!.oauthplugin.v1.ListScopesRequest\x1a\".oauthplugin.v1.ListScopesResponse\"\x06\xba\xe1\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,10 +37,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DISCOVERYSERVICE'].methods_by_name['RegisterClient']._serialized_options = b'\262\341\030)\n\004POST\022\033/api/v4/oauth/apps/register\032\004none\272\341\030\002\010\001'
   _globals['_DISCOVERYSERVICE'].methods_by_name['GetMetadata']._loaded_options = None
   _globals['_DISCOVERYSERVICE'].methods_by_name['GetMetadata']._serialized_options = b'\262\341\0304\n\003GET\022\'/.well-known/oauth-authorization-server\032\004none\272\341\030\002\010\001'
-  _globals['_METADATAREQUEST']._serialized_start=109
-  _globals['_METADATAREQUEST']._serialized_end=175
-  _globals['_METADATARESPONSE']._serialized_start=177
-  _globals['_METADATARESPONSE']._serialized_end=259
-  _globals['_DISCOVERYSERVICE']._serialized_start=262
-  _globals['_DISCOVERYSERVICE']._serialized_end=562
+  _globals['_DISCOVERYSERVICE'].methods_by_name['ListScopes']._loaded_options = None
+  _globals['_DISCOVERYSERVICE'].methods_by_name['ListScopes']._serialized_options = b'\272\341\030\002\010\001'
+  _globals['_LISTSCOPESREQUEST']._serialized_start=109
+  _globals['_LISTSCOPESREQUEST']._serialized_end=177
+  _globals['_LISTSCOPESRESPONSE']._serialized_start=179
+  _globals['_LISTSCOPESRESPONSE']._serialized_end=290
+  _globals['_METADATAREQUEST']._serialized_start=292
+  _globals['_METADATAREQUEST']._serialized_end=358
+  _globals['_METADATARESPONSE']._serialized_start=360
+  _globals['_METADATARESPONSE']._serialized_end=442
+  _globals['_DISCOVERYSERVICE']._serialized_start=445
+  _globals['_DISCOVERYSERVICE']._serialized_end=838
 # @@protoc_insertion_point(module_scope)

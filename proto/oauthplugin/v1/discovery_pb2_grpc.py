@@ -46,6 +46,11 @@ class DiscoveryServiceStub:
                 request_serializer=oauthplugin_dot_v1_dot_discovery__pb2.MetadataRequest.SerializeToString,
                 response_deserializer=oauthplugin_dot_v1_dot_discovery__pb2.MetadataResponse.FromString,
                 _registered_method=True)
+        self.ListScopes = channel.unary_unary(
+                '/oauthplugin.v1.DiscoveryService/ListScopes',
+                request_serializer=oauthplugin_dot_v1_dot_discovery__pb2.ListScopesRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_discovery__pb2.ListScopesResponse.FromString,
+                _registered_method=True)
 
 
 class DiscoveryServiceServicer:
@@ -66,6 +71,13 @@ class DiscoveryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListScopes(self, request, context):
+        """The scopes an app can ask for, with their consent sentences (the app form's choices).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DiscoveryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -78,6 +90,11 @@ def add_DiscoveryServiceServicer_to_server(servicer, server):
                     servicer.GetMetadata,
                     request_deserializer=oauthplugin_dot_v1_dot_discovery__pb2.MetadataRequest.FromString,
                     response_serializer=oauthplugin_dot_v1_dot_discovery__pb2.MetadataResponse.SerializeToString,
+            ),
+            'ListScopes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListScopes,
+                    request_deserializer=oauthplugin_dot_v1_dot_discovery__pb2.ListScopesRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_discovery__pb2.ListScopesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,6 +152,33 @@ class DiscoveryService:
             '/oauthplugin.v1.DiscoveryService/GetMetadata',
             oauthplugin_dot_v1_dot_discovery__pb2.MetadataRequest.SerializeToString,
             oauthplugin_dot_v1_dot_discovery__pb2.MetadataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListScopes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oauthplugin.v1.DiscoveryService/ListScopes',
+            oauthplugin_dot_v1_dot_discovery__pb2.ListScopesRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_discovery__pb2.ListScopesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,8 +1,9 @@
 from oauthplugin.v1 import common_pb2 as _common_pb2
 from oauthplugin.v1 import options_pb2 as _options_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -16,7 +17,7 @@ class ValidateTokenRequest(_message.Message):
     def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., token: _Optional[str] = ...) -> None: ...
 
 class ValidateTokenResponse(_message.Message):
-    __slots__ = ("error", "user_id", "client_id", "scope", "audience", "expires_at", "grant_id", "cacheable")
+    __slots__ = ("error", "user_id", "client_id", "scope", "audience", "expires_at", "grant_id", "cacheable", "scopes")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +26,7 @@ class ValidateTokenResponse(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     GRANT_ID_FIELD_NUMBER: _ClassVar[int]
     CACHEABLE_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
     error: _common_pb2.AppError
     user_id: str
     client_id: str
@@ -33,7 +35,8 @@ class ValidateTokenResponse(_message.Message):
     expires_at: int
     grant_id: str
     cacheable: bool
-    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., user_id: _Optional[str] = ..., client_id: _Optional[str] = ..., scope: _Optional[str] = ..., audience: _Optional[str] = ..., expires_at: _Optional[int] = ..., grant_id: _Optional[str] = ..., cacheable: _Optional[bool] = ...) -> None: ...
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., user_id: _Optional[str] = ..., client_id: _Optional[str] = ..., scope: _Optional[str] = ..., audience: _Optional[str] = ..., expires_at: _Optional[int] = ..., grant_id: _Optional[str] = ..., cacheable: _Optional[bool] = ..., scopes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RevokeAccessTokenRequest(_message.Message):
     __slots__ = ("context", "token")
