@@ -25,6 +25,9 @@ from aiohttp import web
 
 ANY_TOKEN = ""
 USERS_READ = "users:read"
+TEAMS_READ, TEAMS_WRITE = "teams:read", "teams:write"
+CHANNELS_READ, CHANNELS_WRITE = "channels:read", "channels:write"
+POSTS_READ, POSTS_WRITE = "posts:read", "posts:write"
 SYSTEM_MANAGE = "system:manage"
 
 ROUTE_SCOPES: dict[tuple[str, str], str] = {
@@ -51,6 +54,37 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/api/v4/plugins/statuses"): SYSTEM_MANAGE,
     ("POST", "/api/v4/plugins/{plugin_id}/enable"): SYSTEM_MANAGE,
     ("POST", "/api/v4/plugins/{plugin_id}/disable"): SYSTEM_MANAGE,
+    # teams (teams_api.py); a team admin changing a member's team roles stays within the team: teams:write
+    ("POST", "/api/v4/teams"): TEAMS_WRITE,
+    ("GET", "/api/v4/teams/{team_id}"): TEAMS_READ,
+    ("GET", "/api/v4/teams/name/{team_name}"): TEAMS_READ,
+    ("GET", "/api/v4/users/{user_id}/teams"): TEAMS_READ,
+    ("GET", "/api/v4/users/{user_id}/teams/members"): TEAMS_READ,
+    ("GET", "/api/v4/teams/{team_id}/members"): TEAMS_READ,
+    ("GET", "/api/v4/teams/{team_id}/members/{user_id}"): TEAMS_READ,
+    ("POST", "/api/v4/teams/{team_id}/members"): TEAMS_WRITE,
+    ("DELETE", "/api/v4/teams/{team_id}/members/{user_id}"): TEAMS_WRITE,
+    ("PUT", "/api/v4/teams/{team_id}/members/{user_id}/roles"): TEAMS_WRITE,
+    # channels (channels_api.py)
+    ("POST", "/api/v4/channels"): CHANNELS_WRITE,
+    ("POST", "/api/v4/channels/direct"): CHANNELS_WRITE,
+    ("GET", "/api/v4/channels/{channel_id}"): CHANNELS_READ,
+    ("DELETE", "/api/v4/channels/{channel_id}"): CHANNELS_WRITE,
+    ("GET", "/api/v4/teams/{team_id}/channels/name/{channel_name}"): CHANNELS_READ,
+    ("GET", "/api/v4/teams/name/{team_name}/channels/name/{channel_name}"): CHANNELS_READ,
+    ("GET", "/api/v4/users/{user_id}/teams/{team_id}/channels"): CHANNELS_READ,
+    ("GET", "/api/v4/users/{user_id}/channels"): CHANNELS_READ,
+    ("GET", "/api/v4/channels/{channel_id}/members"): CHANNELS_READ,
+    ("GET", "/api/v4/channels/{channel_id}/members/{user_id}"): CHANNELS_READ,
+    ("POST", "/api/v4/channels/{channel_id}/members"): CHANNELS_WRITE,
+    ("DELETE", "/api/v4/channels/{channel_id}/members/{user_id}"): CHANNELS_WRITE,
+    # posts (posts_api.py)
+    ("POST", "/api/v4/posts"): POSTS_WRITE,
+    ("GET", "/api/v4/posts/{post_id}"): POSTS_READ,
+    ("GET", "/api/v4/posts/{post_id}/thread"): POSTS_READ,
+    ("PUT", "/api/v4/posts/{post_id}/patch"): POSTS_WRITE,
+    ("DELETE", "/api/v4/posts/{post_id}"): POSTS_WRITE,
+    ("GET", "/api/v4/channels/{channel_id}/posts"): POSTS_READ,
     # OAuth apps (the routes the plugin's RPCs declare, oauth_routes.py): an app that manages apps could make
     # itself a trusted one
     ("POST", "/api/v4/oauth/apps"): SYSTEM_MANAGE,

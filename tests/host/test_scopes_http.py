@@ -23,15 +23,24 @@ CALLBACK = "https://app.example.com/callback"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 # One call per scope that has routes, made by a token that holds the scope (allowed) and by one that does not
-# (refused). A scope that gains routes needs a line here: test_every_scope_with_routes_has_a_sample_call.
+# (refused): (method, path, body, status answered when allowed); {team_id} and {channel_id} are the `place`
+# fixture's. A scope that gains routes needs a line here: test_every_scope_with_routes_has_a_sample_call.
 SAMPLE_CALLS = {
-    "users:read": ("GET", "/api/v4/users/me"),
-    "system:manage": ("GET", "/api/v4/config"),
+    "users:read": ("GET", "/api/v4/users/me", None, 200),
+    "teams:read": ("GET", "/api/v4/teams/{team_id}", None, 200),
+    "teams:write": ("POST", "/api/v4/teams", {"name": "sample-{n}", "display_name": "Sample", "type": "O"}, 201),
+    "channels:read": ("GET", "/api/v4/channels/{channel_id}", None, 200),
+    "channels:write": ("POST", "/api/v4/channels", {"team_id": "{team_id}", "name": "sample-{n}",
+                                                     "display_name": "Sample", "type": "O"}, 201),
+    "posts:read": ("GET", "/api/v4/channels/{channel_id}/posts", None, 200),
+    "posts:write": ("POST", "/api/v4/posts", {"channel_id": "{channel_id}", "message": "sample {n}"}, 201),
+    "system:manage": ("GET", "/api/v4/config", None, 200),
 }
 # Bodies valid enough that the route reaches the caller's session (the rest get {}).
 BODIES = {("POST", "/api/v4/users"): {"email": "walk@example.com", "username": "walk", "password": "Walk-Passw0rd!"}}
 PATH_VALUES = {"user_id": "me", "app_id": "a" * 26, "role_id": "r" * 26, "role_name": "system_user",
-               "plugin_id": "no.such.plugin"}
+               "plugin_id": "no.such.plugin", "team_id": "t" * 26, "team_name": "no-such-team",
+               "channel_id": "c" * 26, "channel_name": "no-such-channel", "post_id": "p" * 26}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -134,14 +143,32 @@ def test_every_scope_with_routes_has_a_sample_call():
     assert {scope for scope in ROUTE_SCOPES.values() if scope != ANY_TOKEN} == set(SAMPLE_CALLS)
 
 
+@pytest.fixture(scope="module")
+def place(api, admin) -> dict:
+    """A team of the admin's and its town-square, made with the admin's login session."""
+    team = api.post("/api/v4/teams", {"name": "scoped", "display_name": "Scoped", "type": "O"}, token=admin.token)
+    assert team.status == 201, team.body
+    channel = api.get(f"/api/v4/teams/{team.json['id']}/channels/name/town-square", token=admin.token)
+    assert channel.status == 200, channel.body
+    return {"team_id": team.json["id"], "channel_id": channel.json["id"]}
+
+
+def sample_call(scope: str, place: dict, n: int):
+    method, path, body, status = SAMPLE_CALLS[scope]
+    fill = lambda text: text.format(n=n, **place)  # noqa: E731
+    return method, fill(path), {k: fill(v) for k, v in body.items()} if body else None, status
+
+
 @pytest.mark.parametrize("scope", sorted(SAMPLE_CALLS))
-def test_each_scope_allows_its_routes_and_its_absence_refuses_them(api, flow, admin, manager_app, scope):
-    method, path = SAMPLE_CALLS[scope]
+def test_each_scope_allows_its_routes_and_its_absence_refuses_them(api, flow, admin, manager_app, place, scope):
+    method, path, body, status = sample_call(scope, place, 1)
     holder = token_with(flow, admin, manager_app, scope)
-    allowed = api.request(method, path, token=holder)
-    assert allowed.status == 200, allowed.body
+    allowed = api.request(method, path, **({"json": body} if body else {}), token=holder)
+    assert allowed.status == status, allowed.body
     other = next(name for name in ("users:read", "posts:write") if name != scope)
-    refused = api.request(method, path, token=token_with(flow, admin, manager_app, other))
+    method, path, body, _ = sample_call(scope, place, 2)
+    refused = api.request(method, path, **({"json": body} if body else {}),
+                          token=token_with(flow, admin, manager_app, other))
     assert_insufficient_scope(refused, scope)
 
 
