@@ -5,7 +5,7 @@ INSTALLED := $(VENV)/.installed
 LISTEN ?= 127.0.0.1:8065
 DATA ?= ./data
 
-.PHONY: run test bench proto clean two-nodes
+.PHONY: run test bench proto clean two-nodes bundle
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,8 +29,13 @@ two-nodes: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PY) bench/run.py
 
+# dist/oauth-provider-<version>.tar.gz: a Mattermost plugin bundle with everything the plugin needs to run on a machine
+# with Python 3.11 and no network (docs/operations.md, "Plugin bundles").
+bundle: $(INSTALLED)
+	$(PY) scripts/bundle --out dist
+
 proto: $(INSTALLED)
 	$(PY) proto/generate.py
 
 clean:
-	rm -rf $(VENV) $(DATA) ./data-nodes .pytest_cache
+	rm -rf $(VENV) $(DATA) ./data-nodes .pytest_cache dist
