@@ -47,7 +47,8 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
         "PasswordSettings": {"MinimumLength": 8, "Lowercase": False, "Number": False, "Uppercase": False,
                              "Symbol": False},
         "SqlSettings": {"DriverName": "sqlite", "DataSource": os.path.join(data_dir, "host.db")},
-        "FileSettings": {"Directory": os.path.join(data_dir, "files")},
+        # MaxFileSize: the largest upload, a plugin bundle among them (Mattermost's default, 100 MiB).
+        "FileSettings": {"Directory": os.path.join(data_dir, "files"), "MaxFileSize": 104857600},
         "PluginSettings": {
             "Enable": True,
             "EnableHealthCheck": True,
@@ -58,6 +59,9 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             "HookTimeoutSeconds": 10,
             "Directory": os.path.join(data_dir, "plugins"),
             "AutomaticPrepackagedPlugins": True,
+            # Mattermost's: plugin bundles may be uploaded (POST /api/v4/plugins, `plugin add`). Off by default, and
+            # like the directories, changed only in config.json or with the command line.
+            "EnableUploads": False,
             "Plugins": {},
             "PluginStates": {},
         },

@@ -33,6 +33,9 @@ LOCKED_KEYS: tuple[tuple[str, ...], ...] = (
     ("ServiceSettings", "EnableLocalMode"),
     ("ServiceSettings", "LocalModeSocketLocation"),
 )
+# Changed only in config.json or in local mode (the command line), like a plugin's database settings: whoever may
+# upload a plugin bundle runs code on the server.
+LOCAL_ONLY_KEYS: tuple[tuple[str, ...], ...] = (("PluginSettings", "EnableUploads"),)
 # A plugin's settings with these names (lower-cased) are its database settings: locked like SqlSettings.
 PLUGIN_DATABASE_SETTINGS = ("drivername", "datasource")
 FREE_FORM_MAPS = {("PluginSettings", "Plugins"), ("PluginSettings", "PluginStates")}
@@ -237,7 +240,7 @@ def apply_change(current: dict, incoming, *, defaults: dict | None = None,
     _deep_fill(reference, current)
     merged = copy.deepcopy(defaults if defaults is not None else current)
     if defaults is not None:
-        for path in LOCKED_KEYS:  # a full update that leaves out a locked key keeps it as it is
+        for path in LOCKED_KEYS + LOCAL_ONLY_KEYS:  # a full update that leaves out a locked key keeps it as it is
             if _get(incoming, path) is None and _get(current, path) is not None:
                 _set(merged, path, copy.deepcopy(_get(current, path)))
     _check_and_merge(merged, incoming, reference, ())
@@ -249,6 +252,9 @@ def apply_change(current: dict, incoming, *, defaults: dict | None = None,
         if _get(merged, path) != _get(current, path):
             raise _not_allowed(".".join(path))
     if not local:
+        for path in LOCAL_ONLY_KEYS:
+            if _get(merged, path) != _get(current, path):
+                raise _not_allowed(".".join(path))
         for plugin_id, keys in plugin_databases.items():
             for lower, (key, default) in keys.items():
                 if plugin_setting(merged, plugin_id, lower, default) != plugin_setting(current, plugin_id, lower,

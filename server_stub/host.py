@@ -75,8 +75,11 @@ class Host:
             log.warning("owed RevokeUser calls not read", extra={"error": str(exc)})
 
     def _enable_prepackaged(self) -> None:
-        """The plugin this server ships with is enabled unless the admin has decided otherwise."""
+        """The plugin this server ships with is enabled unless the admin has decided otherwise (or installs plugins
+        only as bundles: AutomaticPrepackagedPlugins off; a bundle starts disabled)."""
         config = self.config.get()
+        if not config["PluginSettings"].get("AutomaticPrepackagedPlugins", True):
+            return
         states = config["PluginSettings"]["PluginStates"]
         plugin_id = manifest.load(PROJECT_DIR).id
         if plugin_id not in states:

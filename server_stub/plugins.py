@@ -9,6 +9,7 @@ import logging
 import os
 
 from . import manifest as manifests
+from . import plugin_bundles
 from .config import ConfigStore, site_url
 from .config_rules import ConfigError
 from .supervisor import HOOK_TIMEOUT_SECONDS, PluginState, PluginSupervisor
@@ -34,6 +35,7 @@ class PluginEnvironment:
         self.supervisors: dict[str, PluginSupervisor] = {}
         self.load_errors: dict[str, str] = {}
         self._sync_lock = asyncio.Lock()
+        self._install_lock = asyncio.Lock()  # one install or removal at a time
         self._tasks: list[asyncio.Task] = []
         self._pending_syncs: set[asyncio.Task] = set()  # configuration changes not yet delivered to every plugin
         self._stopped = False
@@ -178,6 +180,52 @@ class PluginEnvironment:
         config["PluginSettings"].setdefault("PluginStates", {})[plugin_id] = {"Enable": enabled}
         self.config.save(config)  # the listener syncs
         await self.sync()
+
+    async def install(self, bundle, force: bool = False) -> manifests.Manifest:
+        """Install a plugin bundle (a binary file object of a .tar.gz): plugin_bundles.py says the rules. Raises
+        plugin_bundles.BundleError. A new plugin is disabled; a replaced one is restarted if it was enabled."""
+        async with self._install_lock:
+            staged = await asyncio.to_thread(plugin_bundles.Staged, self.plugins_dir, bundle)
+            try:
+                manifest = staged.manifest
+                target = os.path.join(self.plugins_dir, manifest.id)
+                existing = self.supervisors.get(manifest.id)
+                if existing is not None or os.path.lexists(target):
+                    if not force:
+                        raise plugin_bundles.BundleError(
+                            400, "app.plugin.install_id.app_error",
+                            "Unable to install plugin. A plugin with the same ID is already installed.")
+                    if existing is not None:
+                        await existing.deactivate()
+                    try:
+                        await asyncio.to_thread(plugin_bundles.remove_installed, target)
+                    except OSError as exc:
+                        raise plugin_bundles.BundleError(
+                            400, "app.plugin.install_id_failed_remove.app_error",
+                            "Unable to install plugin. A plugin with the same ID is already installed and failed to "
+                            "be removed.", str(exc)) from None
+                staged.move_to(target)
+            finally:
+                staged.close()
+        log.info("installed plugin", extra={"plugin_id": manifest.id, "version": manifest.version,
+                                            "replaced": existing is not None})
+        await self.sync()  # enabled (an upgrade of an enabled plugin): launched from the new copy
+        return self.supervisors[manifest.id].manifest if manifest.id in self.supervisors else manifest
+
+    async def remove(self, plugin_id: str) -> None:
+        """RemovePlugin: disable (so that a reinstall stays disabled), stop, delete the installed copy. KeyError when
+        no such plugin is installed. Its data stays."""
+        async with self._install_lock:
+            supervisor = self.supervisors.get(plugin_id)
+            if supervisor is None:
+                raise KeyError(plugin_id)
+            await self.set_enabled(plugin_id, False)
+            await supervisor.deactivate()
+            installed = supervisor.manifest.directory
+            if os.path.dirname(installed) == os.path.abspath(self.plugins_dir):  # never anything outside it
+                await asyncio.to_thread(plugin_bundles.remove_installed, installed)
+            self.supervisors.pop(plugin_id, None)
+        log.info("removed plugin", extra={"plugin_id": plugin_id})
 
     def statuses(self) -> list[dict]:
         return [s.status() for s in self.supervisors.values()]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import roles_api, system_api, users_api
+from . import plugins_api, roles_api, system_api, users_api
 
 
 def add_core_routes(app: web.Application) -> None:
     users_api.add_routes(app)
     roles_api.add_routes(app)
     system_api.add_routes(app)
+    plugins_api.add_routes(app)

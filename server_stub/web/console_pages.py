@@ -10,6 +10,7 @@ system_user role follows "Restrict managing integrations to Admins").
 | GET `/admin/plugins` | each plugin's state, enable/disable, and its settings form (from `settings_schema`) |
 | POST `/admin/plugins/{plugin_id}/enable`, `/disable` | enable or disable the plugin |
 | POST `/admin/plugins/{plugin_id}/settings` | save PluginSettings.Plugins[<plugin_id>] (not its database settings) |
+| POST `/admin/plugins/upload` | install a plugin bundle (multipart: `plugin`, `force`), as POST /api/v4/plugins |
 """
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from aiohttp import web
 from .. import config_rules
 from .. import permissions as perms
 from ..supervisor import PluginState
+from ..plugin_bundles import BundleError
 from . import forms, pages, system_api
+from .body import file_upload
 from .forms import PageError, page
 
 log = logging.getLogger("server_stub.pages")
@@ -169,7 +172,7 @@ def _setting_rows(host, manifest, posted: dict | None = None) -> list[dict]:
 
 
 def _plugins_page(request, session, *, errors: dict | None = None, posted: dict | None = None,
-                  status: int = 200) -> web.Response:
+                  upload_error: str = "", status: int = 200) -> web.Response:
     host = forms.host_of(request)
     env = host.plugins
     plugins = []
@@ -189,6 +192,8 @@ def _plugins_page(request, session, *, errors: dict | None = None, posted: dict 
     return pages.render("admin_plugins.html", status=status, title="Plugins", plugins=plugins,
                         load_errors=dict(getattr(env, "load_errors", {}) or {}),
                         saved=request.query.get("saved", ""), csrf=session.csrf_token,
+                        uploads_enabled=_uploads_enabled(host), upload_error=upload_error,
+                        installed=request.query.get("installed", "")[:190],
                         **forms.nav_context(request, session))
 
 
@@ -282,10 +287,41 @@ async def plugin_settings_submit(request: web.Request) -> web.Response:
     raise forms.see_other(f"{PLUGINS_PATH}?saved={plugin_id}")
 
 
+def _uploads_enabled(host) -> bool:
+    settings = host.config.config.get("PluginSettings") or {}
+    return bool(settings.get("Enable", True) and settings.get("EnableUploads", False)
+                and not settings.get("RequirePluginSignature", False))
+
+
+@file_upload
+@page
+async def plugin_upload_submit(request: web.Request) -> web.Response:
+    session = await _admin(request)
+    form = await forms.check_csrf(request, session)
+    host = forms.host_of(request)
+    if not _uploads_enabled(host):
+        return _plugins_page(request, session, upload_error="Plugin uploads are off.", status=501)
+    bundle = form.get("plugin")
+    if not isinstance(bundle, web.FileField):
+        return _plugins_page(request, session, upload_error="Choose a plugin bundle to upload.", status=400)
+    try:
+        manifest = await host.plugins.install(bundle.file, force=forms.field(form, "force", 8) == "true")
+    except BundleError as exc:
+        log.warning("plugin bundle refused", extra={"error_id": exc.error_id, "error": exc.detailed or exc.message,
+                                                   "by": session.user_id})
+        detail = f" ({exc.detailed})" if exc.detailed else ""
+        return _plugins_page(request, session, upload_error=exc.message + detail, status=exc.status)
+    finally:
+        bundle.file.close()
+    log.info("plugin uploaded from the System Console", extra={"plugin_id": manifest.id, "by": session.user_id})
+    raise forms.see_other(f"{PLUGINS_PATH}?installed={manifest.id}")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get(INTEGRATIONS_PATH, integrations_page)
     app.router.add_post(INTEGRATIONS_PATH, integrations_submit)
     app.router.add_get(PLUGINS_PATH, plugins_page)
+    app.router.add_post(f"{PLUGINS_PATH}/upload", plugin_upload_submit)
     app.router.add_post(f"{PLUGINS_PATH}/{_PLUGIN_ID}/enable", _set_enabled(True))
     app.router.add_post(f"{PLUGINS_PATH}/{_PLUGIN_ID}/disable", _set_enabled(False))
     app.router.add_post(f"{PLUGINS_PATH}/{_PLUGIN_ID}/settings", plugin_settings_submit)
