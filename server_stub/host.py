@@ -15,6 +15,7 @@ from .accounts import DatabaseUnavailable, follow_integration_setting, open_acco
 from .config import ConfigStore, site_url
 from .gateway import Gateway
 from .host_api import HostAPIServicer
+from .metrics import HostMetrics, MetricsServer
 from .plugins import PROJECT_DIR, PluginEnvironment
 from .web.app import create_app
 
@@ -56,6 +57,9 @@ class Host:
                                          host_api=HostAPIServicer(self.accounts, self.sanitized_config),
                                          on_activate=self._plugin_activated)
         self.gateway = Gateway(self.plugins, manifest.load(PROJECT_DIR).id)
+        self.metrics = HostMetrics(self)
+        self.gateway.rpc_observer = self.metrics.observe_rpc
+        self.metrics_server = MetricsServer(self.metrics)
         self._runners: list[web.AppRunner] = []
 
     def sanitized_config(self) -> dict:
@@ -94,6 +98,9 @@ class Host:
         await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
         self._runners.append(runner)
         await self._start_local_mode()
+        await self.metrics_server.apply(self.config.config)
+        self.config.add_listener(lambda old, new: asyncio.ensure_future(self.metrics_server.apply(new))
+                                 if old.get("MetricsSettings") != new.get("MetricsSettings") else None)
         await self.plugins.start()
         log.info("server started", extra={"listen": listen, "site_url": site_url(self.config.config)})
 
@@ -116,6 +123,7 @@ class Host:
         self._runners.append(runner)
 
     async def stop(self) -> None:
+        await self.metrics_server.stop()
         await self.plugins.stop()
         for runner in self._runners:
             await runner.cleanup()

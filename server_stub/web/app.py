@@ -77,8 +77,10 @@ def create_app(host, local_mode: bool = False) -> web.Application:
 
     # Request bodies are taken as sent, as Go's net/http (Mattermost) takes them: a Content-Encoding is not undone
     # (aiohttp's decoder could wait forever on a truncated deflate body), so an encoded body is just not JSON.
-    app = web.Application(middlewares=[header_text_middleware, client_address_middleware, payload_limit_middleware,
-                                       error_middleware],
+    metrics = None if local_mode else getattr(host, "metrics", None)  # the command line's calls are no traffic
+    counted = [metrics.middleware()] if metrics is not None else []
+    app = web.Application(middlewares=[*counted, header_text_middleware, client_address_middleware,
+                                       payload_limit_middleware, error_middleware],
                           client_max_size=1024 * 1024, handler_args={"auto_decompress": False})
     app[HOST_KEY] = host
     app[LOCAL_MODE_KEY] = local_mode
