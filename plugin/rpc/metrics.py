@@ -52,6 +52,8 @@ _STORE = {(kind, outcome): STORE_SECONDS.labels(kind, outcome)
 _FAILURES = {"api.oauth.rate_limited.app_error": RATE_LIMITED, STORE_UNAVAILABLE: STORE_UNAVAILABLE_ANSWERS}
 for outcome in ("ok", "failed"):
     CLEANUP_RUNS.labels(outcome)
+for grant_type in ("authorization_code", "refresh_token", "implicit"):  # series from the start, at 0
+    TOKENS_ISSUED.labels(grant_type)
 
 
 def text() -> bytes:

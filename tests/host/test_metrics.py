@@ -130,3 +130,20 @@ def _try_scrape(url: str):
         return scrape(url)
     except OSError:
         return None
+
+
+def test_grafana_dashboard_reads_only_series_the_host_and_plugin_expose(node):
+    """Every metric the dashboard queries is in a real scrape (a renamed series would leave a panel empty)."""
+    import json
+    import re
+
+    from tests.conftest import ROOT
+
+    host, url = node
+    for path in ("/api/v4/system/ping", "/.well-known/oauth-authorization-server"):  # a request, and an RPC
+        urllib.request.urlopen(host.url + path, timeout=10).read()
+    exposed = {name for name, _ in scrape(url)}
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    queried = {name for expr in exprs for name in re.findall(r"\b((?:mattermost|oauth_provider)_[a-z_]+)\{", expr)}
+    assert queried and queried <= exposed, queried - exposed
