@@ -12,7 +12,8 @@ from ..accounts import DatabaseUnavailable
 from .body import payload_limit_middleware
 from .client_address import client_address_middleware
 from .keys import HOST_KEY, LOCAL_MODE_KEY  # noqa: F401 - re-exported
-from .responses import AppErrorResponse, app_error, json_response, request_id
+from . import system_status
+from .responses import AppErrorResponse, app_error, request_id
 
 log = logging.getLogger("server_stub.web")
 
@@ -64,10 +65,6 @@ async def header_text_middleware(request: web.Request, handler):
         for key, value in request.headers.items())))
 
 
-async def ping(request: web.Request) -> web.Response:
-    return json_response(request, {"status": "OK", "ActiveSearchBackend": "database"})
-
-
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 
 
@@ -87,7 +84,7 @@ def create_app(host, local_mode: bool = False) -> web.Application:
     app[GATEWAY_KEY] = host.gateway
     add_oauth_routes(app)
     app.router.add_static("/static/", STATIC_DIR)
-    app.router.add_get("/api/v4/system/ping", ping)
+    app.router.add_get("/api/v4/system/ping", system_status.ping)
     add_core_routes(app)
     if not local_mode:  # the local-mode socket serves the command line's API, not people
         from .pages_routes import add_page_routes

@@ -11,10 +11,13 @@ system_user role follows "Restrict managing integrations to Admins").
 | POST `/admin/plugins/{plugin_id}/enable`, `/disable` | enable or disable the plugin |
 | POST `/admin/plugins/{plugin_id}/settings` | save PluginSettings.Plugins[<plugin_id>] (not its database settings) |
 | POST `/admin/plugins/upload` | install a plugin bundle (multipart: `plugin`, `force`), as POST /api/v4/plugins |
+| GET `/admin/status` | the server's status (what the ping with get_server_status answers), each plugin's last errors |
 """
 from __future__ import annotations
 
+import datetime
 import logging
+import os
 import re
 import secrets
 
@@ -25,13 +28,14 @@ from .. import config_rules
 from .. import permissions as perms
 from ..supervisor import PluginState
 from ..plugin_bundles import BundleError
-from . import forms, pages, system_api
+from . import forms, pages, system_api, system_status
 from .body import file_upload
 from .forms import PageError, page
 
 log = logging.getLogger("server_stub.pages")
 
 INTEGRATIONS_PATH = "/admin/integrations"
+STATUS_PATH = "/admin/status"
 PLUGINS_PATH = "/admin/plugins"
 _PLUGIN_ID = "{plugin_id:[A-Za-z0-9_.-]{3,190}}"
 
@@ -317,7 +321,34 @@ async def plugin_upload_submit(request: web.Request) -> web.Response:
     raise forms.see_other(f"{PLUGINS_PATH}?installed={manifest.id}")
 
 
+# --- Server Status ---------------------------------------------------------------------------------------------
+
+def _when(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@page
+async def status_page(request: web.Request) -> web.Response:
+    session = await _admin(request)
+    host = forms.host_of(request)
+    status = await system_status.server_status(host)
+    health = {p["plugin_id"]: p["status"] for p in status["plugin_statuses"]}
+    plugins = []
+    for plugin_id, supervisor in sorted(host.plugins.supervisors.items()):
+        manifest = supervisor.manifest
+        plugins.append({
+            "id": plugin_id, "name": manifest.name or plugin_id, "version": manifest.version,
+            "state": int(supervisor.state), "state_name": _state_name(int(supervisor.state)),
+            "enabled": host.plugins.is_enabled(plugin_id), "health": health.get(plugin_id, ""),
+            "error": supervisor.error, "restarts": supervisor.restarts,
+            "recent_errors": [(_when(ms), message) for ms, message in reversed(supervisor.recent_errors)],
+        })
+    return pages.render("admin_status.html", title="Server Status", server=status, root=os.geteuid() == 0,
+                        plugins=plugins, **forms.nav_context(request, session))
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get(STATUS_PATH, status_page)
     app.router.add_get(INTEGRATIONS_PATH, integrations_page)
     app.router.add_post(INTEGRATIONS_PATH, integrations_submit)
     app.router.add_get(PLUGINS_PATH, plugins_page)
