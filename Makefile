@@ -12,8 +12,10 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+# On a terminal the log is plain lines, else JSON (LOG_FORMAT=json|plain to choose; LogSettings in config.json).
+LOG_FORMAT ?= auto
 run: $(INSTALLED)
-	$(PY) -m server_stub serve --listen $(LISTEN) --data-dir $(DATA)
+	$(PY) -m server_stub serve --listen $(LISTEN) --data-dir $(DATA) --log-format $(LOG_FORMAT)
 
 # The whole suite, as CI runs it: scripts/test-suite installs with apt what is missing (Go and go-plugin for
 # tests/interop, chromium, postgresql), starts a throwaway PostgreSQL unless OAUTH_TEST_POSTGRES_DSN is set, runs

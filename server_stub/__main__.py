@@ -1,6 +1,6 @@
 """Command line of the host, in the spirit of mmctl:
 
-    python -m server_stub serve [--listen HOST:PORT] [--data-dir DIR]
+    python -m server_stub serve [--listen HOST:PORT] [--data-dir DIR] [--log-format json|plain|auto]
     python -m server_stub plugin status|enable|disable ID [--data-dir DIR]
     python -m server_stub plugin add BUNDLE.tar.gz [--force] [--data-dir DIR]
     python -m server_stub plugin remove ID [--data-dir DIR]
@@ -78,9 +78,9 @@ def cmd_serve(args) -> int:
 
     from .host import StartupError, serve
 
-    logs.setup()
+    logs.setup()  # JSON lines until the configuration is read; then LogSettings (server_stub/logs.py)
     try:
-        run_event_loop(serve(args.data_dir, args.listen))
+        run_event_loop(serve(args.data_dir, args.listen, args.log_format))
     except StartupError as exc:
         print(f"server_stub: cannot start: {exc}", file=sys.stderr)
         return 1
@@ -295,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--listen", help="HOST:PORT (default 127.0.0.1:8065, or the config's ListenAddress)")
     serve.add_argument("--data-dir", default="./data")
+    serve.add_argument("--log-format", choices=["json", "plain", "auto"], default="",
+                       help="console lines: JSON, plain, or plain on a terminal (default: LogSettings.ConsoleJson)")
     serve.set_defaults(func=cmd_serve)
 
     plugin = sub.add_parser("plugin", help="plugin status, enable, disable, add (a bundle), remove")

@@ -49,6 +49,10 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
         "SqlSettings": {"DriverName": "sqlite", "DataSource": os.path.join(data_dir, "host.db")},
         # MaxFileSize: the largest upload, a plugin bundle among them (Mattermost's default, 100 MiB).
         "FileSettings": {"Directory": os.path.join(data_dir, "files"), "MaxFileSize": 104857600},
+        # Mattermost's LogSettings (logs.py); FileMaxSizeMB and FileMaxBackups are this host's (rotation).
+        "LogSettings": {"EnableConsole": True, "ConsoleLevel": "INFO", "ConsoleJson": True, "EnableColor": False,
+                        "EnableFile": False, "FileLevel": "INFO", "FileJson": True, "FileLocation": "",
+                        "FileMaxSizeMB": 100, "FileMaxBackups": 10},
         # /metrics in Prometheus' format on a listener of its own (metrics.py); off by default, as in Mattermost.
         "MetricsSettings": {"Enable": False, "ListenAddress": ":8067"},
         "PluginSettings": {

@@ -15,6 +15,7 @@ from .accounts import DatabaseUnavailable, follow_integration_setting, open_acco
 from .config import ConfigStore, site_url
 from .gateway import Gateway
 from .host_api import HostAPIServicer
+from .logs import HostLogs
 from .metrics import HostMetrics, MetricsServer
 from .plugins import PROJECT_DIR, PluginEnvironment
 from .web.app import create_app
@@ -47,8 +48,13 @@ def wait_for_accounts(config: dict):
 
 
 class Host:
-    def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None) -> None:
+    def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None,
+                 log_format: str | None = None) -> None:
         self.config = ConfigStore(data_dir, listen)
+        if log_format is not None:  # the command line's server: its log follows LogSettings from now on
+            self.logs = HostLogs(self.config.data_dir, log_format)
+            self.logs.apply(self.config.config)
+            self.config.add_listener(lambda old, new: self.logs.apply(new))
         files.secure_data_dir(self.config.data_dir, self.config.config)
         self._enable_prepackaged()
         self.accounts = wait_for_accounts(self.config.config)
@@ -141,8 +147,8 @@ def welcome(host: Host) -> str:
             f"Metadata: {url}/.well-known/oauth-authorization-server. Ctrl-C stops the server.")
 
 
-async def serve(data_dir: str, listen: str | None) -> None:
-    host = Host(data_dir, listen)
+async def serve(data_dir: str, listen: str | None, log_format: str = "") -> None:
+    host = Host(data_dir, listen, log_format=log_format)
     await host.start()
     gc.freeze()  # the application, its routes and templates live as long as the process (see run_event_loop)
     stop = asyncio.Event()
