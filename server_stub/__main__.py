@@ -2,7 +2,7 @@
 
     python -m server_stub serve [--listen HOST:PORT] [--data-dir DIR] [--log-format json|plain|auto]
     python -m server_stub plugin status|enable|disable ID [--data-dir DIR]
-    python -m server_stub plugin add BUNDLE.tar.gz [--force] [--data-dir DIR]
+    python -m server_stub plugin add BUNDLE.tar.gz [--force] [--signature BUNDLE.tar.gz.sig] [--data-dir DIR]
     python -m server_stub plugin remove ID [--data-dir DIR]
     python -m server_stub user create --email E --username U --password P [--system-admin] [--data-dir DIR]
     python -m server_stub config get KEY [--data-dir DIR]
@@ -89,13 +89,17 @@ def cmd_serve(args) -> int:
 
 def cmd_plugin_add(args) -> int:
     """mmctl plugin add: upload a bundle to the running host (local mode)."""
-    try:
-        with open(args.id, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        print(f"Cannot read {args.id}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    answer = local_request(args.data_dir, "POST", "/api/v4/plugins", files={"plugin": (os.path.basename(args.id), data)},
+    files = {}
+    for field, path in (("plugin", args.id), ("signature", args.signature)):
+        if not path:
+            continue
+        try:
+            with open(path, "rb") as f:
+                files[field] = (os.path.basename(path), f.read())
+        except OSError as exc:
+            print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    answer = local_request(args.data_dir, "POST", "/api/v4/plugins", files=files,
                            fields={"force": "true" if args.force else "false"}, timeout=300)
     if answer is None:
         print("The server is not running: start it, then add the plugin.", file=sys.stderr)
@@ -303,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     plugin.add_argument("action", choices=["status", "enable", "disable", "add", "remove"])
     plugin.add_argument("id", nargs="?", default="", help="the plugin's id (add: the bundle's file)")
     plugin.add_argument("--force", action="store_true", help="add: replace the installed plugin of the same id")
+    plugin.add_argument("--signature", help="add: the bundle's detached signature (PluginSettings.RequirePluginSignature)")
     plugin.add_argument("--data-dir", default="./data")
     plugin.set_defaults(func=cmd_plugin)
 

@@ -68,6 +68,10 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             # Mattermost's: plugin bundles may be uploaded (POST /api/v4/plugins, `plugin add`). Off by default, and
             # like the directories, changed only in config.json or with the command line.
             "EnableUploads": False,
+            # Mattermost's: uploads must carry a detached OpenPGP signature by one of SignaturePublicKeyFiles (paths of
+            # public key files on the server). Like EnableUploads, changed only in config.json or the command line.
+            "RequirePluginSignature": False,
+            "SignaturePublicKeyFiles": [],
             "Plugins": {},
             "PluginStates": {},
         },

@@ -35,7 +35,9 @@ LOCKED_KEYS: tuple[tuple[str, ...], ...] = (
 )
 # Changed only in config.json or in local mode (the command line), like a plugin's database settings: whoever may
 # upload a plugin bundle runs code on the server.
-LOCAL_ONLY_KEYS: tuple[tuple[str, ...], ...] = (("PluginSettings", "EnableUploads"),)
+LOCAL_ONLY_KEYS: tuple[tuple[str, ...], ...] = (("PluginSettings", "EnableUploads"),
+                                                 ("PluginSettings", "RequirePluginSignature"),
+                                                 ("PluginSettings", "SignaturePublicKeyFiles"))
 # A plugin's settings with these names (lower-cased) are its database settings: locked like SqlSettings.
 PLUGIN_DATABASE_SETTINGS = ("drivername", "datasource")
 FREE_FORM_MAPS = {("PluginSettings", "Plugins"), ("PluginSettings", "PluginStates")}

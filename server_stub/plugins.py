@@ -9,7 +9,7 @@ import logging
 import os
 
 from . import manifest as manifests
-from . import plugin_bundles
+from . import plugin_bundles, plugin_signatures
 from .config import ConfigStore, site_url
 from .config_rules import ConfigError
 from .supervisor import HOOK_TIMEOUT_SECONDS, PluginState, PluginSupervisor
@@ -181,9 +181,15 @@ class PluginEnvironment:
         self.config.save(config)  # the listener syncs
         await self.sync()
 
-    async def install(self, bundle, force: bool = False) -> manifests.Manifest:
-        """Install a plugin bundle (a binary file object of a .tar.gz): plugin_bundles.py says the rules. Raises
-        plugin_bundles.BundleError. A new plugin is disabled; a replaced one is restarted if it was enabled."""
+    async def install(self, bundle, force: bool = False, signature: bytes | None = None) -> manifests.Manifest:
+        """Install a plugin bundle (a binary file object of a .tar.gz): plugin_bundles.py says the rules; with
+        PluginSettings.RequirePluginSignature, `signature` must be its good detached signature by a configured key
+        (plugin_signatures.py). Raises plugin_bundles.BundleError. A new plugin is disabled; a replaced one is
+        restarted if it was enabled."""
+        settings = self.config.config["PluginSettings"]
+        if settings.get("RequirePluginSignature", False):
+            await asyncio.to_thread(plugin_signatures.verify, bundle, signature,
+                                    list(settings.get("SignaturePublicKeyFiles") or []))
         async with self._install_lock:
             staged = await asyncio.to_thread(plugin_bundles.Staged, self.plugins_dir, bundle)
             try:

@@ -197,6 +197,7 @@ def _plugins_page(request, session, *, errors: dict | None = None, posted: dict 
                         load_errors=dict(getattr(env, "load_errors", {}) or {}),
                         saved=request.query.get("saved", ""), csrf=session.csrf_token,
                         uploads_enabled=_uploads_enabled(host), upload_error=upload_error,
+                        signature_required=bool(host.config.config["PluginSettings"].get("RequirePluginSignature")),
                         installed=request.query.get("installed", "")[:190],
                         **forms.nav_context(request, session))
 
@@ -293,8 +294,7 @@ async def plugin_settings_submit(request: web.Request) -> web.Response:
 
 def _uploads_enabled(host) -> bool:
     settings = host.config.config.get("PluginSettings") or {}
-    return bool(settings.get("Enable", True) and settings.get("EnableUploads", False)
-                and not settings.get("RequirePluginSignature", False))
+    return bool(settings.get("Enable", True) and settings.get("EnableUploads", False))
 
 
 @file_upload
@@ -308,8 +308,11 @@ async def plugin_upload_submit(request: web.Request) -> web.Response:
     bundle = form.get("plugin")
     if not isinstance(bundle, web.FileField):
         return _plugins_page(request, session, upload_error="Choose a plugin bundle to upload.", status=400)
+    signature = form.get("signature")
     try:
-        manifest = await host.plugins.install(bundle.file, force=forms.field(form, "force", 8) == "true")
+        manifest = await host.plugins.install(bundle.file, force=forms.field(form, "force", 8) == "true",
+                                              signature=signature.file.read() if isinstance(signature, web.FileField)
+                                              else None)
     except BundleError as exc:
         log.warning("plugin bundle refused", extra={"error_id": exc.error_id, "error": exc.detailed or exc.message,
                                                    "by": session.user_id})

@@ -7,7 +7,9 @@ mode (the command line's `plugin add|remove`).
 | DELETE `/api/v4/plugins/{plugin_id}` | disable, stop and remove the plugin (its data stays); 200 status OK |
 
 Uploads need `PluginSettings.Enable` and `PluginSettings.EnableUploads` (off by default, as in Mattermost: 501
-`app.plugin.upload_disabled.app_error`). The body may be as large as `FileSettings.MaxFileSize` (413 past it).
+`app.plugin.upload_disabled.app_error`). The body may be as large as `FileSettings.MaxFileSize` (413 past it). With
+`PluginSettings.RequirePluginSignature` the form also carries the bundle's detached signature in `signature`
+(Mattermost refuses uploads then; here they are taken when signed by a configured key).
 """
 from __future__ import annotations
 
@@ -44,8 +46,8 @@ async def _admin(request: web.Request) -> auth.Session:
 
 
 async def read_upload(request: web.Request, limit: int):
-    """The multipart form of an upload: (the `plugin` file spooled, force). 400 with uploadPlugin's ids when the
-    form or its file is missing, 413 past `limit`."""
+    """The multipart form of an upload: (the `plugin` file spooled, force, the `signature` or None). 400 with
+    uploadPlugin's ids when the form or its file is missing, 413 past `limit`."""
     if request.content_type != "multipart/form-data":
         raise AppErrorResponse(400, "api.plugin.upload.no_file.app_error", "Missing file in multipart/form request.")
     try:
@@ -53,7 +55,7 @@ async def read_upload(request: web.Request, limit: int):
     except (ValueError, AssertionError, KeyError):
         raise AppErrorResponse(400, "api.plugin.upload.no_file.app_error",
                                "Missing file in multipart/form request.") from None
-    bundle, force, total = None, False, 0
+    bundle, force, signature, total = None, False, None, 0
     try:
         async for part in reader:
             if part.name == "plugin" and bundle is None:
@@ -65,6 +67,11 @@ async def read_upload(request: web.Request, limit: int):
                     bundle.write(chunk)
             elif part.name == "force":
                 force = (await part.text()).strip() == "true"
+            elif part.name == "signature" and signature is None:
+                signature = await part.read()
+                total += len(signature)
+                if total > limit:
+                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=total)
             else:
                 await part.release()
     except (ValueError, AssertionError, UnicodeError):
@@ -79,21 +86,20 @@ async def read_upload(request: web.Request, limit: int):
     if bundle is None:
         raise AppErrorResponse(400, "api.plugin.upload.no_file.app_error", "Missing file in multipart/form request.")
     bundle.seek(0)
-    return bundle, force
+    return bundle, force, signature
 
 
 @file_upload
 async def upload_plugin(request: web.Request) -> web.Response:
     host = request.app[HOST_KEY]
     settings = _settings(request)
-    if not settings.get("Enable", True) or not settings.get("EnableUploads", False) \
-            or settings.get("RequirePluginSignature", False):
+    if not settings.get("Enable", True) or not settings.get("EnableUploads", False):
         raise AppErrorResponse(501, "app.plugin.upload_disabled.app_error", "Plugins and/or plugin uploads have been "
                                "disabled.", "PluginSettings.EnableUploads is false")
     session = await _admin(request)
-    bundle, force = await read_upload(request, max_file_bytes(host.config.config))
+    bundle, force, signature = await read_upload(request, max_file_bytes(host.config.config))
     try:
-        manifest = await host.plugins.install(bundle, force=force)
+        manifest = await host.plugins.install(bundle, force=force, signature=signature)
     except BundleError as exc:
         log.warning("plugin bundle refused", extra={"error_id": exc.error_id, "error": exc.detailed or exc.message,
                                                    "by": session.user_id or "local"})
