@@ -193,30 +193,42 @@ class PluginEnvironment:
         async with self._install_lock:
             staged = await asyncio.to_thread(plugin_bundles.Staged, self.plugins_dir, bundle)
             try:
-                manifest = staged.manifest
-                target = os.path.join(self.plugins_dir, manifest.id)
-                existing = self.supervisors.get(manifest.id)
-                if existing is not None or os.path.lexists(target):
-                    if not force:
-                        raise plugin_bundles.BundleError(
-                            400, "app.plugin.install_id.app_error",
-                            "Unable to install plugin. A plugin with the same ID is already installed.")
-                    if existing is not None:
-                        await existing.deactivate()
-                    try:
-                        await asyncio.to_thread(plugin_bundles.remove_installed, target)
-                    except OSError as exc:
-                        raise plugin_bundles.BundleError(
-                            400, "app.plugin.install_id_failed_remove.app_error",
-                            "Unable to install plugin. A plugin with the same ID is already installed and failed to "
-                            "be removed.", str(exc)) from None
-                staged.move_to(target)
+                async with self._sync_lock:  # no sync may start the old copy while it is replaced
+                    manifest = staged.manifest
+                    existing = await self._make_room(manifest.id, force)
+                    staged.move_to(os.path.join(os.path.abspath(self.plugins_dir), manifest.id))
             finally:
                 staged.close()
         log.info("installed plugin", extra={"plugin_id": manifest.id, "version": manifest.version,
                                             "replaced": existing is not None})
         await self.sync()  # enabled (an upgrade of an enabled plugin): launched from the new copy
         return self.supervisors[manifest.id].manifest if manifest.id in self.supervisors else manifest
+
+    async def _make_room(self, plugin_id: str, force: bool):
+        """Before installing `plugin_id`: refuse (no `force`), or stop and remove the installed copy. Answers the
+        replaced plugin's supervisor, if any."""
+        plugins_dir = os.path.abspath(self.plugins_dir)
+        target = os.path.join(plugins_dir, plugin_id)
+        existing = self.supervisors.get(plugin_id)
+        if existing is None and not os.path.lexists(target):
+            return None
+        if not force:
+            raise plugin_bundles.BundleError(400, "app.plugin.install_id.app_error",
+                                             "Unable to install plugin. A plugin with the same ID is already installed.")
+        replaced = {target}
+        if existing is not None:
+            await existing.deactivate()
+            replaced.add(existing.manifest.directory)  # installed by hand under another name, maybe
+        try:
+            for path in replaced:
+                if os.path.dirname(path) == plugins_dir:  # never anything outside the plugin directory
+                    await asyncio.to_thread(plugin_bundles.remove_installed, path)
+        except OSError as exc:
+            raise plugin_bundles.BundleError(
+                400, "app.plugin.install_id_failed_remove.app_error",
+                "Unable to install plugin. A plugin with the same ID is already installed and failed to be removed.",
+                str(exc)) from None
+        return existing
 
     async def remove(self, plugin_id: str) -> None:
         """RemovePlugin: disable (so that a reinstall stays disabled), stop, delete the installed copy. KeyError when
@@ -226,11 +238,12 @@ class PluginEnvironment:
             if supervisor is None:
                 raise KeyError(plugin_id)
             await self.set_enabled(plugin_id, False)
-            await supervisor.deactivate()
-            installed = supervisor.manifest.directory
-            if os.path.dirname(installed) == os.path.abspath(self.plugins_dir):  # never anything outside it
-                await asyncio.to_thread(plugin_bundles.remove_installed, installed)
-            self.supervisors.pop(plugin_id, None)
+            async with self._sync_lock:
+                await supervisor.deactivate()
+                installed = supervisor.manifest.directory
+                if os.path.dirname(installed) == os.path.abspath(self.plugins_dir):  # never anything outside it
+                    await asyncio.to_thread(plugin_bundles.remove_installed, installed)
+                self.supervisors.pop(plugin_id, None)
         log.info("removed plugin", extra={"plugin_id": plugin_id})
 
     def statuses(self) -> list[dict]:
