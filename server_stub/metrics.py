@@ -51,7 +51,7 @@ class HostMetrics:
                                      "OAuth plugin, by RPC and outcome.", ["rpc", "outcome"],
                                      buckets=_LATENCY_BUCKETS, registry=self.registry)
         self.registry.register(_StateCollector(host))
-        self._children: dict[tuple, tuple] = {}
+        self._children: dict[tuple, object] = {}  # the label sets' children, made once each
 
     # --- the request path -------------------------------------------------------------------------------------
 
@@ -65,7 +65,10 @@ class HostMetrics:
         children[1].observe(seconds)
 
     def observe_rpc(self, rpc: str, outcome: str, seconds: float) -> None:
-        self.rpc_seconds.labels(rpc, outcome).observe(seconds)
+        child = self._children.get((rpc, outcome))
+        if child is None:
+            child = self._children[(rpc, outcome)] = self.rpc_seconds.labels(rpc, outcome)
+        child.observe(seconds)
 
     def middleware(self):
         @web.middleware

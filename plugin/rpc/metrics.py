@@ -52,8 +52,9 @@ _STORE = {(kind, outcome): STORE_SECONDS.labels(kind, outcome)
 _FAILURES = {"api.oauth.rate_limited.app_error": RATE_LIMITED, STORE_UNAVAILABLE: STORE_UNAVAILABLE_ANSWERS}
 for outcome in ("ok", "failed"):
     CLEANUP_RUNS.labels(outcome)
-for grant_type in ("authorization_code", "refresh_token", "implicit"):  # series from the start, at 0
-    TOKENS_ISSUED.labels(grant_type)
+# By grant type; the built-in ones are series from the start, at 0.
+_TOKENS = {grant_type: TOKENS_ISSUED.labels(grant_type) for grant_type in ("authorization_code", "refresh_token",
+                                                                            "implicit")}
 
 
 def text() -> bytes:
@@ -77,8 +78,15 @@ def cleanup_ran(rows: int | None) -> None:
     CLEANUP_ROWS.inc(rows)
 
 
+def _tokens_issued(grant_type: str) -> None:
+    child = _TOKENS.get(grant_type)
+    if child is None:  # once per grant type
+        child = _TOKENS[grant_type] = TOKENS_ISSUED.labels(grant_type)
+    child.inc()
+
+
 def _after_issue(grant, app, request, issued) -> None:
-    TOKENS_ISSUED.labels(grant.grant_type).inc()
+    _tokens_issued(grant.grant_type)
 
 
 def _audited(event: AuditEvent, detail: dict) -> None:
@@ -89,7 +97,7 @@ def _audited(event: AuditEvent, detail: dict) -> None:
     elif event in _CONSENT:
         _CONSENT[event].inc()
     elif event is AuditEvent.TOKEN_ISSUED and detail.get("grant_type") in _AUTHORIZATION_ENDPOINT_GRANTS:
-        TOKENS_ISSUED.labels(detail["grant_type"]).inc()
+        _tokens_issued(detail["grant_type"])
 
 
 # Tokens issued by the authorization endpoint itself (a response type), which the token endpoint's AFTER_ISSUE hook
