@@ -147,3 +147,22 @@ def test_grafana_dashboard_reads_only_series_the_host_and_plugin_expose(node):
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     queried = {name for expr in exprs for name in re.findall(r"\b((?:mattermost|oauth_provider)_[a-z_]+)\{", expr)}
     assert queried and queried <= exposed, queried - exposed
+
+
+def test_a_plugin_restart_is_counted(node):
+    import os
+    import signal
+
+    host, url = node
+    pid = host.plugin_pid()
+    os.kill(pid, signal.SIGKILL)
+    def restarted() -> bool:
+        try:
+            return host.status()["state"] == 2 and host.plugin_pid() != pid
+        except AssertionError:  # no plugin process at this instant
+            return False
+    wait_for(restarted, timeout=30, message="the plugin restarted")
+    samples = wait_for(lambda: (s := _try_scrape(url)) and total(s, "mattermost_plugin_metrics_up") == 1 and s,
+                       message="a scrape of the restarted plugin")
+    assert total(samples, "mattermost_plugin_restarts_total", plugin_id=PLUGIN_ID) == 1
+    assert total(samples, "mattermost_plugin_state", plugin_id=PLUGIN_ID) == 2
