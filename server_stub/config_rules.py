@@ -9,7 +9,9 @@ Mattermost's `model.config.is_valid.*` validation. Pure functions over config di
   the key ("ServiceSettings.SiteURL").
 - Settings that would let an API caller run code or move data (the database, the plugin and file directories, the
   local-mode socket) cannot be changed through the API: 403 `api.config.update_config.not_allowed_security.app_error`
-  (Mattermost does the same for PluginSettings.EnableUploads); the config file and the command line still can.
+  (Mattermost does the same for PluginSettings.EnableUploads); the config file and the command line still can. Plugin
+  uploads and their signatures (PluginSettings.EnableUploads, RequirePluginSignature, SignaturePublicKeyFiles) are
+  the same, except that local mode may change them (LOCAL_ONLY_KEYS).
 - A plugin's own database settings, the settings of its manifest named as SqlSettings' (`DriverName`,
   `DataSource`, any case), are the same: an API caller who could point a plugin at a database of their choosing could
   forge its data (an OAuth provider's tokens for any user). They are refused like SqlSettings, except in local mode
