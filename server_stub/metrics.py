@@ -82,6 +82,9 @@ class HostMetrics:
             except web.HTTPException as exc:
                 status = exc.status
                 raise
+            except (ConnectionError, asyncio.CancelledError):
+                status = 499  # the client left before the answer (nginx's number for it)
+                raise
             finally:
                 self.observe_request(_route_of(request), request.method, status, time.perf_counter() - started)
         return count_requests
