@@ -5,15 +5,17 @@ INSTALLED := $(VENV)/.installed
 LISTEN ?= 127.0.0.1:8065
 DATA ?= ./data
 
-.PHONY: run test bench proto clean two-nodes
+.PHONY: run test bench proto clean two-nodes bundle
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+# On a terminal the log is plain lines, else JSON (LOG_FORMAT=json|plain to choose; LogSettings in config.json).
+LOG_FORMAT ?= auto
 run: $(INSTALLED)
-	$(PY) -m server_stub serve --listen $(LISTEN) --data-dir $(DATA)
+	$(PY) -m server_stub serve --listen $(LISTEN) --data-dir $(DATA) --log-format $(LOG_FORMAT)
 
 # The whole suite, as CI runs it: scripts/test-suite installs with apt what is missing (Go and go-plugin for
 # tests/interop, chromium, postgresql), starts a throwaway PostgreSQL unless OAUTH_TEST_POSTGRES_DSN is set, runs
@@ -29,8 +31,13 @@ two-nodes: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PY) bench/run.py
 
+# dist/oauth-provider-<version>.tar.gz: a Mattermost plugin bundle with everything the plugin needs to run on a machine
+# with Python 3.11 and no network (docs/operations.md, "Plugin bundles").
+bundle: $(INSTALLED)
+	$(PY) scripts/bundle --out dist
+
 proto: $(INSTALLED)
 	$(PY) proto/generate.py
 
 clean:
-	rm -rf $(VENV) $(DATA) ./data-nodes .pytest_cache
+	rm -rf $(VENV) $(DATA) ./data-nodes .pytest_cache dist

@@ -1,7 +1,9 @@
 """Command line of the host, in the spirit of mmctl:
 
-    python -m server_stub serve [--listen HOST:PORT] [--data-dir DIR]
+    python -m server_stub serve [--listen HOST:PORT] [--data-dir DIR] [--log-format json|plain|auto]
     python -m server_stub plugin status|enable|disable ID [--data-dir DIR]
+    python -m server_stub plugin add BUNDLE.tar.gz [--force] [--signature BUNDLE.tar.gz.sig] [--data-dir DIR]
+    python -m server_stub plugin remove ID [--data-dir DIR]
     python -m server_stub user create --email E --username U --password P [--system-admin] [--data-dir DIR]
     python -m server_stub config get KEY [--data-dir DIR]
     python -m server_stub config set KEY VALUE... [--data-dir DIR]
@@ -12,6 +14,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import socket
 import sys
 
@@ -20,26 +23,44 @@ from .supervisor import PluginState
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=30)
+    def __init__(self, path: str, timeout: float = 30) -> None:
+        super().__init__("localhost", timeout=timeout)
         self._path = path
 
     def connect(self) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(30)
+        self.sock.settimeout(self.timeout)
         self.sock.connect(self._path)
 
 
-def local_request(data_dir: str, method: str, path: str, body=None):
-    """Call a running host through its local-mode socket (`body`: sent as JSON); None when no host is running
-    there."""
+def multipart_form(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[str, bytes]:
+    """(Content-Type, body) of a multipart/form-data request (RFC 7578)."""
+    boundary = secrets.token_hex(16)
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data) in files.items():
+        safe = filename.replace('"', "").replace("\r", "").replace("\n", "")
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{safe}"\r\n'
+                     f"Content-Type: application/gzip\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
+
+
+def local_request(data_dir: str, method: str, path: str, body=None, *, files: dict | None = None,
+                  fields: dict | None = None, timeout: float = 30):
+    """Call a running host through its local-mode socket (`body`: sent as JSON; `files` and `fields`: sent as a
+    multipart form, files as name -> (filename, bytes)); None when no host is running there."""
     config = ConfigStore(data_dir).get()
     socket_path = config["ServiceSettings"]["LocalModeSocketLocation"]
     if not os.path.exists(socket_path):
         return None
-    conn = _UnixHTTPConnection(socket_path)
+    conn = _UnixHTTPConnection(socket_path, timeout)
     try:
-        if body is None:
+        if files is not None:
+            content_type, form = multipart_form(fields or {}, files)
+            conn.request(method, path, body=form, headers={"Content-Type": content_type})
+        elif body is None:
             conn.request(method, path)
         else:
             conn.request(method, path, body=json.dumps(body), headers={"Content-Type": "application/json"})
@@ -57,16 +78,63 @@ def cmd_serve(args) -> int:
 
     from .host import StartupError, serve
 
-    logs.setup()
+    logs.setup()  # JSON lines until the configuration is read; then LogSettings (server_stub/logs.py)
     try:
-        run_event_loop(serve(args.data_dir, args.listen))
+        run_event_loop(serve(args.data_dir, args.listen, args.log_format))
     except StartupError as exc:
         print(f"server_stub: cannot start: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
+def cmd_plugin_add(args) -> int:
+    """mmctl plugin add: upload a bundle to the running host (local mode)."""
+    files = {}
+    for field, path in (("plugin", args.id), ("signature", args.signature)):
+        if not path:
+            continue
+        try:
+            with open(path, "rb") as f:
+                files[field] = (os.path.basename(path), f.read())
+        except OSError as exc:
+            print(f"Cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    answer = local_request(args.data_dir, "POST", "/api/v4/plugins", files=files,
+                           fields={"force": "true" if args.force else "false"}, timeout=300)
+    if answer is None:
+        print("The server is not running: start it, then add the plugin.", file=sys.stderr)
+        return 1
+    status, body = answer
+    if status != 201:
+        message = body.get("message", body) if isinstance(body, dict) else body
+        detail = body.get("detailed_error") if isinstance(body, dict) else ""
+        print(f"{message}" + (f" ({detail})" if detail else ""), file=sys.stderr)
+        if isinstance(body, dict) and body.get("id") == "app.plugin.upload_disabled.app_error":
+            print("Allow uploads with: python -m server_stub config set PluginSettings.EnableUploads true",
+                  file=sys.stderr)
+        return 1
+    print(f"Plugin {body['id']} {body.get('version', '')} installed (enable it with: plugin enable {body['id']}).")
+    return 0
+
+
+def cmd_plugin_remove(args) -> int:
+    answer = local_request(args.data_dir, "DELETE", f"/api/v4/plugins/{args.id}", timeout=60)
+    if answer is None:
+        print("The server is not running: start it, then remove the plugin.", file=sys.stderr)
+        return 1
+    status, body = answer
+    if status != 200:
+        print(body.get("message", body) if isinstance(body, dict) else body, file=sys.stderr)
+        return 1
+    print(f"Plugin {args.id} removed.")
+    return 0
+
+
 def cmd_plugin(args) -> int:
+    if args.action == "add":
+        return cmd_plugin_add(args)
+    if args.action == "remove":
+        return cmd_plugin_remove(args)
     if args.action == "status":
         answer = local_request(args.data_dir, "GET", "/api/v4/plugins/statuses")
         if answer is None:
@@ -231,11 +299,15 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--listen", help="HOST:PORT (default 127.0.0.1:8065, or the config's ListenAddress)")
     serve.add_argument("--data-dir", default="./data")
+    serve.add_argument("--log-format", choices=["json", "plain", "auto"], default="",
+                       help="console lines: JSON, plain, or plain on a terminal (default: LogSettings.ConsoleJson)")
     serve.set_defaults(func=cmd_serve)
 
-    plugin = sub.add_parser("plugin", help="plugin status, enable, disable")
-    plugin.add_argument("action", choices=["status", "enable", "disable"])
-    plugin.add_argument("id", nargs="?", default="")
+    plugin = sub.add_parser("plugin", help="plugin status, enable, disable, add (a bundle), remove")
+    plugin.add_argument("action", choices=["status", "enable", "disable", "add", "remove"])
+    plugin.add_argument("id", nargs="?", default="", help="the plugin's id (add: the bundle's file)")
+    plugin.add_argument("--force", action="store_true", help="add: replace the installed plugin of the same id")
+    plugin.add_argument("--signature", help="add: the bundle's detached signature (PluginSettings.RequirePluginSignature)")
     plugin.add_argument("--data-dir", default="./data")
     plugin.set_defaults(func=cmd_plugin)
 
@@ -257,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "plugin" and args.action != "status" and not args.id:
-        parser.error("plugin enable/disable needs a plugin ID")
+        parser.error(f"plugin {args.action} needs " + ("a bundle file" if args.action == "add" else "a plugin ID"))
     return args.func(args)
 
 

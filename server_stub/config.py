@@ -50,7 +50,14 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
         "PasswordSettings": {"MinimumLength": 8, "Lowercase": False, "Number": False, "Uppercase": False,
                              "Symbol": False},
         "SqlSettings": {"DriverName": "sqlite", "DataSource": os.path.join(data_dir, "host.db")},
-        "FileSettings": {"Directory": os.path.join(data_dir, "files")},
+        # MaxFileSize: the largest upload, a plugin bundle among them (Mattermost's default, 100 MiB).
+        "FileSettings": {"Directory": os.path.join(data_dir, "files"), "MaxFileSize": 104857600},
+        # Mattermost's LogSettings (logs.py); FileMaxSizeMB and FileMaxBackups are this host's (rotation).
+        "LogSettings": {"EnableConsole": True, "ConsoleLevel": "INFO", "ConsoleJson": True, "EnableColor": False,
+                        "EnableFile": False, "FileLevel": "INFO", "FileJson": True, "FileLocation": "",
+                        "FileMaxSizeMB": 100, "FileMaxBackups": 10},
+        # /metrics in Prometheus' format on a listener of its own (metrics.py); off by default, as in Mattermost.
+        "MetricsSettings": {"Enable": False, "ListenAddress": ":8067"},
         "PluginSettings": {
             "Enable": True,
             "EnableHealthCheck": True,
@@ -61,6 +68,13 @@ def default_config(data_dir: str, listen: str = "127.0.0.1:8065") -> dict:
             "HookTimeoutSeconds": 10,
             "Directory": os.path.join(data_dir, "plugins"),
             "AutomaticPrepackagedPlugins": True,
+            # Mattermost's: plugin bundles may be uploaded (POST /api/v4/plugins, `plugin add`). Off by default, and
+            # like the directories, changed only in config.json or with the command line.
+            "EnableUploads": False,
+            # Mattermost's: uploads must carry a detached OpenPGP signature by one of SignaturePublicKeyFiles (paths of
+            # public key files on the server). Like EnableUploads, changed only in config.json or the command line.
+            "RequirePluginSignature": False,
+            "SignaturePublicKeyFiles": [],
             "Plugins": {},
             "PluginStates": {},
         },

@@ -9,7 +9,9 @@ Mattermost's `model.config.is_valid.*` validation. Pure functions over config di
   the key ("ServiceSettings.SiteURL").
 - Settings that would let an API caller run code or move data (the database, the plugin and file directories, the
   local-mode socket) cannot be changed through the API: 403 `api.config.update_config.not_allowed_security.app_error`
-  (Mattermost does the same for PluginSettings.EnableUploads); the config file and the command line still can.
+  (Mattermost does the same for PluginSettings.EnableUploads); the config file and the command line still can. Plugin
+  uploads and their signatures (PluginSettings.EnableUploads, RequirePluginSignature, SignaturePublicKeyFiles) are
+  the same, except that local mode may change them (LOCAL_ONLY_KEYS).
 - A plugin's own database settings, the settings of its manifest named as SqlSettings' (`DriverName`,
   `DataSource`, any case), are the same: an API caller who could point a plugin at a database of their choosing could
   forge its data (an OAuth provider's tokens for any user). They are refused like SqlSettings, except in local mode
@@ -33,6 +35,11 @@ LOCKED_KEYS: tuple[tuple[str, ...], ...] = (
     ("ServiceSettings", "EnableLocalMode"),
     ("ServiceSettings", "LocalModeSocketLocation"),
 )
+# Changed only in config.json or in local mode (the command line), like a plugin's database settings: whoever may
+# upload a plugin bundle runs code on the server.
+LOCAL_ONLY_KEYS: tuple[tuple[str, ...], ...] = (("PluginSettings", "EnableUploads"),
+                                                 ("PluginSettings", "RequirePluginSignature"),
+                                                 ("PluginSettings", "SignaturePublicKeyFiles"))
 # A plugin's settings with these names (lower-cased) are its database settings: locked like SqlSettings.
 PLUGIN_DATABASE_SETTINGS = ("drivername", "datasource")
 FREE_FORM_MAPS = {("PluginSettings", "Plugins"), ("PluginSettings", "PluginStates")}
@@ -237,7 +244,7 @@ def apply_change(current: dict, incoming, *, defaults: dict | None = None,
     _deep_fill(reference, current)
     merged = copy.deepcopy(defaults if defaults is not None else current)
     if defaults is not None:
-        for path in LOCKED_KEYS:  # a full update that leaves out a locked key keeps it as it is
+        for path in LOCKED_KEYS + LOCAL_ONLY_KEYS:  # a full update that leaves out a locked key keeps it as it is
             if _get(incoming, path) is None and _get(current, path) is not None:
                 _set(merged, path, copy.deepcopy(_get(current, path)))
     _check_and_merge(merged, incoming, reference, ())
@@ -249,6 +256,9 @@ def apply_change(current: dict, incoming, *, defaults: dict | None = None,
         if _get(merged, path) != _get(current, path):
             raise _not_allowed(".".join(path))
     if not local:
+        for path in LOCAL_ONLY_KEYS:
+            if _get(merged, path) != _get(current, path):
+                raise _not_allowed(".".join(path))
         for plugin_id, keys in plugin_databases.items():
             for lower, (key, default) in keys.items():
                 if plugin_setting(merged, plugin_id, lower, default) != plugin_setting(current, plugin_id, lower,

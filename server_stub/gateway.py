@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 
 import grpc
 
@@ -98,6 +99,8 @@ class Gateway:
         self.plugin_id = plugin_id
         self._timeout = timeout
         self.tokens: TokenCache[OAuthTokenInfo] = TokenCache()
+        # Told how each RPC went (metrics.py): (rpc, outcome: ok | app_error | unavailable | failed, seconds).
+        self.rpc_observer = None
         self._tokens_from = None  # (the plugin process, its configuration generation) whose answers are kept
 
     @property
@@ -131,10 +134,12 @@ class Gateway:
         PluginUnavailable."""
         stub = self._stub()
         effect = cache_effect(rpc)
+        started = time.perf_counter()
         try:
             response = await getattr(stub, rpc)(request, timeout=self.timeout)
         except grpc.RpcError as exc:
             code = exc.code()
+            self._observe(rpc, "unavailable" if code in _TRANSPORT_FAILURES else "failed", started)
             log.warning("plugin RPC failed", extra={"rpc": rpc, "code": code.name, "details": exc.details()})
             if effect.drop != Effect.NONE:
                 self.tokens.suspend()  # it may still commit: keep nothing for a while
@@ -143,6 +148,7 @@ class Gateway:
             raise PluginUnavailable(500, "app.plugin.rpc.app_error",
                                     "The OAuth provider plugin failed to handle the request.") from None
         except asyncio.CancelledError:
+            self._observe(rpc, "unavailable", started)
             if effect.drop != Effect.NONE:
                 self.tokens.suspend()  # whoever gave up on it, it may still commit
             task = asyncio.current_task()
@@ -153,8 +159,14 @@ class Gateway:
             raise _did_not_answer() from None
         self._forget(effect, request, response)
         if "error" in response.DESCRIPTOR.fields_by_name and response.HasField("error"):
+            self._observe(rpc, "app_error", started)
             raise RpcFailed(response.error)
+        self._observe(rpc, "ok", started)
         return response
+
+    def _observe(self, rpc: str, outcome: str, started: float) -> None:
+        if self.rpc_observer is not None:
+            self.rpc_observer(rpc, outcome, time.perf_counter() - started)
 
     def _forget(self, effect: Effect, request, response) -> None:
         """Drop the kept tokens an answered RPC declares it may have revoked (an empty key: none)."""

@@ -15,6 +15,8 @@ from .accounts import DatabaseUnavailable, follow_integration_setting, open_acco
 from .config import ConfigStore, site_url
 from .gateway import Gateway
 from .host_api import HostAPIServicer
+from .logs import HostLogs
+from .metrics import HostMetrics, MetricsServer
 from .plugins import PROJECT_DIR, PluginEnvironment
 from .web.app import create_app
 
@@ -46,8 +48,13 @@ def wait_for_accounts(config: dict):
 
 
 class Host:
-    def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None) -> None:
+    def __init__(self, data_dir: str, listen: str | None = None, start_timeout: float | None = None,
+                 log_format: str | None = None) -> None:
         self.config = ConfigStore(data_dir, listen)
+        if log_format is not None:  # the command line's server: its log follows LogSettings from now on
+            self.logs = HostLogs(self.config.data_dir, log_format)
+            self.logs.apply(self.config.config)
+            self.config.add_listener(lambda old, new: self.logs.apply(new))
         files.secure_data_dir(self.config.data_dir, self.config.config)
         self._enable_prepackaged()
         self.accounts = wait_for_accounts(self.config.config)
@@ -56,6 +63,9 @@ class Host:
                                          host_api=HostAPIServicer(self.accounts, self.sanitized_config),
                                          on_activate=self._plugin_activated)
         self.gateway = Gateway(self.plugins, manifest.load(PROJECT_DIR).id)
+        self.metrics = HostMetrics(self)
+        self.gateway.rpc_observer = self.metrics.observe_rpc
+        self.metrics_server = MetricsServer(self.metrics)
         self._runners: list[web.AppRunner] = []
 
     def sanitized_config(self) -> dict:
@@ -75,8 +85,11 @@ class Host:
             log.warning("owed RevokeUser calls not read", extra={"error": str(exc)})
 
     def _enable_prepackaged(self) -> None:
-        """The plugin this server ships with is enabled unless the admin has decided otherwise."""
+        """The plugin this server ships with is enabled unless the admin has decided otherwise (or installs plugins
+        only as bundles: AutomaticPrepackagedPlugins off; a bundle starts disabled)."""
         config = self.config.get()
+        if not config["PluginSettings"].get("AutomaticPrepackagedPlugins", True):
+            return
         states = config["PluginSettings"]["PluginStates"]
         plugin_id = manifest.load(PROJECT_DIR).id
         if plugin_id not in states:
@@ -91,6 +104,9 @@ class Host:
         await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
         self._runners.append(runner)
         await self._start_local_mode()
+        await self.metrics_server.apply(self.config.config)
+        self.config.add_listener(lambda old, new: asyncio.ensure_future(self.metrics_server.apply(new))
+                                 if old.get("MetricsSettings") != new.get("MetricsSettings") else None)
         await self.plugins.start()
         log.info("server started", extra={"listen": listen, "site_url": site_url(self.config.config)})
 
@@ -113,6 +129,7 @@ class Host:
         self._runners.append(runner)
 
     async def stop(self) -> None:
+        await self.metrics_server.stop()
         await self.plugins.stop()
         for runner in self._runners:
             await runner.cleanup()
@@ -130,8 +147,8 @@ def welcome(host: Host) -> str:
             f"Metadata: {url}/.well-known/oauth-authorization-server. Ctrl-C stops the server.")
 
 
-async def serve(data_dir: str, listen: str | None) -> None:
-    host = Host(data_dir, listen)
+async def serve(data_dir: str, listen: str | None, log_format: str = "") -> None:
+    host = Host(data_dir, listen, log_format=log_format)
     await host.start()
     gc.freeze()  # the application, its routes and templates live as long as the process (see run_event_loop)
     stop = asyncio.Event()

@@ -41,8 +41,9 @@ class PluginProcess:
     """One running plugin process and the gRPC connection to it."""
 
     def __init__(self, manifest: Manifest, executable: str, host_api: HostAPIServicer | None = None,
-                 auto_mtls: bool = True) -> None:
+                 auto_mtls: bool = True, on_error=None) -> None:
         self.manifest = manifest
+        self.on_error = on_error  # (message) -> None: each error line the plugin logs
         self.executable = executable
         self.auto_mtls = auto_mtls  # False: no PLUGIN_CLIENT_CERT, the plugin serves a private unix socket
         self._host_api_servicer = host_api
@@ -136,7 +137,9 @@ class PluginProcess:
             if not text:
                 continue
             self._stderr_tail.append(text)
-            log_plugin_line(plugin_id, text)
+            level, message = log_plugin_line(plugin_id, text)
+            if level >= logging.ERROR and self.on_error is not None:
+                self.on_error(message)
 
     async def _drain_stdout(self) -> None:
         # go-plugin discards what a plugin prints after the handshake; reading keeps the pipe from filling.
@@ -192,8 +195,9 @@ _LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO,
            "warning": logging.WARNING, "error": logging.ERROR}
 
 
-def log_plugin_line(plugin_id: str, text: str) -> None:
-    """Parse a stderr line as go-plugin does: hclog JSON, else a [LEVEL] prefix, else debug."""
+def log_plugin_line(plugin_id: str, text: str) -> tuple[int, str]:
+    """Parse a stderr line as go-plugin does: hclog JSON, else a [LEVEL] prefix, else debug; log it and answer
+    (level, message)."""
     fields: dict = {"plugin_id": plugin_id, "source": "plugin_stderr"}
     level, message = logging.DEBUG, text
     try:
@@ -213,4 +217,6 @@ def log_plugin_line(plugin_id: str, text: str) -> None:
                 level, message = lvl, text[len(prefix):].strip()
                 break
     log.log(level, message, extra=fields)
+    detail = fields.get("plugin_error")
+    return level, f"{message}: {detail}" if detail else message
 

@@ -9,6 +9,7 @@ import logging
 import os
 
 from . import manifest as manifests
+from . import plugin_bundles, plugin_signatures
 from .config import ConfigStore, site_url
 from .config_rules import ConfigError
 from .supervisor import HOOK_TIMEOUT_SECONDS, PluginState, PluginSupervisor
@@ -34,6 +35,7 @@ class PluginEnvironment:
         self.supervisors: dict[str, PluginSupervisor] = {}
         self.load_errors: dict[str, str] = {}
         self._sync_lock = asyncio.Lock()
+        self._install_lock = asyncio.Lock()  # one install or removal at a time
         self._tasks: list[asyncio.Task] = []
         self._pending_syncs: set[asyncio.Task] = set()  # configuration changes not yet delivered to every plugin
         self._stopped = False
@@ -178,6 +180,71 @@ class PluginEnvironment:
         config["PluginSettings"].setdefault("PluginStates", {})[plugin_id] = {"Enable": enabled}
         self.config.save(config)  # the listener syncs
         await self.sync()
+
+    async def install(self, bundle, force: bool = False, signature: bytes | None = None) -> manifests.Manifest:
+        """Install a plugin bundle (a binary file object of a .tar.gz): plugin_bundles.py says the rules; with
+        PluginSettings.RequirePluginSignature, `signature` must be its good detached signature by a configured key
+        (plugin_signatures.py). Raises plugin_bundles.BundleError. A new plugin is disabled; a replaced one is
+        restarted if it was enabled."""
+        settings = self.config.config["PluginSettings"]
+        if settings.get("RequirePluginSignature", False):
+            await asyncio.to_thread(plugin_signatures.verify, bundle, signature,
+                                    list(settings.get("SignaturePublicKeyFiles") or []))
+        async with self._install_lock:
+            staged = await asyncio.to_thread(plugin_bundles.Staged, self.plugins_dir, bundle)
+            try:
+                async with self._sync_lock:  # no sync may start the old copy while it is replaced
+                    manifest = staged.manifest
+                    existing = await self._make_room(manifest.id, force)
+                    staged.move_to(os.path.join(os.path.abspath(self.plugins_dir), manifest.id))
+            finally:
+                staged.close()
+        log.info("installed plugin", extra={"plugin_id": manifest.id, "version": manifest.version,
+                                            "replaced": existing is not None})
+        await self.sync()  # enabled (an upgrade of an enabled plugin): launched from the new copy
+        return self.supervisors[manifest.id].manifest if manifest.id in self.supervisors else manifest
+
+    async def _make_room(self, plugin_id: str, force: bool):
+        """Before installing `plugin_id`: refuse (no `force`), or stop and remove the installed copy. Answers the
+        replaced plugin's supervisor, if any."""
+        plugins_dir = os.path.abspath(self.plugins_dir)
+        target = os.path.join(plugins_dir, plugin_id)
+        existing = self.supervisors.get(plugin_id)
+        if existing is None and not os.path.lexists(target):
+            return None
+        if not force:
+            raise plugin_bundles.BundleError(400, "app.plugin.install_id.app_error",
+                                             "Unable to install plugin. A plugin with the same ID is already installed.")
+        replaced = {target}
+        if existing is not None:
+            await existing.deactivate()
+            replaced.add(existing.manifest.directory)  # installed by hand under another name, maybe
+        try:
+            for path in replaced:
+                if os.path.dirname(path) == plugins_dir:  # never anything outside the plugin directory
+                    await asyncio.to_thread(plugin_bundles.remove_installed, path)
+        except OSError as exc:
+            raise plugin_bundles.BundleError(
+                400, "app.plugin.install_id_failed_remove.app_error",
+                "Unable to install plugin. A plugin with the same ID is already installed and failed to be removed.",
+                str(exc)) from None
+        return existing
+
+    async def remove(self, plugin_id: str) -> None:
+        """RemovePlugin: disable (so that a reinstall stays disabled), stop, delete the installed copy. KeyError when
+        no such plugin is installed. Its data stays."""
+        async with self._install_lock:
+            supervisor = self.supervisors.get(plugin_id)
+            if supervisor is None:
+                raise KeyError(plugin_id)
+            await self.set_enabled(plugin_id, False)
+            async with self._sync_lock:
+                await supervisor.deactivate()
+                installed = supervisor.manifest.directory
+                if os.path.dirname(installed) == os.path.abspath(self.plugins_dir):  # never anything outside it
+                    await asyncio.to_thread(plugin_bundles.remove_installed, installed)
+                self.supervisors.pop(plugin_id, None)
+        log.info("removed plugin", extra={"plugin_id": plugin_id})
 
     def statuses(self) -> list[dict]:
         return [s.status() for s in self.supervisors.values()]

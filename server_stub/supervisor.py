@@ -10,6 +10,7 @@ import asyncio
 import enum
 import logging
 import time
+from collections import deque
 from typing import Awaitable, Callable
 
 import grpc
@@ -26,6 +27,7 @@ __all__ = ["HOOK_TIMEOUT_SECONDS", "LaunchError", "PluginProcess", "PluginState"
 log = logging.getLogger("server_stub.plugins")
 
 HEALTH_PING_TRIES = 3
+RECENT_ERRORS = 20  # kept per plugin for the System Console's status page
 RESTART_LIMIT = 3
 RESTART_WINDOW_SECONDS = 60 * 60
 ConfigProvider = Callable[[], tuple[bytes, bytes]]
@@ -66,9 +68,17 @@ class PluginSupervisor:
         # validity, say, from a database it has since left) is not kept past it (Gateway).
         self.configuration_generation = 0
         self.state_changed = asyncio.Event()
+        # The plugin's last errors, across launches: (Unix ms, message). Its error log lines, and the host's own
+        # about it (failed starts, failed health checks).
+        self.recent_errors: deque[tuple[int, str]] = deque(maxlen=RECENT_ERRORS)
+
+    def record_error(self, message: str) -> None:
+        self.recent_errors.append((time.time_ns() // 1_000_000, message))
 
     def _set_state(self, state: PluginState, error: str = "") -> None:
         self.state, self.error = state, error
+        if error:
+            self.record_error(error)
         self.state_changed.set()
         self.state_changed = asyncio.Event()
         log.info("plugin state changed", extra={"plugin_id": self.manifest.id, "state": int(state),
@@ -86,7 +96,7 @@ class PluginSupervisor:
             executable = self.manifest.executable()
             if not executable:
                 raise LaunchError("plugin has no server executable")
-            process = PluginProcess(self.manifest, executable, self.host_api)
+            process = PluginProcess(self.manifest, executable, self.host_api, on_error=self.record_error)
             self.process = process
             await process.start(self.start_timeout)
             server_json, plugin_json = self._config()
@@ -197,6 +207,7 @@ class PluginSupervisor:
             now = self._clock()
             self.failures.append(now)
             log.error("health check failed", extra={"plugin_id": self.manifest.id, "error": reason})
+            self.record_error(f"health check failed: {reason}")
             if len(self.failures) >= RESTART_LIMIT and now - self.failures[-RESTART_LIMIT] <= RESTART_WINDOW_SECONDS:
                 self.failures.clear()
                 await self._deactivate(PluginState.FAILED_TO_STAY_RUNNING, reason)

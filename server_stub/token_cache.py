@@ -45,7 +45,10 @@ class TokenCache(Generic[Info]):
         self._by_user: dict[str, set[str]] = {}
         self._generation = 0
         self._suspended_until = 0.0
+        # For the metrics: lookups answered and not, entries dropped because something may have revoked them, and
+        # entries that aged out or made room.
         self.hits = self.misses = 0
+        self.dropped = self.expired = self.evicted = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -65,6 +68,7 @@ class TokenCache(Generic[Info]):
         info, _, _, expires_at, kept_until = entry
         if self._clock() >= kept_until or (expires_at and self._wall_ms() > expires_at):
             self._remove(key)
+            self.expired += 1
             self.misses += 1
             return None
         self.hits += 1
@@ -86,6 +90,7 @@ class TokenCache(Generic[Info]):
             self._remove(key)
         while len(self._entries) >= self.max_entries:
             self._remove(next(iter(self._entries)))  # the oldest kept
+            self.evicted += 1
         self._entries[key] = (info, client_id, user_id, expires_at, self._clock() + self.max_age)
         self._by_client.setdefault(client_id, set()).add(key)
         self._by_user.setdefault(user_id, set()).add(key)
@@ -107,11 +112,13 @@ class TokenCache(Generic[Info]):
         self._generation += 1
         for key in list(self._by_client.get(client_id, ())):
             self._remove(key)
+            self.dropped += 1
 
     def drop_user(self, user_id: str) -> None:
         self._generation += 1
         for key in list(self._by_user.get(user_id, ())):
             self._remove(key)
+            self.dropped += 1
 
     def drop_token(self, token: str) -> None:
         """Forget the tokens of this token's app (a token revokes its whole grant); everything when it is not
@@ -124,6 +131,7 @@ class TokenCache(Generic[Info]):
 
     def clear(self) -> None:
         self._generation += 1
+        self.dropped += len(self._entries)
         self._entries.clear()
         self._by_client.clear()
         self._by_user.clear()

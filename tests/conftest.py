@@ -149,3 +149,13 @@ def copy_real_plugin(plugins_dir: pathlib.Path) -> pathlib.Path:
 
 
 __all__ = ["free_port", "wait_for", "HostProcess", "install_fake_plugin", "copy_real_plugin", "shutil"]
+
+
+@pytest.fixture(scope="session")
+def plugin_bundle(tmp_path_factory) -> pathlib.Path:
+    """The bundle `make bundle` builds (scripts/bundle), built once per test session."""
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "bundle"), "--out", str(out)], check=True,
+                   stdout=subprocess.DEVNULL)
+    (bundle,) = out.glob("*.tar.gz")
+    return bundle

@@ -51,6 +51,8 @@ class AuditLog:
         self._wake = threading.Event()
         self._closed = False
         self._thread: threading.Thread | None = None
+        # Told of every event as it is recorded (the plugin's metrics count them): (event, detail) -> None.
+        self.listeners: list = []
 
     def record(self, event: AuditEvent, *, user_id: str = "", client_id: str = "", grant_id: str = "",
                remote_addr: str = "", **detail) -> None:
@@ -62,6 +64,8 @@ class AuditLog:
         log.log(level, "audit", extra={"audit_id": entry.id, "event": entry.type, "user_id": user_id,
                                        "client_id": client_id, "grant_id": grant_id, "remote_addr": remote_addr,
                                        **{f"detail_{k}": v for k, v in detail.items()}})
+        for listener in self.listeners:
+            listener(event, detail)
         with self._lock:
             if len(self._pending) >= MAX_PENDING:
                 self._pending.pop(0)

@@ -10,7 +10,7 @@ from .runtime import PluginRuntime
 
 log = logging.getLogger("plugin.hooks")
 
-IMPLEMENTED_HOOKS = ["OnActivate", "ConfigurationWillBeSaved", "OnConfigurationChange", "OnDeactivate"]
+IMPLEMENTED_HOOKS = ["OnActivate", "ConfigurationWillBeSaved", "OnConfigurationChange", "OnDeactivate", "ServeMetrics"]
 
 
 # The plugin refuses a configuration that would change its database to one it may not serve from.
@@ -71,3 +71,8 @@ class HooksServicer(hooks_pb2_grpc.PluginHooksServicer):
         except Exception as exc:
             return hooks_pb2.OnDeactivateResponse(error=_hook_error("OnDeactivate", exc))
         return hooks_pb2.OnDeactivateResponse()
+
+    async def ServeMetrics(self, request, context):
+        from . import metrics
+
+        return hooks_pb2.ServeMetricsResponse(text=metrics.text())

@@ -8,7 +8,7 @@ import sys
 
 _LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error", "CRITICAL": "error"}
 # Attributes every LogRecord has; anything else passed through `extra=` becomes a field of the line.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -21,7 +21,7 @@ class JsonLineFormatter(logging.Formatter):
             "@module": record.name,
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in STANDARD_ATTRIBUTES and not key.startswith("_"):
                 line[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)

@@ -106,8 +106,11 @@ class PluginRuntime:
         self._claim, self.cacheable = claim, claim is not None
         if claim is not None:
             store.keep_apps_in_memory()
+        from . import metrics
+
         self.provider = OAuthProvider(store, SystemClock(),
                                       Settings.from_config(self.server_config, self.plugin_config), host=self.host)
+        metrics.instrument(self.provider)
         threading.Thread(target=self._cleanup_loop, args=(self._stop_background,), name="cleanup",
                          daemon=True).start()
 
@@ -233,12 +236,16 @@ class PluginRuntime:
             last_run = time.monotonic()
             if provider is None:
                 continue
+            from . import metrics
+
             try:
                 removed = provider.purge_expired()
                 if removed:
                     log.info("expired rows removed", extra={"rows": removed})
             except Exception as exc:  # the next round tries again
                 log.warning("cleanup failed", extra={"error": str(exc)})
+                removed = None
+            metrics.cleanup_ran(removed)
 
     def _connect_host(self, endpoint):
         """The HostAPI client for the endpoint OnActivate named, or None when it named none."""

@@ -2,6 +2,7 @@
 recorded there."""
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from .. import permissions as perms
@@ -20,6 +21,15 @@ class Systems(Store):
         with self._transaction() as db:
             db.execute("INSERT INTO systems (name, value) VALUES (?, ?) "
                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value))
+
+
+    def health_check(self) -> None:
+        """Mattermost's DBHealthCheckWrite and DBHealthCheckDelete: write a value to the systems table, then remove
+        it. Raises whatever the database raised."""
+        name = f"health_check_{secrets.token_hex(8)}"
+        self.set_system(name, str(self._now()))
+        with self._transaction() as db:
+            db.execute("DELETE FROM systems WHERE name = ?", (name,))
 
 
 # --- "Restrict managing integrations to Admins" ---------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import channels_api, posts_api, roles_api, system_api, teams_api, users_api
+from . import channels_api, plugins_api, posts_api, roles_api, system_api, teams_api, users_api
 
 
 def add_core_routes(app: web.Application) -> None:
@@ -16,3 +16,4 @@ def add_core_routes(app: web.Application) -> None:
     teams_api.add_routes(app)
     channels_api.add_routes(app)
     posts_api.add_routes(app)
+    plugins_api.add_routes(app)

@@ -12,7 +12,8 @@ from ..accounts import DatabaseUnavailable
 from .body import payload_limit_middleware
 from .client_address import client_address_middleware
 from .keys import HOST_KEY, LOCAL_MODE_KEY  # noqa: F401 - re-exported
-from .responses import AppErrorResponse, app_error, json_response, request_id
+from . import system_status
+from .responses import AppErrorResponse, app_error, request_id
 
 log = logging.getLogger("server_stub.web")
 
@@ -64,10 +65,6 @@ async def header_text_middleware(request: web.Request, handler):
         for key, value in request.headers.items())))
 
 
-async def ping(request: web.Request) -> web.Response:
-    return json_response(request, {"status": "OK", "ActiveSearchBackend": "database"})
-
-
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 
 
@@ -77,15 +74,17 @@ def create_app(host, local_mode: bool = False) -> web.Application:
 
     # Request bodies are taken as sent, as Go's net/http (Mattermost) takes them: a Content-Encoding is not undone
     # (aiohttp's decoder could wait forever on a truncated deflate body), so an encoded body is just not JSON.
-    app = web.Application(middlewares=[header_text_middleware, client_address_middleware, payload_limit_middleware,
-                                       error_middleware],
+    metrics = None if local_mode else getattr(host, "metrics", None)  # the command line's calls are no traffic
+    counted = [metrics.middleware()] if metrics is not None else []
+    app = web.Application(middlewares=[*counted, header_text_middleware, client_address_middleware,
+                                       payload_limit_middleware, error_middleware],
                           client_max_size=1024 * 1024, handler_args={"auto_decompress": False})
     app[HOST_KEY] = host
     app[LOCAL_MODE_KEY] = local_mode
     app[GATEWAY_KEY] = host.gateway
     add_oauth_routes(app)
     app.router.add_static("/static/", STATIC_DIR)
-    app.router.add_get("/api/v4/system/ping", ping)
+    app.router.add_get("/api/v4/system/ping", system_status.ping)
     add_core_routes(app)
     if not local_mode:  # the local-mode socket serves the command line's API, not people
         from .pages_routes import add_page_routes

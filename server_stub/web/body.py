@@ -45,15 +45,38 @@ def max_payload_bytes(config: dict) -> int:
         else DEFAULT_MAX_PAYLOAD_BYTES
 
 
+DEFAULT_MAX_FILE_BYTES = 104_857_600  # Mattermost's default FileSettings.MaxFileSize
+
+
+def max_file_bytes(config: dict) -> int:
+    value = (config.get("FileSettings") or {}).get("MaxFileSize", DEFAULT_MAX_FILE_BYTES)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else DEFAULT_MAX_FILE_BYTES
+
+
+def file_upload(handler):
+    """Mark a route as a file upload (Mattermost's handlerParamFileAPI): its body may be as large as
+    FileSettings.MaxFileSize instead of ServiceSettings.MaximumPayloadSizeBytes."""
+    handler.body_limit = max_file_bytes
+    return handler
+
+
+def _body_limit(request: web.Request) -> int:
+    config = request.app[HOST_KEY].config.config
+    match_info = getattr(request, "match_info", None)
+    limit_of = getattr(getattr(match_info, "handler", None), "body_limit", None)
+    return limit_of(config) if limit_of is not None else max_payload_bytes(config)
+
+
 @web.middleware
 async def payload_limit_middleware(request: web.Request, handler):
     """ServiceSettings.MaximumPayloadSizeBytes on every route (API, OAuth forms, pages), before anything else
     (authentication included): a declared length over it answers 413 at once, and a body of undeclared length
     (chunked) is read here, up to the limit, so that it answers 413 too instead of reaching a handler that would
-    act without reading it. Multipart forms are left to aiohttp, which stops reading them at the same limit."""
+    act without reading it. Multipart forms are left to aiohttp, which stops reading them at the same limit. File
+    uploads (`file_upload`) have FileSettings.MaxFileSize instead."""
     if not request.body_exists:
         return await handler(request)
-    limit, length = max_payload_bytes(request.app[HOST_KEY].config.config), request.content_length
+    limit, length = _body_limit(request), request.content_length
     if length is not None and length > limit:
         return _too_large(request)
     if length is None or limit > request.client_max_size:  # else reading stops at the declared length

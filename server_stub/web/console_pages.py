@@ -10,10 +10,14 @@ system_user role follows "Restrict managing integrations to Admins").
 | GET `/admin/plugins` | each plugin's state, enable/disable, and its settings form (from `settings_schema`) |
 | POST `/admin/plugins/{plugin_id}/enable`, `/disable` | enable or disable the plugin |
 | POST `/admin/plugins/{plugin_id}/settings` | save PluginSettings.Plugins[<plugin_id>] (not its database settings) |
+| POST `/admin/plugins/upload` | install a plugin bundle (multipart: `plugin`, `force`), as POST /api/v4/plugins |
+| GET `/admin/status` | the server's status (what the ping with get_server_status answers), each plugin's last errors |
 """
 from __future__ import annotations
 
+import datetime
 import logging
+import os
 import re
 import secrets
 
@@ -23,12 +27,15 @@ from aiohttp import web
 from .. import config_rules
 from .. import permissions as perms
 from ..supervisor import PluginState
-from . import forms, pages, system_api
+from ..plugin_bundles import BundleError
+from . import forms, pages, system_api, system_status
+from .body import file_upload
 from .forms import PageError, page
 
 log = logging.getLogger("server_stub.pages")
 
 INTEGRATIONS_PATH = "/admin/integrations"
+STATUS_PATH = "/admin/status"
 PLUGINS_PATH = "/admin/plugins"
 _PLUGIN_ID = "{plugin_id:[A-Za-z0-9_.-]{3,190}}"
 
@@ -169,7 +176,7 @@ def _setting_rows(host, manifest, posted: dict | None = None) -> list[dict]:
 
 
 def _plugins_page(request, session, *, errors: dict | None = None, posted: dict | None = None,
-                  status: int = 200) -> web.Response:
+                  upload_error: str = "", status: int = 200) -> web.Response:
     host = forms.host_of(request)
     env = host.plugins
     plugins = []
@@ -189,6 +196,9 @@ def _plugins_page(request, session, *, errors: dict | None = None, posted: dict 
     return pages.render("admin_plugins.html", status=status, title="Plugins", plugins=plugins,
                         load_errors=dict(getattr(env, "load_errors", {}) or {}),
                         saved=request.query.get("saved", ""), csrf=session.csrf_token,
+                        uploads_enabled=_uploads_enabled(host), upload_error=upload_error,
+                        signature_required=bool(host.config.config["PluginSettings"].get("RequirePluginSignature")),
+                        installed=request.query.get("installed", "")[:190],
                         **forms.nav_context(request, session))
 
 
@@ -282,10 +292,70 @@ async def plugin_settings_submit(request: web.Request) -> web.Response:
     raise forms.see_other(f"{PLUGINS_PATH}?saved={plugin_id}")
 
 
+def _uploads_enabled(host) -> bool:
+    settings = host.config.config.get("PluginSettings") or {}
+    return bool(settings.get("Enable", True) and settings.get("EnableUploads", False))
+
+
+@file_upload
+@page
+async def plugin_upload_submit(request: web.Request) -> web.Response:
+    session = await _admin(request)
+    form = await forms.check_csrf(request, session)
+    host = forms.host_of(request)
+    if not _uploads_enabled(host):
+        return _plugins_page(request, session, upload_error="Plugin uploads are off.", status=501)
+    bundle = form.get("plugin")
+    if not isinstance(bundle, web.FileField):
+        return _plugins_page(request, session, upload_error="Choose a plugin bundle to upload.", status=400)
+    signature = form.get("signature")
+    try:
+        manifest = await host.plugins.install(bundle.file, force=forms.field(form, "force", 8) == "true",
+                                              signature=signature.file.read() if isinstance(signature, web.FileField)
+                                              else None)
+    except BundleError as exc:
+        log.warning("plugin bundle refused", extra={"error_id": exc.error_id, "error": exc.detailed or exc.message,
+                                                   "by": session.user_id})
+        detail = f" ({exc.detailed})" if exc.detailed else ""
+        return _plugins_page(request, session, upload_error=exc.message + detail, status=exc.status)
+    finally:
+        bundle.file.close()
+    log.info("plugin uploaded from the System Console", extra={"plugin_id": manifest.id, "by": session.user_id})
+    raise forms.see_other(f"{PLUGINS_PATH}?installed={manifest.id}")
+
+
+# --- Server Status ---------------------------------------------------------------------------------------------
+
+def _when(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@page
+async def status_page(request: web.Request) -> web.Response:
+    session = await _admin(request)
+    host = forms.host_of(request)
+    status = await system_status.server_status(host)
+    health = {p["plugin_id"]: p["status"] for p in status["plugin_statuses"]}
+    plugins = []
+    for plugin_id, supervisor in sorted(host.plugins.supervisors.items()):
+        manifest = supervisor.manifest
+        plugins.append({
+            "id": plugin_id, "name": manifest.name or plugin_id, "version": manifest.version,
+            "state": int(supervisor.state), "state_name": _state_name(int(supervisor.state)),
+            "enabled": host.plugins.is_enabled(plugin_id), "health": health.get(plugin_id, ""),
+            "error": supervisor.error, "restarts": supervisor.restarts,
+            "recent_errors": [(_when(ms), message) for ms, message in reversed(supervisor.recent_errors)],
+        })
+    return pages.render("admin_status.html", title="Server Status", server=status, root=os.geteuid() == 0,
+                        plugins=plugins, **forms.nav_context(request, session))
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get(STATUS_PATH, status_page)
     app.router.add_get(INTEGRATIONS_PATH, integrations_page)
     app.router.add_post(INTEGRATIONS_PATH, integrations_submit)
     app.router.add_get(PLUGINS_PATH, plugins_page)
+    app.router.add_post(f"{PLUGINS_PATH}/upload", plugin_upload_submit)
     app.router.add_post(f"{PLUGINS_PATH}/{_PLUGIN_ID}/enable", _set_enabled(True))
     app.router.add_post(f"{PLUGINS_PATH}/{_PLUGIN_ID}/disable", _set_enabled(False))
     app.router.add_post(f"{PLUGINS_PATH}/{_PLUGIN_ID}/settings", plugin_settings_submit)

@@ -52,6 +52,8 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v4/config/patch"): SYSTEM_MANAGE,
     ("GET", "/api/v4/plugins"): SYSTEM_MANAGE,
     ("GET", "/api/v4/plugins/statuses"): SYSTEM_MANAGE,
+    ("POST", "/api/v4/plugins"): SYSTEM_MANAGE,
+    ("DELETE", "/api/v4/plugins/{plugin_id}"): SYSTEM_MANAGE,
     ("POST", "/api/v4/plugins/{plugin_id}/enable"): SYSTEM_MANAGE,
     ("POST", "/api/v4/plugins/{plugin_id}/disable"): SYSTEM_MANAGE,
     # teams (teams_api.py); a team admin changing a member's team roles stays within the team: teams:write

@@ -9,6 +9,7 @@ Set BROWSER_SCREENSHOTS=<dir> to keep screenshots of the consent and integration
 """
 from __future__ import annotations
 
+import importlib
 import os
 import pathlib
 import subprocess
@@ -30,7 +31,7 @@ def _missing() -> str:
     if not os.path.exists(CHROMIUM):
         return f"{CHROMIUM} is missing (apt-get install chromium; `make test` does it)"
     try:
-        import playwright.sync_api  # noqa: F401
+        importlib.import_module("playwright.sync_api")
     except ImportError:
         return "the playwright package is missing (pip install -e '.[dev]')"
     return ""

@@ -108,6 +108,7 @@ def harness(tmp_path_factory) -> Harness:
     def change(config):
         config["ServiceSettings"].update(EnableDynamicClientRegistration=True,
                                          DCRRedirectURIAllowlist=["https://*.example.com/**"])
+        config["PluginSettings"]["EnableUploads"] = True  # the bundle upload's own parsing is fuzzed too
         configure_plugin(config, **NO_RATE_LIMITS)
     host.configure(change)
     host.start()

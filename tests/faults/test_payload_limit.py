@@ -25,7 +25,10 @@ KINDS = {
 def host(tmp_path_factory):
     host = HostProcess(tmp_path_factory.mktemp("limit") / "data", free_port())
     host.data_dir.mkdir(parents=True)
-    host.configure(lambda c: c["ServiceSettings"].update(MaximumPayloadSizeBytes=LIMIT))
+    def change(config):
+        config["ServiceSettings"].update(MaximumPayloadSizeBytes=LIMIT)
+        config["FileSettings"].update(MaxFileSize=LIMIT)  # the limit of the file uploads (a plugin bundle)
+    host.configure(change)
     host.start()
     yield host
     host.stop()

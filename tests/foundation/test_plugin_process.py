@@ -98,7 +98,18 @@ def test_implemented_lists_the_lifecycle_hooks(mtls_plugin, host_cert):
     _, handshake, _ = mtls_plugin
     with mtls_channel(handshake, host_cert) as channel:
         reply = hooks_pb2_grpc.PluginHooksStub(channel).Implemented(hooks_pb2.ImplementedRequest(), timeout=5)
-    assert set(reply.hooks) == {"OnActivate", "ConfigurationWillBeSaved", "OnConfigurationChange", "OnDeactivate"}
+    assert set(reply.hooks) == {"OnActivate", "ConfigurationWillBeSaved", "OnConfigurationChange", "OnDeactivate",
+                                "ServeMetrics"}
+
+
+def test_serve_metrics_answers_prometheus_text(mtls_plugin, host_cert):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    _, handshake, _ = mtls_plugin
+    with mtls_channel(handshake, host_cert) as channel:
+        reply = hooks_pb2_grpc.PluginHooksStub(channel).ServeMetrics(hooks_pb2.ServeMetricsRequest(), timeout=5)
+    names = {family.name for family in text_string_to_metric_families(reply.text.decode())}
+    assert {"oauth_provider_tokens_issued", "oauth_provider_store_seconds", "oauth_provider_cleanup_runs"} <= names
 
 
 def test_shutdown_replies_then_the_process_exits_on_its_own(mtls_plugin, host_cert):

@@ -10,7 +10,7 @@ import sqlite3
 import urllib.parse
 from contextlib import closing
 
-from oauthplugin.v1 import apps_pb2, authorize_pb2, common_pb2, discovery_pb2, token_pb2
+from oauthplugin.v1 import apps_pb2, authorize_pb2, common_pb2, token_pb2
 from tests.rpc.conftest import ADMIN_PERMISSIONS, LaunchedPlugin, context
 
 # Mattermost's NewId alphabet: ids made with it pass IsValidId (26 letters or digits).

@@ -25,6 +25,7 @@ from plugin.oauth.guards import Caller
 from plugin.oauth.provider import OAuthProvider
 from plugin.oauth.store_errors import store_unavailable
 
+from .. import metrics
 from ..runtime import AwaitingDatabase, NotActive, PluginRuntime
 
 log = logging.getLogger("plugin.oauth_service")
@@ -54,12 +55,16 @@ def error_message(exc: AppError) -> common_pb2.AppError:
 
 
 def failure(exc: AppError | AwaitingDatabase | NotActive) -> AppError:
-    """The AppError of a domain call that failed, or of a provider that cannot take calls now."""
+    """The AppError of a domain call that failed, or of a provider that cannot take calls now (counted by the
+    metrics: rate-limit refusals, an unavailable store)."""
     if isinstance(exc, AwaitingDatabase):
-        return store_unavailable()
-    if isinstance(exc, NotActive):
-        return AppError("app.plugin.not_active.app_error", "The OAuth provider is not active.", 503)
-    return exc
+        error = store_unavailable()
+    elif isinstance(exc, NotActive):
+        error = AppError("app.plugin.not_active.app_error", "The OAuth provider is not active.", 503)
+    else:
+        error = exc
+    metrics.answered_error(error.id)
+    return error
 
 
 def internal_error() -> AppError:

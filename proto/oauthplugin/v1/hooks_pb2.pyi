@@ -85,3 +85,17 @@ class OnDeactivateResponse(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     error: _common_pb2.AppError
     def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ...) -> None: ...
+
+class ServeMetricsRequest(_message.Message):
+    __slots__ = ("context",)
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    context: _common_pb2.RequestContext
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ...) -> None: ...
+
+class ServeMetricsResponse(_message.Message):
+    __slots__ = ("error", "text")
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    error: _common_pb2.AppError
+    text: bytes
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., text: _Optional[bytes] = ...) -> None: ...

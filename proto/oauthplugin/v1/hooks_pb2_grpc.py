@@ -59,6 +59,11 @@ class PluginHooksStub:
                 request_serializer=oauthplugin_dot_v1_dot_hooks__pb2.OnDeactivateRequest.SerializeToString,
                 response_deserializer=oauthplugin_dot_v1_dot_hooks__pb2.OnDeactivateResponse.FromString,
                 _registered_method=True)
+        self.ServeMetrics = channel.unary_unary(
+                '/oauthplugin.v1.PluginHooks/ServeMetrics',
+                request_serializer=oauthplugin_dot_v1_dot_hooks__pb2.ServeMetricsRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_hooks__pb2.ServeMetricsResponse.FromString,
+                _registered_method=True)
 
 
 class PluginHooksServicer:
@@ -102,6 +107,14 @@ class PluginHooksServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ServeMetrics(self, request, context):
+        """The plugin's metrics, in Prometheus' text exposition format (Mattermost's ServeMetrics hook serves a plugin's
+        metrics on the metrics listener). The host adds them to its own /metrics, labelled with the plugin's id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PluginHooksServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -129,6 +142,11 @@ def add_PluginHooksServicer_to_server(servicer, server):
                     servicer.OnDeactivate,
                     request_deserializer=oauthplugin_dot_v1_dot_hooks__pb2.OnDeactivateRequest.FromString,
                     response_serializer=oauthplugin_dot_v1_dot_hooks__pb2.OnDeactivateResponse.SerializeToString,
+            ),
+            'ServeMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.ServeMetrics,
+                    request_deserializer=oauthplugin_dot_v1_dot_hooks__pb2.ServeMetricsRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_hooks__pb2.ServeMetricsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +284,33 @@ class PluginHooks:
             '/oauthplugin.v1.PluginHooks/OnDeactivate',
             oauthplugin_dot_v1_dot_hooks__pb2.OnDeactivateRequest.SerializeToString,
             oauthplugin_dot_v1_dot_hooks__pb2.OnDeactivateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ServeMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oauthplugin.v1.PluginHooks/ServeMetrics',
+            oauthplugin_dot_v1_dot_hooks__pb2.ServeMetricsRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_hooks__pb2.ServeMetricsResponse.FromString,
             options,
             channel_credentials,
             insecure,
