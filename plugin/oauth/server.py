@@ -6,7 +6,9 @@ registers an `after_issue` hook that adds the id_token to the code grant's answe
 The discovery document is derived from what is registered and enabled, never written by hand.
 
 Hooks: `before_issue(grant, app, request)` runs once the client is authenticated and may refuse by raising an
-AppError; `after_issue(grant, app, request, issued)` may add to `issued.response`.
+AppError; `after_issue(grant, app, request, issued)` may add to `issued.response`;
+`after_authorize(response_type, caller, request, scope, params)` runs once a response type has issued at the
+authorization endpoint, and may keep what it needs of the request or add to the response's `params`.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from .services import Services
 
 BEFORE_ISSUE = "before_issue"
 AFTER_ISSUE = "after_issue"
+AFTER_AUTHORIZE = "after_authorize"
 
 
 class AuthorizationServer:
@@ -26,7 +29,7 @@ class AuthorizationServer:
         self._grants: dict[str, object] = {}
         self._response_types: dict[str, object] = {}
         self._endpoints: dict[str, object] = {}
-        self._hooks: dict[str, list[Callable]] = {BEFORE_ISSUE: [], AFTER_ISSUE: []}
+        self._hooks: dict[str, list[Callable]] = {BEFORE_ISSUE: [], AFTER_ISSUE: [], AFTER_AUTHORIZE: []}
 
     # --- registration ---------------------------------------------------------------------------------------
 

@@ -110,3 +110,30 @@ class AuditRecord:
     grant_id: str = ""
     remote_addr: str = ""
     detail: str = "{}"  # JSON object
+
+
+@dataclass
+class SigningKeyRecord:
+    """A key the provider signs ID tokens with (OpenID Connect), its private half sealed under the
+    key-encryption key `kek_id` names."""
+    kid: str
+    alg: str
+    public_jwk: str  # JSON object, as published in the JWKS
+    private_sealed: str
+    kek_id: str
+    create_at: int
+    retired_at: int = 0  # when it stopped signing; 0 while it is its algorithm's current key
+    remove_at: int = 0  # when it leaves the JWKS; 0 while it signs
+
+
+@dataclass
+class AuthenticationRecord:
+    """The authentication behind an authorization code (OpenID Connect): read when the code's grant gets an ID
+    token, at the exchange and at every refresh."""
+    code_hash: str
+    client_id: str
+    user_id: str
+    nonce: str
+    auth_time: int  # Unix ms: when the user signed in
+    sid: str
+    expires_at: int

@@ -44,6 +44,8 @@ class TokenTable(NamedTuple):
 
 TOKEN_TABLES: tuple[TokenTable, ...] = (
     TokenTable("oauth_codes", BY_OWNER, "expires_at < ?", "t.code_hash = oauth_grants.code_hash"),
+    # OpenID Connect: the authentication behind a code, read by its grant's refreshes; it never keeps a grant.
+    TokenTable("oidc_authentications", BY_OWNER, "expires_at < ?", "FALSE"),
     TokenTable("oauth_access_tokens"),
     TokenTable("oauth_refresh_tokens"),
 )
@@ -69,6 +71,8 @@ _REFRESH_COLS = (
     " access_token_hash, rotated_at, successor_hash, successor_sealed"
 )
 _AUDIT_COLS = "id, create_at, type, user_id, client_id, grant_id, remote_addr, detail"
+_SIGNING_KEY_COLS = "kid, alg, public_jwk, private_sealed, kek_id, create_at, retired_at, remove_at"
+_AUTHENTICATION_COLS = "code_hash, client_id, user_id, nonce, auth_time, sid, expires_at"
 
 
 def _marks(cols: str) -> str:
@@ -186,6 +190,23 @@ class Sql:
         self.delete_audit_chunk = q(
             "DELETE FROM oauth_audit_events WHERE rowid IN"
             " (SELECT rowid FROM oauth_audit_events WHERE create_at < ? LIMIT ?)")
+
+        # OpenID Connect's signing keys: at most one current key per algorithm (the partial unique index decides
+        # between nodes), retired by one conditional update.
+        self.list_signing_keys = q(
+            f"SELECT {_SIGNING_KEY_COLS} FROM oidc_signing_keys WHERE remove_at = 0 OR remove_at >= ?"
+            " ORDER BY create_at DESC, kid")
+        self.insert_signing_key = q(
+            f"INSERT INTO oidc_signing_keys ({_SIGNING_KEY_COLS}) VALUES ({_marks(_SIGNING_KEY_COLS)})"
+            " ON CONFLICT DO NOTHING")
+        self.retire_signing_key = q(
+            "UPDATE oidc_signing_keys SET retired_at = ?, remove_at = ? WHERE kid = ? AND retired_at = 0")
+        self.delete_removed_signing_keys = q(
+            "DELETE FROM oidc_signing_keys WHERE retired_at > 0 AND remove_at < ?")
+        self.insert_authentication = q(
+            f"INSERT INTO oidc_authentications ({_AUTHENTICATION_COLS}) VALUES ({_marks(_AUTHENTICATION_COLS)})")
+        self.select_authentication = q(
+            f"SELECT {_AUTHENTICATION_COLS} FROM oidc_authentications WHERE code_hash = ?")
 
         # Revocations and expiry, from the token tables.
         self.revoke_grant = self._cascade(None)

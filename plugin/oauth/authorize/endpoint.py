@@ -12,7 +12,7 @@ from ..apps import App
 from ..apps.service import find_app
 from ..audit import AuditEvent
 from ..endpoints.base import Endpoint
-from ..errors import PKCE_REQUIRED_PAGE_MESSAGE, app_error
+from ..errors import PKCE_REQUIRED_PAGE_MESSAGE, AppError, app_error
 from ..guards import (
     ANONYMOUS,
     Caller,
@@ -29,10 +29,12 @@ from ..rfc6749 import (
     TEMPORARILY_UNAVAILABLE,
     UNSUPPORTED_RESPONSE_TYPE,
     AuthorizeRequest,
+    authorization_redirect,
     error_redirect,
     validate_authorize_request,
 )
 from ..rfc8414 import AUTHORIZATION_PATH
+from ..server import AFTER_AUTHORIZE
 from ..store_errors import REMOVE_FAILED, log, store_errors
 
 LOGIN = "login"
@@ -82,7 +84,7 @@ class AuthorizationEndpoint(Endpoint):
         if app.is_trusted or self._has_consent(caller.user_id, request):
             self.services.audit.record(AuditEvent.CONSENT_REMEMBERED, user_id=caller.user_id, client_id=app.id,
                                        remote_addr=caller.remote_addr, trusted=app.is_trusted)
-            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._authorize(caller.user_id, request, record))
+            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._authorize(caller, request, record))
         return AuthorizationOutcome(CONSENT, request, app=app)
 
     def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
@@ -108,7 +110,7 @@ class AuthorizationEndpoint(Endpoint):
             raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400)
         self.services.audit.record(AuditEvent.CONSENT_GRANTED, user_id=caller.user_id, client_id=record.id,
                                    remote_addr=caller.remote_addr, scope=request.effective_scope)
-        return self._authorize(caller.user_id, request, record)
+        return self._authorize(caller, request, record)
 
     def deauthorize(self, caller: Caller | None, client_id: str) -> None:
         """Revokes the user's tokens and pending codes for the app and forgets the consent. An unknown but
@@ -137,9 +139,10 @@ class AuthorizationEndpoint(Endpoint):
             consent = self.services.store.get_consent(user_id, request.client_id)
         return consent_covers(consent, request)
 
-    def _authorize(self, user_id: str, request: AuthorizeRequest, record: AppRecord) -> str:
-        """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, remember the consent, return the
-        redirect. Failures become an error redirect to the (verified) callback, as in Mattermost."""
+    def _authorize(self, caller: Caller, request: AuthorizeRequest, record: AppRecord) -> str:
+        """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, run the after_authorize hooks, remember
+        the consent, return the redirect. Failures become an error redirect to the (verified) callback, as in
+        Mattermost."""
         settings = self.services.settings
         response_type = self.server.response_type(request.response_type)
         if response_type is None:
@@ -147,11 +150,13 @@ class AuthorizationEndpoint(Endpoint):
                                   iss=settings.site_url)
         scope = request.effective_scope
         try:
-            url = response_type.issue(user_id, request, scope)
-            self.services.store.save_consent(ConsentRecord(user_id, record.id, scope, self.services.now()))
-        except StoreError as exc:
-            log.error("store failure while authorizing client %s: %s", record.id, exc)
-            error = TEMPORARILY_UNAVAILABLE if isinstance(exc, StoreUnavailable) else SERVER_ERROR
+            params = response_type.issue(caller.user_id, request, scope)
+            self.server.run_hooks(AFTER_AUTHORIZE, response_type, caller, request, scope, params)
+            self.services.store.save_consent(ConsentRecord(caller.user_id, record.id, scope, self.services.now()))
+        except (StoreError, AppError) as exc:
+            log.error("failure while authorizing client %s: %s", record.id, exc)
+            error = TEMPORARILY_UNAVAILABLE if isinstance(exc, StoreUnavailable) or getattr(exc, "status", 0) == 503 \
+                else SERVER_ERROR
             return error_redirect(request.redirect_uri, error, request.state, response_type.in_fragment,
                                   iss=settings.site_url)
-        return url
+        return authorization_redirect(request.redirect_uri, params, response_type.in_fragment, iss=settings.site_url)

@@ -1,0 +1,82 @@
+"""The authentication behind an OpenID Connect authorization request (Core 1.0 section 3.1.2): when the user signed
+in (`auth_time`, from the host session), the request's `nonce`, `prompt` and `max_age`, and what the ID token of
+the code later says about it."""
+from __future__ import annotations
+
+import logging
+
+from plugin.store.records import AuthenticationRecord
+
+from ..errors import OAuthErrorCode, app_error
+from ..guards import Caller
+from ..host import HostUnavailable
+from ..ids import hash_secret
+from ..rfc6749 import AUTH_CODE_LIFETIME_SECONDS, AuthorizeRequest
+from ..services import HOST_RETRY_AFTER_SECONDS, HOST_UNAVAILABLE, Services
+from ..store_errors import TOKEN_WRITE_FAILED, store_errors
+from .claims import has_openid
+from .id_token import session_id_claim
+
+log = logging.getLogger("plugin.oauth.oidc")
+
+PROMPTS = ("none", "login", "consent", "select_account")
+
+
+def prompts(request: AuthorizeRequest) -> set[str]:
+    return set(request.prompt.split())
+
+
+def max_age_seconds(request: AuthorizeRequest) -> int | None:
+    """`max_age` as a number of seconds (validated: a non-negative whole number), None when absent."""
+    return int(request.max_age) if request.max_age else None
+
+
+def session_created_at(services: Services, caller: Caller) -> int:
+    """When the caller's host session signed in (Unix ms); now when the host cannot name a session (a host without
+    HostAPI). 503 when the host does not answer: auth_time is never guessed."""
+    if not caller.session_id:
+        return services.now()
+    try:
+        session = services.host.get_session(caller.session_id)
+    except HostUnavailable as exc:
+        log.error("the host cannot say when session %s signed in: %s", caller.session_id, exc)
+        raise app_error(HOST_UNAVAILABLE, 503, oauth_error=OAuthErrorCode.TEMPORARILY_UNAVAILABLE,
+                        retry_after=HOST_RETRY_AFTER_SECONDS) from exc
+    return session.create_at if session is not None and session.create_at else services.now()
+
+
+def needs_sign_in(services: Services, caller: Caller, request: AuthorizeRequest) -> bool:
+    """Whether the user must sign in again before this request is answered: prompt=login, or a session older than
+    max_age (Core 1.0 section 3.1.2.1), unless they signed in after the provider sent them to the login page
+    (`authenticated_after`)."""
+    login = "login" in prompts(request)
+    max_age = max_age_seconds(request)
+    if not login and max_age is None:
+        return False
+    signed_in = session_created_at(services, caller)
+    if request.authenticated_after.isdigit() and signed_in >= int(request.authenticated_after):
+        return False
+    if login:
+        return True
+    return services.now() - signed_in > max_age * 1000
+
+
+class Authentications:
+    """Keeps what an OpenID code's ID token will say of the authentication: the `after_authorize` hook."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def after_authorize(self, response_type, caller: Caller, request: AuthorizeRequest, scope: str,
+                        params: dict[str, str]) -> None:
+        code = params.get("code")
+        if not code or not has_openid(scope):
+            return
+        services = self.services
+        now = services.now()
+        record = AuthenticationRecord(
+            code_hash=hash_secret(code), client_id=request.client_id, user_id=caller.user_id, nonce=request.nonce,
+            auth_time=session_created_at(services, caller), sid=session_id_claim(caller.session_id),
+            expires_at=now + AUTH_CODE_LIFETIME_SECONDS * 1000 + services.settings.refresh_absolute_ms)
+        with store_errors(TOKEN_WRITE_FAILED):
+            services.store.save_authentication(record)

@@ -1,0 +1,32 @@
+"""OpenID Connect Discovery 1.0 section 3 (`/.well-known/openid-configuration`): the RFC 8414 document of what is
+registered and enabled (`AuthorizationServer.metadata`), with what OpenID adds. The issuer is the same: the site
+URL byte for byte, the `iss` of every ID token and of every RFC 9207 authorization response."""
+from __future__ import annotations
+
+from .claims import OPENID, SCOPE_CLAIMS, claims_supported
+from .keys import ALGORITHMS
+
+PROMPT_VALUES = ["none", "login", "consent"]
+RESPONSE_MODES = ["query", "fragment", "form_post"]
+
+
+def openid_configuration(server) -> dict:
+    """AppError 501 when the provider is off, 500 when the site URL is unusable (as the OAuth document)."""
+    document = server.metadata()
+    settings = server.services.settings
+    preferred = settings.openid_signing_algorithm
+    algorithms = [preferred, *(alg for alg in ALGORITHMS if alg != preferred)] if preferred in ALGORITHMS \
+        else list(ALGORITHMS)
+    document.update({
+        "scopes_supported": list(dict.fromkeys([OPENID, *SCOPE_CLAIMS, *document["scopes_supported"]])),
+        "response_modes_supported": RESPONSE_MODES,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algorithms,
+        "claims_supported": claims_supported(),
+        "claim_types_supported": ["normal"],
+        "prompt_values_supported": PROMPT_VALUES,
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+    })
+    return document

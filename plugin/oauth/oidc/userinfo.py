@@ -1,0 +1,81 @@
+"""The UserInfo endpoint (OpenID Connect Core 1.0 section 5.3), GET and POST, with RFC 6750's Bearer rules: the
+token in the Authorization header, or for POST in the form body (section 2.2; never in the query), not both. Its
+`sub` is the ID token's; the other claims are those the token's scope releases."""
+from __future__ import annotations
+
+import json
+
+from ..client_request import NO_STORE, Answer
+from ..errors import AppError
+from ..guards import require_enabled
+from .claims import has_openid, user_claims
+from .errors import BearerErrorCode
+
+REALM = "mattermost"
+
+
+class BearerError(AppError):
+    """RFC 6750 section 3.1: answered with the challenge and its status."""
+
+    def __init__(self, status: int, error: str = "", description: str = "") -> None:
+        super().__init__("api.oauth.userinfo.bearer.app_error", description or "An access token is required.", status,
+                         oauth_error=error)
+        self.error, self.description = error, description
+
+
+def bearer_token(authorization: str, form_token: str) -> str:
+    scheme, _, value = authorization.partition(" ")
+    header_token = value.strip() if scheme.lower() == "bearer" else ""
+    if authorization and not header_token:
+        raise BearerError(400 if scheme.lower() == "bearer" else 401, BearerErrorCode.INVALID_REQUEST,
+                          "The Authorization header must be: Bearer <access token>.")
+    if header_token and form_token:
+        raise BearerError(400, BearerErrorCode.INVALID_REQUEST, "The access token was sent in more than one way.")
+    token = header_token or form_token
+    if not token:
+        raise BearerError(401)  # section 3.1: no error code when the request had no authentication at all
+    return token
+
+
+def _same_site(audience: str, site_url: str) -> bool:
+    return audience.rstrip("/") in (site_url.rstrip("/"), site_url.rstrip("/") + "/api/v4")
+
+
+def userinfo(provider, authorization: str, form_token: str = "") -> dict:
+    services = provider.services
+    settings = services.settings
+    require_enabled(settings)
+    token = bearer_token(authorization, form_token)
+    try:
+        info = provider.validate_token(token)
+    except AppError as exc:
+        if exc.status == 401:
+            raise BearerError(401, BearerErrorCode.INVALID_TOKEN, "The access token is invalid or has expired.") \
+                from None
+        raise
+    if info.audience and not _same_site(info.audience, settings.site_url):
+        raise BearerError(401, BearerErrorCode.INVALID_TOKEN, "The access token was issued for another resource.")
+    if not has_openid(info.scope):
+        raise BearerError(403, BearerErrorCode.INSUFFICIENT_SCOPE, "The access token has no openid scope.")
+    user = services.active_user(info.user_id)
+    if user is None:
+        raise BearerError(401, BearerErrorCode.INVALID_TOKEN, "The access token's user is no longer active.")
+    return {"sub": user.id, **user_claims(user, info.scope)}
+
+
+def answer(claims: dict) -> Answer:
+    return Answer(200, NO_STORE, json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def error_answer(error: BearerError) -> Answer:
+    challenge = f'Bearer realm="{REALM}"'
+    body = b""
+    if error.error:
+        challenge += f', error="{error.error}"'
+        if error.description:
+            challenge += f', error_description="{error.description}"'
+        body = json.dumps({"error": str(error.error), "error_description": error.description}).encode()
+    if error.error == BearerErrorCode.INSUFFICIENT_SCOPE:
+        challenge += ', scope="openid"'
+    return Answer(error.status, (*NO_STORE, ("WWW-Authenticate", challenge)), body)
+
