@@ -69,6 +69,10 @@ class AuthorizationServer:
         for hook in self._hooks[event]:
             hook(*args)
 
+    def enabled_endpoints(self) -> list:
+        settings = self.services.settings
+        return [endpoint for endpoint in self._endpoints.values() if endpoint.enabled(settings)]
+
     def enabled_grants(self) -> list:
         settings = self.services.settings
         return [grant for grant in self._grants.values() if grant.enabled(settings)]

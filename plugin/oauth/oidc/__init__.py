@@ -27,7 +27,7 @@ USERINFO_PATH = "oauth/userinfo"
 class JWKSEndpoint(Endpoint):
     name = "jwks"
     path = JWKS_PATH
-    metadata_key = "jwks_uri"
+    discovery_key = "jwks_uri"
 
     def handle(self) -> dict:
         return self.server.openid.keys.jwks()
@@ -36,7 +36,7 @@ class JWKSEndpoint(Endpoint):
 class UserInfoEndpoint(Endpoint):
     name = "userinfo"
     path = USERINFO_PATH
-    metadata_key = "userinfo_endpoint"
+    discovery_key = "userinfo_endpoint"
 
     def handle(self, provider, authorization: str, form_token: str = "") -> dict:
         return userinfo(provider, authorization, form_token)
