@@ -120,8 +120,13 @@ class OAuthProvider:
     def begin_authorization(self, caller: Caller | None, request: AuthorizeRequest | None) -> AuthorizationOutcome:
         return self._authorization.begin(caller, request)
 
-    def decide_consent(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
+    def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> AuthorizationOutcome:
+        """The consent's answer: a redirect, or with response_mode=form_post the fields to post."""
         return self._authorization.decide(caller, request, allow)
+
+    def decide_consent(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
+        """The URL the consent's answer sends the browser to (the callback itself for form_post)."""
+        return self.decide(caller, request, allow).redirect_url
 
     def deauthorize(self, caller: Caller | None, client_id: str) -> None:
         self._authorization.deauthorize(caller, client_id)

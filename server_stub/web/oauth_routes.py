@@ -207,10 +207,22 @@ async def begin_authorization(request, gateway, ctx):
         return pages.error_page(request, failed.error.status_code or 500, failed.error.message,
                                 headers=retry_headers(failed.error))
     if answer.outcome == authorize_pb2.BeginAuthorizationResponse.LOGIN:
-        raise web.HTTPFound("/login?" + urllib.parse.urlencode({"redirect_to": request.path_qs}))
+        login = {"redirect_to": answer.return_to or request.path_qs}
+        if answer.login_hint:
+            login["login_hint"] = answer.login_hint
+        if answer.reauthenticate:  # OpenID prompt=login or max_age: the password again, even with a session
+            login["reauth"] = "1"
+        raise web.HTTPFound("/login?" + urllib.parse.urlencode(login))
     if answer.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT:
-        raise web.HTTPFound(answer.redirect_url)
+        return delivered(answer)
     return await pages.consent_page(request, answer.app, message.request)
+
+
+def delivered(answer) -> web.Response:
+    """The authorization response: a redirect, or the form_post page when the plugin gave fields to post."""
+    if answer.form_fields:
+        return pages.form_post_page(answer.redirect_url, sorted(answer.form_fields.items()))
+    raise web.HTTPFound(answer.redirect_url)
 
 
 async def decide_consent(request, gateway, ctx):
@@ -220,7 +232,10 @@ async def decide_consent(request, gateway, ctx):
               for k in (f.name for f in authorize_pb2.AuthorizeRequest.DESCRIPTOR.fields)}
     answer = await gateway.call("DecideConsent", authorize_pb2.ConsentDecisionRequest(
         context=ctx, request=authorize_pb2.AuthorizeRequest(**fields), allow=True))
-    return json_response(request, {"redirect": answer.redirect_url})
+    body = {"redirect": answer.redirect_url}
+    if answer.form_fields:  # response_mode=form_post: what to post to the redirect URI
+        body["form_fields"] = dict(answer.form_fields)
+    return json_response(request, body)
 
 
 async def deauthorize(request, gateway, ctx):
@@ -371,4 +386,6 @@ async def consent_decision(request: web.Request) -> web.Response:
                                 headers=retry_headers(failed.error))
     except PluginUnavailable as exc:
         return pages.error_page(request, exc.status, exc.message, headers=exc.headers)
+    if answer.form_fields:
+        return pages.form_post_page(answer.redirect_url, sorted(answer.form_fields.items()))
     raise web.HTTPSeeOther(answer.redirect_url)

@@ -125,7 +125,7 @@ def test_userinfo_answers_sub_and_the_claims_of_the_scope(provider, flow, user, 
 @pytest.mark.parametrize("authorization, form_token, status, error", [
     ("", "", 401, ""),
     ("Bearer", "", 400, "invalid_request"),
-    ("Basic abc", "", 401, "invalid_request"),
+    ("Basic abc", "", 401, ""),  # another scheme: no Bearer credentials at all
     ("Bearer not-a-token", "", 401, "invalid_token"),
 ])
 def test_userinfo_errors_are_rfc_6750s(provider, authorization, form_token, status, error):

@@ -30,11 +30,11 @@ from ..rfc6749 import (
     UNSUPPORTED_RESPONSE_TYPE,
     AuthorizeRequest,
     authorization_redirect,
-    error_redirect,
     validate_authorize_request,
 )
 from ..rfc8414 import AUTHORIZATION_PATH
 from ..server import AFTER_AUTHORIZE
+from ..oidc import authentication as oidc
 from ..store_errors import REMOVE_FAILED, log, store_errors
 
 LOGIN = "login"
@@ -46,14 +46,20 @@ REDIRECT = "redirect"
 class AuthorizationOutcome:
     """What GET /oauth/authorize should do next.
 
-    - "login": no user; send the browser to the login page and back to this request.
+    - "login": no user, or one who must sign in again (`reauthenticate`: OpenID's prompt=login, max_age); send
+      the browser to the login page (prefilled with `login_hint`) and back to `return_to` ("": this request).
     - "consent": show the consent page for `app` (public info; its secret is "").
-    - "redirect": send the browser to `redirect_url` (a code, an implicit token, or an error for the client).
+    - "redirect": send the browser to `redirect_url` (a code, an implicit token, or an error for the client);
+      with `form_fields` (response_mode=form_post), post them there instead.
     """
     kind: str
     request: AuthorizeRequest
     redirect_url: str = ""
     app: App | None = None
+    return_to: str = ""
+    reauthenticate: bool = False
+    login_hint: str = ""
+    form_fields: dict[str, str] | None = None
 
 
 class AuthorizationEndpoint(Endpoint):
@@ -62,7 +68,9 @@ class AuthorizationEndpoint(Endpoint):
     metadata_key = "authorization_endpoint"
 
     def begin(self, caller: Caller | None, request: AuthorizeRequest | None) -> AuthorizationOutcome:
-        """GET /oauth/authorize: log in, ask for consent, or redirect at once (trusted app, remembered consent)."""
+        """GET /oauth/authorize: log in, ask for consent, or redirect at once (trusted app, remembered consent).
+        OpenID Connect's prompt and max_age decide when a session or a remembered consent is not enough; with
+        prompt=none the answer is always a redirect (Core 1.0 section 3.1.2.6)."""
         settings = self.services.settings
         caller = caller or ANONYMOUS
         require_enabled(settings, "api.oauth.authorize_oauth.disabled.app_error")
@@ -71,25 +79,40 @@ class AuthorizationEndpoint(Endpoint):
         if error is not None:
             raise error
         record = find_app(self.services.store, request.client_id)
+        silent = "none" in oidc.prompts(request)
         if not caller.user_id:
-            return AuthorizationOutcome(LOGIN, request)
+            if silent:  # never a page: the client hears login_required at its verified callback
+                self._verified_app(record, request)
+                return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED)
+            return AuthorizationOutcome(LOGIN, request, login_hint=request.login_hint)
         require_browser_session(caller)
         app = self._verified_app(record, request)
         if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
             raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400,
                             message=PKCE_REQUIRED_PAGE_MESSAGE)
         if self.server.response_type(request.response_type) is None:
-            return AuthorizationOutcome(REDIRECT, request, redirect_url=error_redirect(
-                request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state, iss=settings.site_url))
-        if app.is_trusted or self._has_consent(caller.user_id, request):
+            return self._error(request, UNSUPPORTED_RESPONSE_TYPE)
+        invalid = oidc.request_error(request, self._in_fragment(request))
+        if invalid is not None:
+            return self._error(request, invalid)
+        if oidc.needs_sign_in(self.services, caller, request):
+            if silent:
+                return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED)
+            return AuthorizationOutcome(LOGIN, request, return_to=oidc.return_after_sign_in(request, self.services),
+                                        reauthenticate=True, login_hint=request.login_hint)
+        remembered = app.is_trusted or self._has_consent(caller.user_id, request)
+        if remembered and "consent" not in oidc.prompts(request):
             self.services.audit.record(AuditEvent.CONSENT_REMEMBERED, user_id=caller.user_id, client_id=app.id,
                                        remote_addr=caller.remote_addr, trusted=app.is_trusted)
-            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._authorize(caller, request, record))
+            return self._authorize(caller, request, record)
+        if silent:
+            return self._error(request, oidc.OpenIDErrorCode.CONSENT_REQUIRED)
         return AuthorizationOutcome(CONSENT, request, app=app)
 
-    def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
-        """The consent page's answer; returns the URL to send the browser to. Allow issues what the response
-        type gives and remembers the consent; deny sends access_denied with the state."""
+    def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> AuthorizationOutcome:
+        """The consent page's answer: where to send the browser (a redirect, or with response_mode=form_post the
+        fields to post). Allow issues what the response type gives and remembers the consent; deny sends
+        access_denied with the state."""
         settings = self.services.settings
         caller = require_session(caller)
         if request is None:
@@ -104,10 +127,12 @@ class AuthorizationEndpoint(Endpoint):
         if not allow:
             self.services.audit.record(AuditEvent.CONSENT_DENIED, user_id=caller.user_id, client_id=record.id,
                                        remote_addr=caller.remote_addr)
-            return error_redirect(request.redirect_uri, ACCESS_DENIED, request.state, self._in_fragment(request),
-                                  iss=settings.site_url)
+            return self._error(request, ACCESS_DENIED)
         if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
             raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400)
+        invalid = oidc.request_error(request, self._in_fragment(request))
+        if invalid is not None:
+            return self._error(request, invalid)
         self.services.audit.record(AuditEvent.CONSENT_GRANTED, user_id=caller.user_id, client_id=record.id,
                                    remote_addr=caller.remote_addr, scope=request.effective_scope)
         return self._authorize(caller, request, record)
@@ -139,15 +164,12 @@ class AuthorizationEndpoint(Endpoint):
             consent = self.services.store.get_consent(user_id, request.client_id)
         return consent_covers(consent, request)
 
-    def _authorize(self, caller: Caller, request: AuthorizeRequest, record: AppRecord) -> str:
+    def _authorize(self, caller: Caller, request: AuthorizeRequest, record: AppRecord) -> AuthorizationOutcome:
         """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, run the after_authorize hooks, remember
-        the consent, return the redirect. Failures become an error redirect to the (verified) callback, as in
-        Mattermost."""
-        settings = self.services.settings
+        the consent, answer. Failures become an error answer to the (verified) callback, as in Mattermost."""
         response_type = self.server.response_type(request.response_type)
         if response_type is None:
-            return error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state,
-                                  iss=settings.site_url)
+            return self._error(request, UNSUPPORTED_RESPONSE_TYPE)
         scope = request.effective_scope
         try:
             params = response_type.issue(caller.user_id, request, scope)
@@ -155,8 +177,21 @@ class AuthorizationEndpoint(Endpoint):
             self.services.store.save_consent(ConsentRecord(caller.user_id, record.id, scope, self.services.now()))
         except (StoreError, AppError) as exc:
             log.error("failure while authorizing client %s: %s", record.id, exc)
-            error = TEMPORARILY_UNAVAILABLE if isinstance(exc, StoreUnavailable) or getattr(exc, "status", 0) == 503 \
-                else SERVER_ERROR
-            return error_redirect(request.redirect_uri, error, request.state, response_type.in_fragment,
-                                  iss=settings.site_url)
-        return authorization_redirect(request.redirect_uri, params, response_type.in_fragment, iss=settings.site_url)
+            unavailable = isinstance(exc, StoreUnavailable) or getattr(exc, "status", 0) == 503
+            return self._error(request, TEMPORARILY_UNAVAILABLE if unavailable else SERVER_ERROR)
+        return self._respond(request, params)
+
+    def _respond(self, request: AuthorizeRequest, params: dict[str, str]) -> AuthorizationOutcome:
+        """The answer in the request's response mode: the query or the fragment of the redirect (the response
+        type's default, or what response_mode asks), or the fields of an auto-submitting form (form_post)."""
+        iss = self.services.settings.site_url
+        if request.response_mode == oidc.FORM_POST:
+            fields = {**params, "iss": iss} if iss else dict(params)
+            return AuthorizationOutcome(REDIRECT, request, redirect_url=request.redirect_uri, form_fields=fields)
+        in_fragment = oidc.in_fragment(request, self._in_fragment(request))
+        return AuthorizationOutcome(REDIRECT, request,
+                                    redirect_url=authorization_redirect(request.redirect_uri, params, in_fragment, iss))
+
+    def _error(self, request: AuthorizeRequest, error: str) -> AuthorizationOutcome:
+        """An error for the client at its verified callback, with the state (RFC 6749 section 4.1.2.1)."""
+        return self._respond(request, {"error": str(error), "state": request.state})

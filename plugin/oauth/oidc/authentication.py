@@ -3,27 +3,78 @@ in (`auth_time`, from the host session), the request's `nonce`, `prompt` and `ma
 the code later says about it."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 
 from plugin.store.records import AuthenticationRecord
 
-from ..errors import OAuthErrorCode, app_error
+from ..errors import ErrorCode, OAuthErrorCode, app_error
 from ..guards import Caller
 from ..host import HostUnavailable
 from ..ids import hash_secret
 from ..rfc6749 import AUTH_CODE_LIFETIME_SECONDS, AuthorizeRequest
+from ..rfc8414 import AUTHORIZATION_PATH
 from ..services import HOST_RETRY_AFTER_SECONDS, HOST_UNAVAILABLE, Services
 from ..store_errors import TOKEN_WRITE_FAILED, store_errors
+from ..urls import encode_query
 from .claims import has_openid
+from .errors import OpenIDErrorCode
 from .id_token import session_id_claim
+
+__all__ = ["FORM_POST", "OpenIDErrorCode", "in_fragment", "needs_sign_in", "prompts", "request_error",
+           "return_after_sign_in"]
 
 log = logging.getLogger("plugin.oauth.oidc")
 
+# Core 1.0 section 3.1.2.1. select_account: Mattermost has one account per session, so it is the session's.
 PROMPTS = ("none", "login", "consent", "select_account")
+QUERY, FRAGMENT, FORM_POST = "query", "fragment", "form_post"  # OAuth 2.0 Multiple Response Types, Form Post
+PARAMETER_MAX = 2048  # nonce, hints, locales and claims: longer is not a real request
 
 
 def prompts(request: AuthorizeRequest) -> set[str]:
     return set(request.prompt.split())
+
+
+def request_error(request: AuthorizeRequest, fragment_by_default: bool) -> ErrorCode | None:
+    """OpenID's parameters, checked once the redirect URI is verified (so the client hears about them):
+    invalid_request for a malformed one (`max_age` not a whole number, prompt=none with another value, an
+    unknown prompt or response_mode, tokens asked in the query, a `claims` that is not a JSON object, a
+    parameter too long)."""
+    values = prompts(request)
+    too_long = any(len(getattr(request, name)) > PARAMETER_MAX for name in (
+        "nonce", "login_hint", "id_token_hint", "ui_locales", "claims_locales", "claims", "prompt", "max_age"))
+    if too_long or (request.max_age and not request.max_age.isdigit()):
+        return OAuthErrorCode.INVALID_REQUEST
+    if not values <= set(PROMPTS) or ("none" in values and len(values) > 1):
+        return OAuthErrorCode.INVALID_REQUEST
+    if request.response_mode not in ("", QUERY, FRAGMENT, FORM_POST):
+        return OAuthErrorCode.INVALID_REQUEST
+    if fragment_by_default and request.response_mode == QUERY:  # tokens never travel in a query
+        return OAuthErrorCode.INVALID_REQUEST
+    if request.claims:
+        try:
+            if not isinstance(json.loads(request.claims), dict):
+                return OAuthErrorCode.INVALID_REQUEST
+        except ValueError:
+            return OAuthErrorCode.INVALID_REQUEST
+    return None
+
+
+def in_fragment(request: AuthorizeRequest, fragment_by_default: bool) -> bool:
+    """Where the answer goes: the response mode asked for, else the response type's default."""
+    if request.response_mode == QUERY:
+        return False
+    return request.response_mode == FRAGMENT or fragment_by_default
+
+
+def return_after_sign_in(request: AuthorizeRequest, services: Services) -> str:
+    """This request again, marked with the time the user is sent to sign in: a session created after it is fresh
+    enough for prompt=login and max_age, so the way back does not ask again."""
+    marked = dataclasses.replace(request, authenticated_after=str(services.now()))
+    values = {name: [value] for name, value in dataclasses.asdict(marked).items() if value}
+    return f"/{AUTHORIZATION_PATH}?{encode_query(values)}"
 
 
 def max_age_seconds(request: AuthorizeRequest) -> int | None:

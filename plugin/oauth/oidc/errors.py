@@ -25,10 +25,6 @@ MESSAGES.update({
     "api.oauth.openid.signing_key_sealed.app_error":
         "The OpenID signing key cannot be used on this server: its key-encryption key differs.",
     "api.oauth.openid.disabled.app_error": "OpenID Connect is not enabled for this app.",
-    "api.oauth.userinfo.missing_token.app_error": "An access token is required in the Authorization header.",
-    "api.oauth.userinfo.invalid_token.app_error": "The access token is invalid or has expired.",
-    "api.oauth.userinfo.insufficient_scope.app_error": "The access token was not issued for the openid scope.",
-    "api.oauth.userinfo.user_inactive.app_error": "The access token's user is no longer active.",
     "api.oauth.signing_keys.rotate.app_error": "The signing keys could not be rotated.",
     "api.oauth.authorize.invalid_max_age.app_error": "max_age must be a whole number of seconds.",
     "api.oauth.authorize.invalid_prompt.app_error": "prompt=none cannot be combined with other prompt values.",

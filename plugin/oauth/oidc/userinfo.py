@@ -15,10 +15,12 @@ REALM = "mattermost"
 
 
 class BearerError(AppError):
-    """RFC 6750 section 3.1: answered with the challenge and its status."""
+    """RFC 6750 section 3.1: answered with the challenge (`error` "" when the request had no token at all) and a
+    body of Mattermost's AppError fields beside `error` and `error_description`."""
 
     def __init__(self, status: int, error: str = "", description: str = "") -> None:
-        super().__init__("api.oauth.userinfo.bearer.app_error", description or "An access token is required.", status,
+        message = description or "An access token is required in the Authorization header."
+        super().__init__(f"api.oauth.userinfo.{error or 'missing_token'}.app_error", message, status,
                          oauth_error=error)
         self.error, self.description = error, description
 
@@ -26,9 +28,8 @@ class BearerError(AppError):
 def bearer_token(authorization: str, form_token: str) -> str:
     scheme, _, value = authorization.partition(" ")
     header_token = value.strip() if scheme.lower() == "bearer" else ""
-    if authorization and not header_token:
-        raise BearerError(400 if scheme.lower() == "bearer" else 401, BearerErrorCode.INVALID_REQUEST,
-                          "The Authorization header must be: Bearer <access token>.")
+    if scheme.lower() == "bearer" and not header_token:
+        raise BearerError(400, BearerErrorCode.INVALID_REQUEST, "The Authorization header must be: Bearer <token>.")
     if header_token and form_token:
         raise BearerError(400, BearerErrorCode.INVALID_REQUEST, "The access token was sent in more than one way.")
     token = header_token or form_token
@@ -67,15 +68,13 @@ def answer(claims: dict) -> Answer:
     return Answer(200, NO_STORE, json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def error_answer(error: BearerError) -> Answer:
+def error_answer(error: BearerError, request_id: str = "") -> Answer:
     challenge = f'Bearer realm="{REALM}"'
-    body = b""
     if error.error:
-        challenge += f', error="{error.error}"'
-        if error.description:
-            challenge += f', error_description="{error.description}"'
-        body = json.dumps({"error": str(error.error), "error_description": error.description}).encode()
+        challenge += f', error="{error.error}", error_description="{error.message}"'
     if error.error == BearerErrorCode.INSUFFICIENT_SCOPE:
         challenge += ', scope="openid"'
-    return Answer(error.status, (*NO_STORE, ("WWW-Authenticate", challenge)), body)
+    body = {**error.to_json(request_id), "error": str(error.error or BearerErrorCode.INVALID_REQUEST),
+            "error_description": error.message}
+    return Answer(error.status, (*NO_STORE, ("WWW-Authenticate", challenge)), json.dumps(body).encode())
 

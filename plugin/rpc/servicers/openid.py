@@ -42,7 +42,7 @@ class OpenIDServicer(AreaServicer, openid_pb2_grpc.OpenIDServiceServicer):
             form = client_request.read(request.content_type, request.body, "")
         except client_request.Refused as refused:
             return answer_message(bearer_error_answer(BearerError(400, BearerErrorCode.INVALID_REQUEST,
-                                                                  refused.error.message)))
+                                                                  refused.error.message), request.context.request_id))
         return await self._userinfo(request, form.fields.get("access_token", ""))
 
     async def _userinfo(self, request, form_token: str):
@@ -51,7 +51,7 @@ class OpenIDServicer(AreaServicer, openid_pb2_grpc.OpenIDServiceServicer):
             claims = await self.calls.run(lambda p: p.userinfo(request.authorization, form_token), "UserInfo",
                                           request_id)
         except BearerError as refused:
-            return answer_message(bearer_error_answer(refused))
+            return answer_message(bearer_error_answer(refused, request_id))
         except (AppError, AwaitingDatabase, NotActive) as exc:
             return answer_message(client_request.error_answer(failure(exc), request_id, ""))
         return answer_message(userinfo_answer(claims))
