@@ -164,6 +164,10 @@ class OAuthProvider:
     def userinfo(self, authorization: str, form_token: str = "") -> dict:
         return self.server.endpoint("userinfo").handle(self, authorization, form_token)
 
+    def end_session(self, caller: Caller | None, **params: str):
+        """RP-initiated logout: whether to ask the user first, and where to send the browser after."""
+        return self.server.endpoint("end_session").handle(caller, **params)
+
     def rotate_signing_keys(self, caller: Caller | None) -> dict:
         return self.server.endpoint("signing_keys").rotate(caller)
 

@@ -24,6 +24,9 @@ class AppRecord:
     is_dynamically_registered: bool = False
     # "" for a public client (no secret); otherwise the SHA-256 of the secret.
     client_secret_hash: str = ""
+    # OpenID Connect: where RP-initiated logout may send the browser back to, and whether OpenID is refused.
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    openid_disabled: bool = False
 
 
 @dataclass

@@ -56,7 +56,7 @@ KEPT = ("oauth_audit_events",)
 
 _APP_COLS = (
     "id, creator_id, create_at, update_at, name, description, icon_url, homepage, callback_urls, is_trusted,"
-    " mattermost_app_id, is_dynamically_registered, client_secret_hash"
+    " mattermost_app_id, is_dynamically_registered, client_secret_hash, post_logout_redirect_uris, openid_disabled"
 )
 _APP_COLS_A = ", ".join("a." + c.strip() for c in _APP_COLS.split(","))
 _CONSENT_COLS = "user_id, client_id, scope, create_at"
@@ -82,7 +82,7 @@ def _marks(cols: str) -> str:
 def app_record(row: Sequence[Any]) -> AppRecord:
     return AppRecord(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-        json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12],
+        json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12], json.loads(row[13]), bool(row[14]),
     )
 
 
@@ -91,7 +91,8 @@ def app_values(app: AppRecord) -> tuple[Any, ...]:
     return (
         app.creator_id, app.create_at, app.update_at, app.name, app.description, app.icon_url, app.homepage,
         json.dumps(list(app.callback_urls)), bool(app.is_trusted), app.mattermost_app_id,
-        bool(app.is_dynamically_registered), app.client_secret_hash,
+        bool(app.is_dynamically_registered), app.client_secret_hash, json.dumps(list(app.post_logout_redirect_uris)),
+        bool(app.openid_disabled),
     )
 
 
@@ -146,7 +147,8 @@ class Sql:
         self.update_app = q(
             "UPDATE oauth_apps SET creator_id = ?, create_at = ?, update_at = ?, name = ?, description = ?,"
             " icon_url = ?, homepage = ?, callback_urls = ?, is_trusted = ?, mattermost_app_id = ?,"
-            " is_dynamically_registered = ?, client_secret_hash = ? WHERE id = ?")
+            " is_dynamically_registered = ?, client_secret_hash = ?, post_logout_redirect_uris = ?,"
+            " openid_disabled = ? WHERE id = ?")
         self.delete_app = q("DELETE FROM oauth_apps WHERE id = ?")
 
         self.upsert_consent = q(

@@ -16,7 +16,9 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from oauthplugin.v1 import apps_pb2, audit_pb2, authorize_pb2, common_pb2, discovery_pb2, options_pb2, services
+from oauthplugin.v1 import (
+    apps_pb2, audit_pb2, authorize_pb2, common_pb2, discovery_pb2, openid_pb2, options_pb2, services,
+)
 
 from ..gateway import PluginUnavailable, RpcFailed
 from . import auth, pages
@@ -130,6 +132,7 @@ def app_json(app: apps_pb2.OAuthApp) -> dict:
         "client_secret": app.client_secret, "name": app.name, "description": app.description,
         "icon_url": app.icon_url, "callback_urls": list(app.callback_urls), "homepage": app.homepage,
         "is_trusted": app.is_trusted, "mattermost_app_id": app.mattermost_app_id, "is_public": app.is_public,
+        "post_logout_redirect_uris": list(app.post_logout_redirect_uris), "openid_disabled": app.openid_disabled,
     }
     if app.is_dynamically_registered:
         body["is_dynamically_registered"] = True
@@ -151,7 +154,9 @@ async def create_app(request, gateway, ctx):
     message = apps_pb2.CreateAppRequest(
         context=ctx, **{k: text_field(body, k, "oauth_app") for k in APP_TEXT},
         callback_urls=list_field(body, "callback_urls", "oauth_app"),
-        is_trusted=bool_field(body, "is_trusted", "oauth_app"), is_public=bool_field(body, "is_public", "oauth_app"))
+        is_trusted=bool_field(body, "is_trusted", "oauth_app"), is_public=bool_field(body, "is_public", "oauth_app"),
+        post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
+        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"))
     answer = await gateway.call("CreateApp", message)
     return json_response(request, app_json(answer.app), status=201)
 
@@ -177,7 +182,9 @@ async def update_app(request, gateway, ctx):
     app = apps_pb2.OAuthApp(
         id=app_id, **{k: text_field(body, k, "oauth_app") for k in APP_TEXT + ("mattermost_app_id",)},
         callback_urls=list_field(body, "callback_urls", "oauth_app"),
-        is_trusted=bool_field(body, "is_trusted", "oauth_app"))
+        is_trusted=bool_field(body, "is_trusted", "oauth_app"),
+        post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
+        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"))
     answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(context=ctx, app_id=app_id, app=app))
     return json_response(request, app_json(answer.app))
 
@@ -288,6 +295,61 @@ async def get_metadata(request, gateway, ctx):
     return json_response(request, json.loads(answer.metadata_json))
 
 
+# --- RP-initiated logout (OpenID Connect): the plugin decides, the host asks the user and ends its session ----------
+
+END_SESSION_FIELDS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
+
+
+async def end_session(request, gateway, ctx):
+    """GET (or the relying party's POST) /oauth/end_session: end the session at once when the id_token_hint names
+    the signed-in user, else ask first; then on to the registered post_logout_redirect_uri."""
+    values = request.query if request.method == "GET" else await _form_or_empty(request)
+    return await _end_session(request, gateway, ctx, values, confirmed=False)
+
+
+async def end_session_confirm(request: web.Request) -> web.Response:
+    """The confirmation page's form (CSRF-protected): the user agreed to sign out."""
+    import hmac
+
+    session = await auth.optional_session(request, trust_requester=True)
+    form = await _form_or_empty(request)
+    if session is not None and not hmac.compare_digest(str(form.get("csrf", "")), session.csrf_token or "\0"):
+        return pages.error_page(request, 403, "The form has expired. Please go back and try again.")
+    return await _end_session(request, request.app[GATEWAY_KEY], request_context(request, session), form,
+                              confirmed=True)
+
+
+async def _form_or_empty(request: web.Request):
+    try:
+        return await request.post()
+    except ValueError:
+        return {}
+
+
+async def _end_session(request, gateway, ctx, values, confirmed: bool) -> web.Response:
+    fields = {name: str(values.get(name) or "") for name in END_SESSION_FIELDS}
+    try:
+        answer = await gateway.call("EndSession", openid_pb2.EndSessionRequest(context=ctx, **fields))
+    except RpcFailed as failed:
+        return pages.error_page(request, failed.error.status_code or 500, failed.error.message,
+                                headers=retry_headers(failed.error))
+    except PluginUnavailable as exc:
+        return pages.error_page(request, exc.status, exc.message, headers=exc.headers)
+    session = await auth.optional_session(request)
+    if session is not None and answer.confirm and not confirmed:
+        return pages.render("end_session.html", title="Log out", fields=fields, client_name=answer.client_name,
+                            csrf=session.csrf_token or "",
+                            headers={"Content-Security-Policy": pages.csp([answer.redirect_url])})
+    if session is not None and session.session_id:
+        request.app[HOST_KEY].accounts.revoke_session(session.session_id)
+    response = web.HTTPSeeOther(answer.redirect_url) if answer.redirect_url else \
+        pages.render("end_session.html", title="Signed out", fields={}, client_name="", csrf="", signed_out=True)
+    auth.clear_session_cookies(response, request)
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
+
+
 HANDLERS: dict[str, Handler] = {
     "CreateApp": create_app,
     "ListApps": list_apps,
@@ -302,6 +364,7 @@ HANDLERS: dict[str, Handler] = {
     "Deauthorize": deauthorize,
     "ListAuditEvents": list_audit_events,
     "GetMetadata": get_metadata,
+    "EndSession": end_session,
 }
 
 
@@ -359,6 +422,9 @@ def add_oauth_routes(app: web.Application) -> None:
             raise RuntimeError(f"{rpc} declares route {route.method} {route.path} but has no handler")
         app.router.add_route(route.method, route.path, _endpoint(rpc, route, handler))
     app.router.add_post("/oauth/authorize/decision", consent_decision)
+    app.router.add_post("/oauth/end_session", _endpoint("EndSession", options_pb2.HttpRoute(
+        method="POST", path="/oauth/end_session", auth="optional"), end_session))  # the RP may POST (section 3)
+    app.router.add_post("/oauth/end_session/confirm", end_session_confirm)
 
 
 async def consent_decision(request: web.Request) -> web.Response:

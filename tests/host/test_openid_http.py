@@ -122,3 +122,76 @@ def test_userinfo_errors_follow_rfc_6750(api, app, new_user):
     assert refused.status == 403 and 'error="insufficient_scope"' in refused.headers["WWW-Authenticate"]
     in_query = api.get("/oauth/userinfo?access_token=" + plain["access_token"])
     assert in_query.status == 401  # never from the query string
+
+
+# --- RP-initiated logout ---------------------------------------------------------------------------------------
+
+LOGGED_OUT = "https://rp.example.com/logged-out"
+
+
+@pytest.fixture(scope="module")
+def logout_app(api, admin) -> dict:
+    reply = api.post("/api/v4/oauth/apps", {"name": "Logout RP", "homepage": "https://rp.example.com",
+                                            "callback_urls": [CALLBACK], "post_logout_redirect_uris": [LOGGED_OUT]},
+                     token=admin.token)
+    assert reply.status == 201, reply.body
+    assert reply.json["post_logout_redirect_uris"] == [LOGGED_OUT] and reply.json["openid_disabled"] is False
+    return reply.json
+
+
+def signed_in(api, user) -> bool:
+    return api.get("/api/v4/users/me", token=user.token).status == 200
+
+
+def test_end_session_with_the_users_id_token_ends_the_session_and_returns_with_the_state(api, logout_app, new_user,
+                                                                                         host):
+    user = new_user()
+    tokens = consented_tokens(api, logout_app, user)
+    discovered = api.get("/.well-known/openid-configuration").json
+    assert discovered["end_session_endpoint"] == host.url + "/oauth/end_session"
+    reply = api.get("/oauth/end_session?" + urllib.parse.urlencode({
+        "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": LOGGED_OUT, "state": "bye"}), token=user.token)
+    assert reply.status == 303 and reply.headers["Location"] == LOGGED_OUT + "?state=bye"
+    assert not signed_in(api, user)
+
+
+def test_end_session_without_a_hint_asks_first(api, logout_app, new_user):
+    user = new_user()
+    page = api.get("/oauth/end_session?" + urllib.parse.urlencode({
+        "client_id": logout_app["id"], "post_logout_redirect_uri": LOGGED_OUT}), token=user.token)
+    assert page.status == 200 and b"Log out of Mattermost?" in page.body and b"Logout RP" in page.body
+    assert signed_in(api, user)  # nothing changed on a GET without the user's ID token
+    fields = hidden_fields(page.body)
+    forged = api.post("/oauth/end_session/confirm", **form_body({**fields, "csrf": "wrong"}), token=user.token)
+    assert forged.status == 403 and signed_in(api, user)
+    confirmed = api.post("/oauth/end_session/confirm", **form_body(fields), token=user.token)
+    assert confirmed.status == 303 and confirmed.headers["Location"] == LOGGED_OUT
+    assert not signed_in(api, user)
+
+
+@pytest.mark.parametrize("params", [
+    {"post_logout_redirect_uri": "https://evil.example.com/"},  # no client named
+    {"client_id": "x" * 26, "post_logout_redirect_uri": LOGGED_OUT},  # no such client
+    {"id_token_hint": "not.a.token"},
+])
+def test_end_session_refuses_what_it_cannot_trust_with_an_error_page(api, logout_app, params):
+    reply = api.get("/oauth/end_session?" + urllib.parse.urlencode(params))
+    assert reply.status == 400 and reply.headers["Content-Type"].startswith("text/html")
+
+
+def test_end_session_refuses_a_logout_uri_the_client_did_not_register(api, logout_app, new_user):
+    user = new_user()
+    tokens = consented_tokens(api, logout_app, user)
+    reply = api.get("/oauth/end_session?" + urllib.parse.urlencode({
+        "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": CALLBACK}), token=user.token)
+    assert reply.status == 400 and signed_in(api, user)
+
+
+def test_an_app_refused_openid_gets_no_id_token(api, admin, new_user):
+    created = api.post("/api/v4/oauth/apps", {"name": "No OpenID", "homepage": "https://rp.example.com",
+                                              "callback_urls": [CALLBACK], "openid_disabled": True}, token=admin.token)
+    assert created.status == 201 and created.json["openid_disabled"] is True
+    user = new_user()
+    tokens = consented_tokens(api, created.json, user)
+    assert tokens["id_token"] == ""
+    assert api.get("/oauth/userinfo", token=tokens["access_token"]).status == 403

@@ -52,9 +52,16 @@ def host(tmp_path_factory):
         process.stop()
 
 
+LOGGED_OUT = CALLBACK.replace("callback", "bye")  # where scenario.mjs asks to come back after logout
+
+
 @pytest.fixture(scope="module")
 def app(host) -> dict:
-    return host.create_app()
+    reply = requests.post(host.url + "/api/v4/oauth/apps", headers=host.bearer(host.admin_token), json={
+        "name": "OpenID RP", "homepage": "https://client.example.com", "callback_urls": [CALLBACK],
+        "post_logout_redirect_uris": [LOGGED_OUT]})
+    assert reply.status_code == 201, reply.text
+    return reply.json()
 
 
 def new_person(host: Host) -> tuple[dict, str]:
@@ -146,6 +153,13 @@ def test_openid_client_signs_in_with_discovery_pkce_state_nonce_userinfo_and_ref
     assert (refreshed["sub"], refreshed["aud"], refreshed["auth_time"], refreshed["sid"]) == \
         (user["id"], app["id"], claims["auth_time"], claims["sid"])
     assert "nonce" not in refreshed
+
+    # The logout URL openid-client builds from end_session_endpoint ends the host session and comes back.
+    logout = urllib.parse.urlsplit(result["end_session_url"])
+    assert f"{logout.scheme}://{logout.netloc}{logout.path}" == host.url + "/oauth/end_session"
+    left = requests.get(result["end_session_url"], headers=host.bearer(session), allow_redirects=False)
+    assert left.status_code == 303 and left.headers["Location"].startswith(LOGGED_OUT + "?state=")
+    assert requests.get(host.url + "/api/v4/users/me", headers=host.bearer(session)).status_code == 401
 
 
 def test_openid_client_refuses_an_id_token_signed_with_a_foreign_key(rp_dir, host, app):

@@ -37,6 +37,8 @@ class AppRequest:
     homepage: str = ""
     is_trusted: bool = False
     is_public: bool = False
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    openid_disabled: bool = False
 
 
 @dataclass
@@ -55,15 +57,20 @@ class App:
     mattermost_app_id: str = ""
     is_dynamically_registered: bool = False
     is_public: bool = False
+    # OpenID Connect (docs/openid.md): RP-initiated logout's registered redirect URIs, and OpenID refused.
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    openid_disabled: bool = False
 
     @classmethod
     def from_record(cls, record: AppRecord, client_secret: str = "") -> "App":
         return cls(**{name: getattr(record, name) for name in _STORED}, callback_urls=list(record.callback_urls),
+                   post_logout_redirect_uris=list(record.post_logout_redirect_uris),
                    client_secret=client_secret, is_public=record.client_secret_hash == "")
 
     def to_record(self, client_secret_hash: str) -> AppRecord:
         """The row for this app; the store keeps the secret's hash, never the secret."""
         return AppRecord(**{name: getattr(self, name) for name in _STORED}, callback_urls=list(self.callback_urls),
+                         post_logout_redirect_uris=list(self.post_logout_redirect_uris),
                          client_secret_hash=client_secret_hash)
 
     @property
@@ -84,7 +91,7 @@ class App:
 
 # The fields an app and its row share (the row keeps the secret's hash instead of the secret).
 _STORED = ("id", "creator_id", "create_at", "update_at", "name", "description", "icon_url", "homepage", "is_trusted",
-           "mattermost_app_id", "is_dynamically_registered")
+           "mattermost_app_id", "is_dynamically_registered", "openid_disabled")
 
 
 def _go_slice_text_length(items: list[str]) -> int:
@@ -133,4 +140,7 @@ def validate_app(app: App) -> AppError | None:
         return fail("icon_url")
     if go_len(app.mattermost_app_id) > MATTERMOST_APP_ID_MAX:
         return fail("mattermost_app_id")
+    if _go_slice_text_length(app.post_logout_redirect_uris) > CALLBACKS_RENDERED_MAX or not all(
+            _is_valid_callback(uri, app.is_dynamically_registered) for uri in app.post_logout_redirect_uris):
+        return fail("post_logout_redirect_uri")
     return None

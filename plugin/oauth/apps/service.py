@@ -78,7 +78,9 @@ class AppService:
         app = App(id=new_id(), creator_id=caller.user_id, create_at=now, update_at=now, client_secret=secret,
                   name=request.name, description=request.description, icon_url=request.icon_url,
                   callback_urls=list(request.callback_urls or []), homepage=request.homepage,
-                  is_trusted=is_trusted, is_dynamically_registered=False, is_public=is_public)
+                  is_trusted=is_trusted, is_dynamically_registered=False, is_public=is_public,
+                  post_logout_redirect_uris=list(request.post_logout_redirect_uris or []),
+                  openid_disabled=bool(request.openid_disabled))
         error = validate_app(app)
         if error is not None:
             raise error
@@ -125,7 +127,9 @@ class AppService:
                       callback_urls=list(update.callback_urls or []), homepage=update.homepage,
                       is_trusted=bool(update.is_trusted) if caller.can(MANAGE_SYSTEM) else old.is_trusted,
                       mattermost_app_id=update.mattermost_app_id,
-                      is_dynamically_registered=old.is_dynamically_registered, is_public=old.client_secret_hash == "")
+                      is_dynamically_registered=old.is_dynamically_registered, is_public=old.client_secret_hash == "",
+                      post_logout_redirect_uris=list(update.post_logout_redirect_uris or []),
+                      openid_disabled=bool(update.openid_disabled))
             app.update_at = self._next_update_at(old)
             error = validate_app(app)
             if error is not None:

@@ -18,10 +18,12 @@ from .authentication import Authentications
 from .discovery import openid_configuration
 from .id_token import IDTokens
 from .keys import SigningKeys
+from .logout import Logout
 from .userinfo import userinfo
 
 JWKS_PATH = "oauth/jwks"
 USERINFO_PATH = "oauth/userinfo"
+END_SESSION_PATH = "oauth/end_session"
 
 
 class JWKSEndpoint(Endpoint):
@@ -42,6 +44,16 @@ class UserInfoEndpoint(Endpoint):
         return userinfo(provider, authorization, form_token)
 
 
+class EndSessionEndpoint(Endpoint):
+    """RP-initiated logout: the decision; the host's page ends the session."""
+    name = "end_session"
+    path = END_SESSION_PATH
+    discovery_key = "end_session_endpoint"
+
+    def handle(self, caller: Caller | None, **params: str):
+        return self.server.openid.logout.end_session(caller, **params)
+
+
 class OpenIDConfigurationEndpoint(Endpoint):
     name = "openid_configuration"
 
@@ -60,7 +72,7 @@ class SigningKeysEndpoint(Endpoint):
         return {"rotated": keys.rotate(), **keys.jwks()}
 
 
-ENDPOINTS = (JWKSEndpoint, UserInfoEndpoint, OpenIDConfigurationEndpoint, SigningKeysEndpoint)
+ENDPOINTS = (JWKSEndpoint, UserInfoEndpoint, EndSessionEndpoint, OpenIDConfigurationEndpoint, SigningKeysEndpoint)
 
 
 class OpenID:
@@ -70,6 +82,7 @@ class OpenID:
         self.keys = SigningKeys(services, local_secret)
         self.id_tokens = IDTokens(services, self.keys)
         self.authentications = Authentications(services)
+        self.logout = Logout(services, self.keys)
 
     def housekeeping(self) -> int:
         """The scheduled rotation, and the removal of retired keys nothing valid was signed with."""

@@ -22,6 +22,8 @@ class BearerErrorCode(ErrorCode):
 
 
 MESSAGES.update({
+    "model.oauth.is_valid.post_logout_redirect_uri.app_error":
+        "Invalid post-logout redirect URLs: each must be a valid URL, at most 1024 characters in all.",
     "api.oauth.openid.signing_key_sealed.app_error":
         "The OpenID signing key cannot be used on this server: its key-encryption key differs.",
     "api.oauth.openid.disabled.app_error": "OpenID Connect is not enabled for this app.",

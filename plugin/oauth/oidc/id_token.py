@@ -65,6 +65,8 @@ class IDTokens:
     # --- the token endpoint's hook ------------------------------------------------------------------------------
 
     def after_issue(self, grant, app: AppRecord, request, issued) -> None:
+        if app.openid_disabled:  # the admin refused this app OpenID: plain OAuth answers
+            return
         response = issued.response
         record = issued.grant if issued.grant is not None else self._grant_of(response.access_token)
         if record is None or not has_openid(response.scope or record.scope):

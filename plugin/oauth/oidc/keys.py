@@ -101,14 +101,6 @@ class SigningKeys:
         self.ensure_current()
         return {"keys": [json.loads(key.public_jwk) for key in self.published()]}
 
-    def verification_keys(self) -> dict[str, tuple[str, object]]:
-        """kid -> (alg, public key) of every published key, to check an id_token_hint the provider signed."""
-        keys = {}
-        for record in self.published():
-            jwk = json.loads(record.public_jwk)
-            keys[record.kid] = (record.alg, (RSAKey if record.alg == "RS256" else ECKey).import_key(jwk))
-        return keys
-
     def signer(self, alg: str) -> tuple[str, object]:
         """(kid, private key) of the algorithm's current key, generating it the first time."""
         record = self._current(alg) or self._create(alg)

@@ -8,6 +8,7 @@ import json
 from ..client_request import NO_STORE, Answer
 from ..errors import AppError
 from ..guards import require_enabled
+from ..store_errors import TOKEN_READ_FAILED, store_errors
 from .claims import has_openid, user_claims
 from .errors import BearerErrorCode
 
@@ -56,7 +57,9 @@ def userinfo(provider, authorization: str, form_token: str = "") -> dict:
         raise
     if info.audience and not _same_site(info.audience, settings.site_url):
         raise BearerError(401, BearerErrorCode.INVALID_TOKEN, "The access token was issued for another resource.")
-    if not has_openid(info.scope):
+    with store_errors(TOKEN_READ_FAILED):
+        app = services.store.get_app(info.client_id)
+    if not has_openid(info.scope) or app is None or app.openid_disabled:
         raise BearerError(403, BearerErrorCode.INSUFFICIENT_SCOPE, "The access token has no openid scope.")
     user = services.active_user(info.user_id)
     if user is None:

@@ -15,16 +15,21 @@ def app_message(app: App | None) -> apps_pb2.OAuthApp:
     return apps_pb2.OAuthApp(**{name: getattr(app, name) for name in _APP_FIELDS})
 
 
+_LISTS = ("callback_urls", "post_logout_redirect_uris")
+
+
 def app_from_message(message: apps_pb2.OAuthApp) -> App:
-    return App(**{name: getattr(message, name) for name in _APP_FIELDS if name != "callback_urls"},
-               callback_urls=list(message.callback_urls))
+    return App(**{name: getattr(message, name) for name in _APP_FIELDS if name not in _LISTS},
+               **{name: list(getattr(message, name)) for name in _LISTS})
 
 
 class AppsServicer(AreaServicer, apps_pb2_grpc.AppsServiceServicer):
     async def CreateApp(self, request, context):
         body = AppRequest(name=request.name, description=request.description, icon_url=request.icon_url,
                           callback_urls=list(request.callback_urls), homepage=request.homepage,
-                          is_trusted=request.is_trusted, is_public=request.is_public)
+                          is_trusted=request.is_trusted, is_public=request.is_public,
+                          post_logout_redirect_uris=list(request.post_logout_redirect_uris),
+                          openid_disabled=request.openid_disabled)
         return await self._app(request, lambda p, c: p.create_app(c, body))
 
     async def ListApps(self, request, context):

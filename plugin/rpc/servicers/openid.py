@@ -1,7 +1,7 @@
 """oauthplugin.v1.OpenIDService: discovery, the JWKS, UserInfo and signing-key rotation, each answered whole."""
 from __future__ import annotations
 
-from oauthplugin.v1 import openid_pb2_grpc
+from oauthplugin.v1 import openid_pb2, openid_pb2_grpc
 from plugin.oauth import client_request
 from plugin.oauth.errors import AppError
 from plugin.oauth.oidc.errors import BearerErrorCode
@@ -64,3 +64,12 @@ class OpenIDServicer(AreaServicer, openid_pb2_grpc.OpenIDServiceServicer):
         except (AppError, AwaitingDatabase, NotActive) as exc:
             return answer_message(client_request.error_answer(failure(exc), request_id, ""))
         return answer_message(client_request.json_answer(body))
+
+    async def EndSession(self, request, context):
+        def work(p):
+            decided = p.end_session(caller_of(request.context), id_token_hint=request.id_token_hint,
+                                    post_logout_redirect_uri=request.post_logout_redirect_uri, state=request.state,
+                                    client_id=request.client_id)
+            return openid_pb2.EndSessionResponse(confirm=decided.confirm, redirect_url=decided.redirect_url,
+                                                 client_name=decided.client_name)
+        return await self.calls(openid_pb2.EndSessionResponse, work, request.context.request_id)

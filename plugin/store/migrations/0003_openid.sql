@@ -1,4 +1,8 @@
--- 0003: OpenID Connect. The provider's signing keys, and what each authentication behind a code was.
+-- 0003: OpenID Connect. The provider's signing keys, what each authentication behind a code was, and per app
+-- its logout redirect URIs (RP-initiated logout) and whether it may use OpenID at all.
+
+ALTER TABLE oauth_apps ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE oauth_apps ADD COLUMN openid_disabled BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- Private keys are sealed (AES-GCM) under the key-encryption key (docs/provider.md, "Signing keys"). A key
 -- signs while retired_at is 0, at most one per algorithm (the partial unique index: nodes generating at once

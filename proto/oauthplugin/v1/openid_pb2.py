@@ -26,7 +26,7 @@ from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
 from oauthplugin.v1 import options_pb2 as oauthplugin_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1boauthplugin/v1/openid.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1coauthplugin/v1/options.proto2\x92\x05\n\rOpenIDService\x12\x91\x01\n\x16GetOpenIDConfiguration\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"8\xb2\xe1\x18.\n\x03GET\x12!/.well-known/openid-configuration\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12l\n\x07GetJwks\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"\"\xb2\xe1\x18\x18\n\x03GET\x12\x0b/oauth/jwks\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12t\n\x0bGetUserInfo\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"&\xb2\xe1\x18\x1c\n\x03GET\x12\x0f/oauth/userinfo\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12v\n\x0cPostUserInfo\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"\'\xb2\xe1\x18\x1d\n\x04POST\x12\x0f/oauth/userinfo\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12\x90\x01\n\x11RotateSigningKeys\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"<\xb2\xe1\x18\x32\n\x04POST\x12!/api/v4/oauth/signing_keys/rotate\x1a\x07session\xba\xe1\x18\x02\x08\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1boauthplugin/v1/openid.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1coauthplugin/v1/options.proto\"\x9f\x01\n\x11\x45ndSessionRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x15\n\rid_token_hint\x18\x02 \x01(\t\x12 \n\x18post_logout_redirect_uri\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x11\n\tclient_id\x18\x05 \x01(\t\"y\n\x12\x45ndSessionResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x0f\n\x07\x63onfirm\x18\x02 \x01(\x08\x12\x14\n\x0credirect_url\x18\x03 \x01(\t\x12\x13\n\x0b\x63lient_name\x18\x04 \x01(\t2\x97\x06\n\rOpenIDService\x12\x91\x01\n\x16GetOpenIDConfiguration\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"8\xb2\xe1\x18.\n\x03GET\x12!/.well-known/openid-configuration\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12l\n\x07GetJwks\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"\"\xb2\xe1\x18\x18\n\x03GET\x12\x0b/oauth/jwks\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12t\n\x0bGetUserInfo\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"&\xb2\xe1\x18\x1c\n\x03GET\x12\x0f/oauth/userinfo\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12v\n\x0cPostUserInfo\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"\'\xb2\xe1\x18\x1d\n\x04POST\x12\x0f/oauth/userinfo\x1a\x04none\xba\xe1\x18\x02\x08\x01\x12\x82\x01\n\nEndSession\x12!.oauthplugin.v1.EndSessionRequest\x1a\".oauthplugin.v1.EndSessionResponse\"-\xb2\xe1\x18#\n\x03GET\x12\x12/oauth/end_session\x1a\x08optional\xba\xe1\x18\x02\x08\x01\x12\x90\x01\n\x11RotateSigningKeys\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"<\xb2\xe1\x18\x32\n\x04POST\x12!/api/v4/oauth/signing_keys/rotate\x1a\x07session\xba\xe1\x18\x02\x08\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,8 +41,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OPENIDSERVICE'].methods_by_name['GetUserInfo']._serialized_options = b'\262\341\030\034\n\003GET\022\017/oauth/userinfo\032\004none\272\341\030\002\010\001'
   _globals['_OPENIDSERVICE'].methods_by_name['PostUserInfo']._loaded_options = None
   _globals['_OPENIDSERVICE'].methods_by_name['PostUserInfo']._serialized_options = b'\262\341\030\035\n\004POST\022\017/oauth/userinfo\032\004none\272\341\030\002\010\001'
+  _globals['_OPENIDSERVICE'].methods_by_name['EndSession']._loaded_options = None
+  _globals['_OPENIDSERVICE'].methods_by_name['EndSession']._serialized_options = b'\262\341\030#\n\003GET\022\022/oauth/end_session\032\010optional\272\341\030\002\010\001'
   _globals['_OPENIDSERVICE'].methods_by_name['RotateSigningKeys']._loaded_options = None
   _globals['_OPENIDSERVICE'].methods_by_name['RotateSigningKeys']._serialized_options = b'\262\341\0302\n\004POST\022!/api/v4/oauth/signing_keys/rotate\032\007session\272\341\030\002\010\001'
-  _globals['_OPENIDSERVICE']._serialized_start=107
-  _globals['_OPENIDSERVICE']._serialized_end=765
+  _globals['_ENDSESSIONREQUEST']._serialized_start=107
+  _globals['_ENDSESSIONREQUEST']._serialized_end=266
+  _globals['_ENDSESSIONRESPONSE']._serialized_start=268
+  _globals['_ENDSESSIONRESPONSE']._serialized_end=389
+  _globals['_OPENIDSERVICE']._serialized_start=392
+  _globals['_OPENIDSERVICE']._serialized_end=1183
 # @@protoc_insertion_point(module_scope)

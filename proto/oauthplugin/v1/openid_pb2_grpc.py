@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
+from oauthplugin.v1 import openid_pb2 as oauthplugin_dot_v1_dot_openid__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -55,6 +56,11 @@ class OpenIDServiceStub:
                 request_serializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
                 response_deserializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
                 _registered_method=True)
+        self.EndSession = channel.unary_unary(
+                '/oauthplugin.v1.OpenIDService/EndSession',
+                request_serializer=oauthplugin_dot_v1_dot_openid__pb2.EndSessionRequest.SerializeToString,
+                response_deserializer=oauthplugin_dot_v1_dot_openid__pb2.EndSessionResponse.FromString,
+                _registered_method=True)
         self.RotateSigningKeys = channel.unary_unary(
                 '/oauthplugin.v1.OpenIDService/RotateSigningKeys',
                 request_serializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
@@ -93,6 +99,14 @@ class OpenIDServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EndSession(self, request, context):
+        """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the decision; the host asks the user when told
+        to, ends its session and sends the browser on. A browser page: errors are error pages.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RotateSigningKeys(self, request, context):
         """A system admin retires the current signing keys now; they stay published until what they signed expired.
         """
@@ -122,6 +136,11 @@ def add_OpenIDServiceServicer_to_server(servicer, server):
                     servicer.PostUserInfo,
                     request_deserializer=oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.FromString,
                     response_serializer=oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.SerializeToString,
+            ),
+            'EndSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndSession,
+                    request_deserializer=oauthplugin_dot_v1_dot_openid__pb2.EndSessionRequest.FromString,
+                    response_serializer=oauthplugin_dot_v1_dot_openid__pb2.EndSessionResponse.SerializeToString,
             ),
             'RotateSigningKeys': grpc.unary_unary_rpc_method_handler(
                     servicer.RotateSigningKeys,
@@ -238,6 +257,33 @@ class OpenIDService:
             '/oauthplugin.v1.OpenIDService/PostUserInfo',
             oauthplugin_dot_v1_dot_common__pb2.ClientHttpRequest.SerializeToString,
             oauthplugin_dot_v1_dot_common__pb2.HttpAnswer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/oauthplugin.v1.OpenIDService/EndSession',
+            oauthplugin_dot_v1_dot_openid__pb2.EndSessionRequest.SerializeToString,
+            oauthplugin_dot_v1_dot_openid__pb2.EndSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,
