@@ -190,3 +190,97 @@ def test_response_mode_fragment_moves_the_code_to_the_fragment(provider, user, a
 
 def test_an_unknown_response_mode_is_invalid_request(provider, user, app):
     assert redirect_params(begin(provider, user, app, response_mode="web_message"))["error"] == "invalid_request"
+
+
+# --- the implicit flow (only while EnableImplicitGrant is on) ----------------------------------------------------
+
+@pytest.fixture
+def implicit(provider):
+    import dataclasses
+
+    provider.configure(dataclasses.replace(provider.settings, enable_implicit_grant=True))
+    return provider
+
+
+def id_token_claims(provider, token: str) -> dict:
+    return jwt.decode(token, KeySet.import_key_set(provider.jwks())).claims
+
+
+def test_implicit_id_token_carries_the_nonce_in_the_fragment(implicit, user, app):
+    outcome = implicit.decide(user, authorize_request(app, response_type="id_token", scope="openid email",
+                                                      nonce="n1"), allow=True)
+    params = redirect_params(outcome)
+    assert "#" in outcome.redirect_url and "access_token" not in params and params["state"] == "xyz"
+    claims = id_token_claims(implicit, params["id_token"])
+    assert (claims["nonce"], claims["aud"], claims["sub"]) == ("n1", app.id, user.user_id)
+    assert "at_hash" not in claims
+
+
+def test_implicit_id_token_token_binds_the_access_token(implicit, user, app):
+    from plugin.oauth.oidc.id_token import left_half_hash
+
+    params = redirect_params(implicit.decide(user, authorize_request(
+        app, response_type="id_token token", scope="openid", nonce="n2"), allow=True))
+    assert id_token_claims(implicit, params["id_token"])["at_hash"] == left_half_hash(params["access_token"])
+    assert implicit.userinfo("Bearer " + params["access_token"])["sub"] == user.user_id
+
+
+def test_every_implicit_id_token_carries_its_own_requests_nonce(implicit, user, app):
+    """An RP detects a replayed ID token by its nonce: each answer carries the nonce of the request it answers."""
+    nonces = [id_token_claims(implicit, redirect_params(implicit.decide(user, authorize_request(
+        app, response_type="id_token", scope="openid", nonce=nonce), allow=True))["id_token"])["nonce"]
+              for nonce in ("first", "second")]
+    assert nonces == ["first", "second"]
+
+
+@pytest.mark.parametrize("fields", [{"nonce": ""}, {"scope": "user", "nonce": "n"}])
+def test_implicit_without_a_nonce_or_openid_is_invalid_request_in_the_fragment(implicit, user, app, fields):
+    outcome = implicit.decide(user, authorize_request(app, response_type="id_token", **{"scope": "openid", **fields}),
+                              allow=True)
+    assert "#" in outcome.redirect_url and redirect_params(outcome)["error"] == "invalid_request"
+
+
+def test_implicit_response_types_exist_only_while_the_admin_allows_them(provider, implicit, user, app):
+    assert {"id_token", "id_token token"} <= set(implicit.openid_configuration()["response_types_supported"])
+    import dataclasses
+
+    provider.configure(dataclasses.replace(provider.settings, enable_implicit_grant=False))
+    assert provider.openid_configuration()["response_types_supported"] == ["code"]
+    consent(provider, user, app)
+    outcome = begin(provider, user, app, response_type="id_token", nonce="n")
+    assert redirect_params(outcome)["error"] == "unsupported_response_type"
+
+
+# --- id_token_hint ---------------------------------------------------------------------------------------------
+
+def an_id_token(provider, caller, app) -> str:
+    flow = Flow(provider)
+    return flow.exchange(app, flow.code_for(caller, app, scope="openid")).id_token
+
+
+def test_id_token_hint_of_the_signed_in_user_lets_prompt_none_through(provider, user, app):
+    hint = an_id_token(provider, user, app)
+    assert redirect_params(begin(provider, user, app, prompt="none", id_token_hint=hint))["code"]
+
+
+def test_id_token_hint_of_another_user_needs_a_sign_in(provider, user, other_user, app):
+    hint = an_id_token(provider, other_user, app)
+    consent(provider, user, app)
+    assert redirect_params(begin(provider, user, app, prompt="none", id_token_hint=hint))["error"] == "login_required"
+    assert begin(provider, user, app, id_token_hint=hint).kind == LOGIN
+
+
+def test_id_token_hint_of_another_client_is_invalid_request(provider, admin, user, app):
+    other_app = provider.create_app(admin, app_request(name="Other"))
+    hint = an_id_token(provider, user, other_app)
+    consent(provider, user, app)
+    assert redirect_params(begin(provider, user, app, id_token_hint=hint))["error"] == "invalid_request"
+
+
+def test_a_forged_id_token_hint_is_invalid_request(provider, user, app):
+    from joserfc.jwk import RSAKey
+
+    hint = an_id_token(provider, user, app)
+    token = jwt.decode(hint, KeySet.import_key_set(provider.jwks()))
+    forged = jwt.encode({"alg": "RS256", "kid": token.header["kid"]}, token.claims, RSAKey.generate_key(2048))
+    assert redirect_params(begin(provider, user, app, id_token_hint=forged))["error"] == "invalid_request"

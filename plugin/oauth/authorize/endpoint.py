@@ -95,7 +95,10 @@ class AuthorizationEndpoint(Endpoint):
         invalid = oidc.request_error(request, self._in_fragment(request))
         if invalid is not None:
             return self._error(request, invalid)
-        if oidc.needs_sign_in(self.services, caller, request):
+        hinted = self._hinted_user(request)
+        if hinted is None:
+            return self._error(request, oidc.OAuthErrorCode.INVALID_REQUEST)
+        if oidc.needs_sign_in(self.services, caller, request, hinted):
             if silent:
                 return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED)
             return AuthorizationOutcome(LOGIN, request, return_to=oidc.return_after_sign_in(request, self.services),
@@ -178,8 +181,20 @@ class AuthorizationEndpoint(Endpoint):
         except (StoreError, AppError) as exc:
             log.error("failure while authorizing client %s: %s", record.id, exc)
             unavailable = isinstance(exc, StoreUnavailable) or getattr(exc, "status", 0) == 503
-            return self._error(request, TEMPORARILY_UNAVAILABLE if unavailable else SERVER_ERROR)
+            refused = getattr(exc, "oauth_error", "") if getattr(exc, "status", 500) < 500 else ""
+            return self._error(request, TEMPORARILY_UNAVAILABLE if unavailable else refused or SERVER_ERROR)
         return self._respond(request, params)
+
+    def _hinted_user(self, request: AuthorizeRequest) -> str | None:
+        """The user an `id_token_hint` names ("" without one); None when it is not an ID token this provider issued
+        to this client (Core 1.0 section 3.1.2.1)."""
+        if not request.id_token_hint:
+            return ""
+        try:
+            claims = self.server.openid.logout.hint(request.id_token_hint)
+        except AppError:
+            return None
+        return claims["sub"] if claims["aud"] == request.client_id else None
 
     def _respond(self, request: AuthorizeRequest, params: dict[str, str]) -> AuthorizationOutcome:
         """The answer in the request's response mode: the query or the fragment of the redirect (the response

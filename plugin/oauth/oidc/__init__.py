@@ -17,6 +17,7 @@ from ..server import AFTER_AUTHORIZE, AFTER_ISSUE
 from .authentication import Authentications
 from .discovery import openid_configuration
 from .id_token import IDTokens
+from .implicit import IDTokenResponse, IDTokenTokenResponse, add_id_token
 from .keys import SigningKeys
 from .logout import Logout
 from .userinfo import userinfo
@@ -95,6 +96,9 @@ def register(server, local_secret: Callable[[], bytes] | None = None) -> OpenID:
     server.openid = openid
     for endpoint in ENDPOINTS:
         server.register_endpoint(endpoint)
+    for response_type in (IDTokenResponse, IDTokenTokenResponse):
+        server.register_response_type(response_type)
     server.register_hook(AFTER_AUTHORIZE, openid.authentications.after_authorize)
+    server.register_hook(AFTER_AUTHORIZE, lambda *args: add_id_token(openid.id_tokens, *args))
     server.register_hook(AFTER_ISSUE, openid.id_tokens.after_issue)
     return openid

@@ -22,7 +22,7 @@ from .claims import has_openid
 from .errors import OpenIDErrorCode
 from .id_token import session_id_claim
 
-__all__ = ["FORM_POST", "OpenIDErrorCode", "in_fragment", "needs_sign_in", "prompts", "request_error",
+__all__ = ["FORM_POST", "OAuthErrorCode", "OpenIDErrorCode", "in_fragment", "needs_sign_in", "prompts", "request_error",
            "return_after_sign_in"]
 
 log = logging.getLogger("plugin.oauth.oidc")
@@ -53,6 +53,8 @@ def request_error(request: AuthorizeRequest, fragment_by_default: bool) -> Error
         return OAuthErrorCode.INVALID_REQUEST
     if fragment_by_default and request.response_mode == QUERY:  # tokens never travel in a query
         return OAuthErrorCode.INVALID_REQUEST
+    if "id_token" in request.response_type.split() and (not request.nonce or not has_openid(request.scope)):
+        return OAuthErrorCode.INVALID_REQUEST  # section 3.2.2.1: the implicit flow needs openid and a nonce
     if request.claims:
         try:
             if not isinstance(json.loads(request.claims), dict):
@@ -96,20 +98,25 @@ def session_created_at(services: Services, caller: Caller) -> int:
     return session.create_at if session is not None and session.create_at else services.now()
 
 
-def needs_sign_in(services: Services, caller: Caller, request: AuthorizeRequest) -> bool:
-    """Whether the user must sign in again before this request is answered: prompt=login, or a session older than
-    max_age (Core 1.0 section 3.1.2.1), unless they signed in after the provider sent them to the login page
-    (`authenticated_after`)."""
-    login = "login" in prompts(request)
+def signed_in_again(services: Services, caller: Caller, request: AuthorizeRequest) -> bool:
+    """Whether the user signed in after the provider sent them to the login page (`authenticated_after`)."""
+    return request.authenticated_after.isdigit() and \
+        session_created_at(services, caller) >= int(request.authenticated_after)
+
+
+def needs_sign_in(services: Services, caller: Caller, request: AuthorizeRequest, hinted_user: str = "") -> bool:
+    """Whether the user must sign in again before this request is answered: prompt=login, a session older than
+    max_age, or an id_token_hint naming someone else (Core 1.0 section 3.1.2.1), unless they just signed in
+    again on the provider's way through the login page."""
+    login = "login" in prompts(request) or hinted_user not in ("", caller.user_id)
     max_age = max_age_seconds(request)
     if not login and max_age is None:
         return False
-    signed_in = session_created_at(services, caller)
-    if request.authenticated_after.isdigit() and signed_in >= int(request.authenticated_after):
+    if signed_in_again(services, caller, request):
         return False
     if login:
         return True
-    return services.now() - signed_in > max_age * 1000
+    return services.now() - session_created_at(services, caller) > max_age * 1000
 
 
 class Authentications:

@@ -44,7 +44,7 @@ class Logout:
                     state: str = "", client_id: str = "") -> EndSession:
         caller = caller or ANONYMOUS
         require_enabled(self.services.settings)
-        hint = self._hint(id_token_hint) if id_token_hint else None
+        hint = self.hint(id_token_hint) if id_token_hint else None
         if hint is not None:
             if client_id and client_id != hint["aud"]:
                 raise app_error(BAD_HINT, 400, detailed_error="client_id is not the hint's audience")
@@ -65,8 +65,8 @@ class Logout:
         confirm = bool(caller.user_id) and (hint is None or hint["sub"] != caller.user_id)
         return EndSession(confirm=confirm, redirect_url=redirect, client_name=app.name if app is not None else "")
 
-    def _hint(self, id_token: str) -> dict:
-        """The claims of an ID token this provider signed and issued, or 400."""
+    def hint(self, id_token: str) -> dict:
+        """The claims of an ID token this provider signed and issued (an `id_token_hint`), or 400."""
         try:
             claims = jwt.decode(id_token, KeySet.import_key_set(self.keys.jwks()), algorithms=list(ALGORITHMS)).claims
         except (JoseError, ValueError, TypeError):
