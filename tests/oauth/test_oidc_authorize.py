@@ -284,3 +284,27 @@ def test_a_forged_id_token_hint_is_invalid_request(provider, user, app):
     token = jwt.decode(hint, KeySet.import_key_set(provider.jwks()))
     forged = jwt.encode({"alg": "RS256", "kid": token.header["kid"]}, token.claims, RSAKey.generate_key(2048))
     assert redirect_params(begin(provider, user, app, id_token_hint=forged))["error"] == "invalid_request"
+
+
+def test_an_app_refused_openid_gets_unauthorized_client_for_the_implicit_id_token(implicit, admin, user):
+    refused = implicit.create_app(admin, app_request(openid_disabled=True))
+    outcome = implicit.decide(user, authorize_request(refused, response_type="id_token", scope="openid", nonce="n"),
+                              allow=True)
+    assert redirect_params(outcome)["error"] == "unauthorized_client"
+
+
+# --- registration ----------------------------------------------------------------------------------------------
+
+def test_dynamic_registration_keeps_post_logout_redirect_uris(provider, store):
+    import dataclasses
+
+    provider.configure(dataclasses.replace(provider.settings, enable_dynamic_client_registration=True))
+    registered = provider.register_client(None, {"redirect_uris": [CALLBACK], "client_name": "RP",
+                                                 "post_logout_redirect_uris": ["https://client.example.com/bye"]})
+    assert registered["post_logout_redirect_uris"] == ["https://client.example.com/bye"]
+    assert store.get_app(registered["client_id"]).post_logout_redirect_uris == ["https://client.example.com/bye"]
+    from plugin.oauth.errors import DCRError
+
+    with pytest.raises(DCRError) as refused:
+        provider.register_client(None, {"redirect_uris": [CALLBACK], "post_logout_redirect_uris": ["javascript:x"]})
+    assert refused.value.error == "invalid_client_metadata"

@@ -6,10 +6,15 @@ knows the session it is signed for."""
 from __future__ import annotations
 
 from ..authorize.response_types import ImplicitResponse, ResponseType
+from ..errors import OAuthErrorCode, rfc_error
 from ..rfc6749 import AuthorizeRequest
+from ..store_errors import TOKEN_READ_FAILED, store_errors
 from .authentication import session_created_at
 from .claims import has_openid
 from .id_token import IDTokens, left_half_hash, session_id_claim
+
+
+OPENID_DISABLED = "api.oauth.openid.disabled.app_error"
 
 
 def wants_id_token(response_type: str) -> bool:
@@ -40,6 +45,10 @@ def add_id_token(id_tokens: IDTokens, response_type, caller, request: AuthorizeR
     if not wants_id_token(response_type.response_type) or not has_openid(scope):
         return
     services = id_tokens.services
+    with store_errors(TOKEN_READ_FAILED):
+        app = services.store.get_app(request.client_id)
+    if app is None or app.openid_disabled:
+        raise rfc_error(OAuthErrorCode.UNAUTHORIZED_CLIENT, OPENID_DISABLED)
     user = services.active_user(caller.user_id)
     if user is None:
         return
