@@ -162,11 +162,15 @@ class OAuthProvider:
         return self.server.endpoint("jwks").handle()
 
     def userinfo(self, authorization: str, form_token: str = "") -> dict:
-        return self.server.endpoint("userinfo").handle(self, authorization, form_token)
+        return self.server.endpoint("userinfo").handle(authorization, form_token)
 
     def end_session(self, caller: Caller | None, **params: str):
         """RP-initiated logout: whether to ask the user first, and where to send the browser after."""
         return self.server.endpoint("end_session").handle(caller, **params)
+
+    def ensure_signing_keys(self) -> None:
+        """The signing keys of every algorithm exist (the plugin's first activation generates them)."""
+        self.server.openid.keys.ensure_current()
 
     def rotate_signing_keys(self, caller: Caller | None) -> dict:
         return self.server.endpoint("signing_keys").rotate(caller)

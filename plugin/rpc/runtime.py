@@ -112,7 +112,7 @@ class PluginRuntime:
                                       Settings.from_config(self.server_config, self.plugin_config), host=self.host,
                                       local_secret=LocalSecret(secret_path(self.server_config)))
         try:  # the signing keys exist from the first activation on, published before the first ID token
-            self.provider.server.openid.keys.ensure_current()
+            self.provider.ensure_signing_keys()
         except Exception as exc:  # generated at the first use instead
             log.warning("signing keys not generated at activation", extra={"error": str(exc)})
         threading.Thread(target=self._cleanup_loop, args=(self._stop_background,), name="cleanup",

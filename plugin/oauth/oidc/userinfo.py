@@ -43,13 +43,13 @@ def _same_site(audience: str, site_url: str) -> bool:
     return audience.rstrip("/") in (site_url.rstrip("/"), site_url.rstrip("/") + "/api/v4")
 
 
-def userinfo(provider, authorization: str, form_token: str = "") -> dict:
-    services = provider.services
+def userinfo(server, authorization: str, form_token: str = "") -> dict:
+    services = server.services
     settings = services.settings
     require_enabled(settings)
     token = bearer_token(authorization, form_token)
     try:
-        info = provider.validate_token(token)
+        info = server.endpoint("bearer").validate(token)
     except AppError as exc:
         if exc.status == 401:
             raise BearerError(401, BearerErrorCode.INVALID_TOKEN, "The access token is invalid or has expired.") \
