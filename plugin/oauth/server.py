@@ -84,10 +84,15 @@ class AuthorizationServer:
 
     # --- discovery ------------------------------------------------------------------------------------------
 
-    def metadata(self) -> dict:
-        """RFC 8414 metadata of what is registered and enabled."""
+    def enabled_response_types(self) -> list:
         settings = self.services.settings
-        response_types = [rt for rt in self._response_types.values() if rt.enabled(settings)]
+        return [rt for rt in self._response_types.values() if rt.enabled(settings)]
+
+    def metadata(self) -> dict:
+        """RFC 8414 metadata of what is registered and enabled (OpenID Connect's own response types, marked
+        `openid_only`, are in its discovery document only: this one stays Mattermost's)."""
+        settings = self.services.settings
+        response_types = [rt for rt in self.enabled_response_types() if not getattr(rt, "openid_only", False)]
         grant_types = [grant.grant_type for grant in self.enabled_grants()]
         grant_types += [rt.grant_type for rt in response_types if rt.grant_type not in grant_types]
         endpoints = [endpoint for endpoint in self._endpoints.values()

@@ -25,6 +25,7 @@ def openid_configuration(server) -> dict:
         if key:
             document[key] = join_path(settings.site_url, endpoint.path)
     document.update({
+        "response_types_supported": [rt.response_type for rt in server.enabled_response_types()],
         "scopes_supported": list(dict.fromkeys([OPENID, *SCOPE_CLAIMS, *document["scopes_supported"]])),
         "response_modes_supported": RESPONSE_MODES,
         "subject_types_supported": ["public"],

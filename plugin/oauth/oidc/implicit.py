@@ -26,6 +26,7 @@ class IDTokenResponse(ResponseType):
     response_type = "id_token"
     grant_type = "implicit"
     in_fragment = True
+    openid_only = True  # listed by the OpenID configuration, not by the RFC 8414 document
 
     def enabled(self, settings) -> bool:
         return settings.enable_implicit_grant
@@ -37,6 +38,7 @@ class IDTokenResponse(ResponseType):
 class IDTokenTokenResponse(ImplicitResponse):
     """`id_token token`: the implicit access token and an ID token bound to it."""
     response_type = "id_token token"
+    openid_only = True
 
 
 def add_id_token(id_tokens: IDTokens, response_type, caller, request: AuthorizeRequest, scope: str,
