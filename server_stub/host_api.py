@@ -28,7 +28,8 @@ from .accounts import DatabaseUnavailable, SessionRecord, User, is_valid_id
 
 log = logging.getLogger("server_stub.host_api")
 
-_USER_FIELDS = [f.name for f in host_api_pb2.User.DESCRIPTOR.fields if f.name != "email_verified"]
+# email_verified and picture are answered by the host's rules, not read from the account (user_message).
+_USER_FIELDS = [f.name for f in host_api_pb2.User.DESCRIPTOR.fields if f.name not in ("email_verified", "picture")]
 
 
 def _error(status: int, error_id: str, message: str) -> common_pb2.AppError:
@@ -48,7 +49,8 @@ MISSING_SESSION = ("app.session.get.app_error", "We encountered an error finding
 
 
 def user_message(user: User) -> host_api_pb2.User:
-    # The host confirms no emails; its own API v4 answers email_verified true too (accounts.User.to_json).
+    # The host confirms no emails; its own API v4 answers email_verified true too (accounts.User.to_json). It keeps
+    # no profile pictures: `picture` stays "" (OpenID Connect then leaves the claim out).
     return host_api_pb2.User(email_verified=True, **{name: getattr(user, name) for name in _USER_FIELDS})
 
 

@@ -40,6 +40,8 @@ class AuditEvent(str, enum.Enum):
     REFRESH_REUSE_DETECTED = "refresh_reuse_detected"
     USER_DEAUTHORIZED_APP = "user_deauthorized_app"
     USER_REVOKED = "user_revoked"
+    SIGNING_KEY_GENERATED = "signing_key_generated"
+    SIGNING_KEY_ROTATED = "signing_key_rotated"
 
 
 class AuditLog:

@@ -31,6 +31,7 @@ class HostUser:
     create_at: int = 0  # Unix ms
     update_at: int = 0
     delete_at: int = 0  # non-zero: deactivated
+    picture: str = ""  # an absolute URL a relying party can fetch, "" when none
 
     @property
     def is_active(self) -> bool:

@@ -14,6 +14,8 @@ route; the implicit grant exists only behind an off-by-default plugin setting.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from plugin.store.contract import Store
 from plugin.store.records import AuditRecord
 
@@ -32,6 +34,7 @@ from .endpoints import (
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant
 from .guards import DEFAULT_PER_PAGE, Caller
 from .host import Host
+from .oidc import register as register_openid
 from .rfc6749 import AuthorizeRequest, TokenActionRequest, TokenRequest, TokenResponse
 from .server import AuthorizationServer
 from .services import Services
@@ -45,8 +48,9 @@ ENDPOINTS = (AuthorizationEndpoint, TokenEndpoint, RegistrationEndpoint, Revocat
              IntrospectionEndpoint, MetadataEndpoint, AuditEndpoint, BearerTokens)
 
 
-def build_server(services: Services) -> AuthorizationServer:
-    """The authorization server with every built-in grant, response type and endpoint registered."""
+def build_server(services: Services, local_secret: Callable[[], bytes] | None = None) -> AuthorizationServer:
+    """The authorization server with every built-in grant, response type and endpoint registered, and OpenID
+    Connect on top (`local_secret`: the key-encryption secret the plugin keeps in a file, plugin/oauth/oidc/keys.py)."""
     server = AuthorizationServer(services)
     for grant in GRANTS:
         server.register_grant(grant)
@@ -54,13 +58,15 @@ def build_server(services: Services) -> AuthorizationServer:
         server.register_response_type(response_type)
     for endpoint in ENDPOINTS:
         server.register_endpoint(endpoint)
+    register_openid(server, local_secret)
     return server
 
 
 class OAuthProvider:
-    def __init__(self, store: Store, clock, settings: Settings | None = None, host: Host | None = None) -> None:
+    def __init__(self, store: Store, clock, settings: Settings | None = None, host: Host | None = None,
+                 local_secret: Callable[[], bytes] | None = None) -> None:
         self.services = Services.create(store, clock, settings, host)
-        self.server = build_server(self.services)
+        self.server = build_server(self.services, local_secret)
         self.apps = AppService(self.services)
         self._authorization: AuthorizationEndpoint = self.server.endpoint("authorization")
         self._bearer: BearerTokens = self.server.endpoint("bearer")
@@ -116,8 +122,13 @@ class OAuthProvider:
     def begin_authorization(self, caller: Caller | None, request: AuthorizeRequest | None) -> AuthorizationOutcome:
         return self._authorization.begin(caller, request)
 
-    def decide_consent(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
+    def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> AuthorizationOutcome:
+        """The consent's answer: a redirect, or with response_mode=form_post the fields to post."""
         return self._authorization.decide(caller, request, allow)
+
+    def decide_consent(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
+        """The URL the consent's answer sends the browser to (the callback itself for form_post)."""
+        return self.decide(caller, request, allow).redirect_url
 
     def deauthorize(self, caller: Caller | None, client_id: str) -> None:
         self._authorization.deauthorize(caller, client_id)
@@ -144,6 +155,28 @@ class OAuthProvider:
     def metadata(self) -> dict:
         return self.server.endpoint("metadata").handle()
 
+    # --- OpenID Connect (plugin/oauth/oidc/) -------------------------------------------------------------------
+
+    def openid_configuration(self) -> dict:
+        return self.server.endpoint("openid_configuration").handle()
+
+    def jwks(self) -> dict:
+        return self.server.endpoint("jwks").handle()
+
+    def userinfo(self, authorization: str, form_token: str = "") -> dict:
+        return self.server.endpoint("userinfo").handle(authorization, form_token)
+
+    def end_session(self, caller: Caller | None, **params: str):
+        """RP-initiated logout: whether to ask the user first, and where to send the browser after."""
+        return self.server.endpoint("end_session").handle(caller, **params)
+
+    def ensure_signing_keys(self) -> None:
+        """The signing keys of every algorithm exist (the plugin's first activation generates them)."""
+        self.server.openid.keys.ensure_current()
+
+    def rotate_signing_keys(self, caller: Caller | None) -> dict:
+        return self.server.endpoint("signing_keys").rotate(caller)
+
     # --- what the host asks -----------------------------------------------------------------------------------
 
     def validate_token(self, access_token: str) -> TokenInfo:
@@ -167,4 +200,4 @@ class OAuthProvider:
             removed = store.delete_expired(now)
             removed += store.forget_successors(now - settings.refresh_grace_seconds * 1000)
             removed += store.delete_audit_events(now - settings.audit_retention_days * 86_400_000)
-        return removed
+        return removed + self.server.openid.housekeeping()

@@ -45,6 +45,19 @@ class AuthorizeRequest:
     code_challenge: str = ""
     code_challenge_method: str = ""
     resource: str = ""
+    # OpenID Connect Core 1.0 section 3.1.2.1 (plugin/oauth/oidc/authentication.py reads them).
+    nonce: str = ""
+    prompt: str = ""
+    max_age: str = ""
+    login_hint: str = ""
+    id_token_hint: str = ""
+    ui_locales: str = ""
+    claims_locales: str = ""
+    response_mode: str = ""
+    claims: str = ""
+    display: str = ""
+    # Unix ms, set by the provider on the way through the login page: a session older must sign in again.
+    authenticated_after: str = ""
 
 
 def _is_valid_authorize_redirect_uri(uri: str) -> bool:
@@ -102,9 +115,15 @@ def _with_issuer(params: dict[str, str], iss: str) -> dict[str, str]:
     return {**params, "iss": iss} if iss else params
 
 
+def authorization_redirect(redirect_uri: str, params: dict[str, str], in_fragment: bool, iss: str = "") -> str:
+    """A response type's answer (§4.1.2 in the query, §4.2.2 in the fragment), with `iss`."""
+    params = _with_issuer(params, iss)
+    return with_fragment(redirect_uri, params) if in_fragment else merge_query(redirect_uri, params)
+
+
 def code_redirect(redirect_uri: str, code: str, state: str, iss: str = "") -> str:
     """§4.1.2: code and state (always present, even empty) in the query."""
-    return merge_query(redirect_uri, _with_issuer({"code": code, "state": state}, iss))
+    return authorization_redirect(redirect_uri, {"code": code, "state": state}, False, iss)
 
 
 def error_redirect(redirect_uri: str, error: str, state: str, in_fragment: bool = False, iss: str = "") -> str:
@@ -113,18 +132,15 @@ def error_redirect(redirect_uri: str, error: str, state: str, in_fragment: bool 
     return with_fragment(redirect_uri, params) if in_fragment else merge_query(redirect_uri, params)
 
 
+def implicit_params(access_token: str, expires_in: int, scope: str, state: str) -> dict[str, str]:
+    """§4.2.2: the access token's answer."""
+    return {"access_token": access_token, "expires_in": str(expires_in), "scope": scope, "state": state,
+            "token_type": TOKEN_TYPE}
+
+
 def implicit_redirect(redirect_uri: str, access_token: str, expires_in: int, scope: str, state: str,
                       iss: str = "") -> str:
-    return with_fragment(
-        redirect_uri,
-        _with_issuer({
-            "access_token": access_token,
-            "expires_in": str(expires_in),
-            "scope": scope,
-            "state": state,
-            "token_type": TOKEN_TYPE,
-        }, iss),
-    )
+    return authorization_redirect(redirect_uri, implicit_params(access_token, expires_in, scope, state), True, iss)
 
 
 # --- token endpoint -------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ public clients are not told they may use `refresh_token` (they cannot).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import AppError, DCRError, ErrorCode, app_error
@@ -61,6 +61,8 @@ class ClientRegistrationRequest:
     client_name: str | None = None
     client_uri: str | None = None
     scope: str | None = None
+    # OpenID Connect RP-Initiated Logout 1.0 section 3.1 (the same rules as redirect_uris).
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, body: Any) -> "ClientRegistrationRequest":
@@ -69,19 +71,23 @@ class ClientRegistrationRequest:
         invalid = DCRError(INVALID_CLIENT_METADATA, "Invalid JSON in request body")
         if not isinstance(body, dict):
             raise invalid
-        uris = body.get("redirect_uris")
-        if uris is None:
-            uris = []
-        if not isinstance(uris, list):
-            raise invalid
-        redirect_uris = []
-        for uri in uris:
-            if uri is None:
-                uri = ""
-            if not isinstance(uri, str):
+        def uri_list(key: str) -> list[str]:
+            uris = body.get(key)
+            if uris is None:
+                uris = []
+            if not isinstance(uris, list):
                 raise invalid
-            redirect_uris.append(uri)
-        optional = {}
+            listed = []
+            for uri in uris:
+                if uri is None:
+                    uri = ""
+                if not isinstance(uri, str):
+                    raise invalid
+                listed.append(uri)
+            return listed
+
+        redirect_uris = uri_list("redirect_uris")
+        optional: dict[str, Any] = {"post_logout_redirect_uris": uri_list("post_logout_redirect_uris")}
         for key in ("token_endpoint_auth_method", "client_name", "client_uri", "scope"):
             value = body.get(key)
             if value is not None and not isinstance(value, str):
@@ -118,7 +124,7 @@ def is_valid_dcr_redirect_uri(uri: str) -> bool:
 def validate_registration_request(req: ClientRegistrationRequest) -> AppError | None:
     if not req.redirect_uris:
         return app_error("model.dcr.is_valid.redirect_uris.app_error", 400)
-    for uri in req.redirect_uris:
+    for uri in req.redirect_uris + req.post_logout_redirect_uris:
         if not is_valid_dcr_redirect_uri(uri):
             return app_error("model.dcr.is_valid.redirect_uri_format.app_error", 400, detailed_error=f"uri={uri}")
     if req.client_name is not None and go_len(req.client_name) > CLIENT_NAME_MAX:
@@ -260,6 +266,7 @@ def registration_response(
     issued_at_seconds: int,
     auth_method: str = AUTH_METHOD_CLIENT_SECRET_POST,
     allowed_scopes: list[str] = (),
+    post_logout_redirect_uris: list[str] | None = None,
 ) -> dict:
     """The RFC 7591 §3.2.1 response: the registered metadata, `auth_method` as the client asked for it.
     `client_secret` is present only for confidential clients."""
@@ -281,4 +288,6 @@ def registration_response(
         body["client_name"] = client_name
     if client_uri:
         body["client_uri"] = client_uri
+    if post_logout_redirect_uris:
+        body["post_logout_redirect_uris"] = list(post_logout_redirect_uris)
     return body

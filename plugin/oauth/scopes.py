@@ -86,8 +86,10 @@ SCOPES = Registry([
     Scope(SYSTEM_MANAGE, "Change the server: its configuration, roles, plugins, OAuth apps, and other users' "
           "roles and activity", full_power=False, admin_only=True),
     Scope("openid", "Sign you in to the app with your Mattermost account", api=False, full_power=False),
-    Scope("profile", "See your name, username and profile picture", api=False, full_power=False),
-    Scope("email", "See your email address", api=False, full_power=False),
+    # The OpenID scopes' sentences name the claims they release (oidc/claims.py SCOPE_CLAIMS, test_scopes checks).
+    Scope("profile", "See your name, nickname, username, profile picture, language and when your profile last "
+          "changed", api=False, full_power=False),
+    Scope("email", "See your email address and whether it is verified", api=False, full_power=False),
 ])
 
 FULL_POWER = frozenset(scope.name for scope in SCOPES if scope.api and scope.full_power)

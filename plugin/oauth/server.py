@@ -6,7 +6,9 @@ registers an `after_issue` hook that adds the id_token to the code grant's answe
 The discovery document is derived from what is registered and enabled, never written by hand.
 
 Hooks: `before_issue(grant, app, request)` runs once the client is authenticated and may refuse by raising an
-AppError; `after_issue(grant, app, request, issued)` may add to `issued.response`.
+AppError; `after_issue(grant, app, request, issued)` may add to `issued.response`;
+`after_authorize(response_type, caller, request, scope, params)` runs once a response type has issued at the
+authorization endpoint, and may keep what it needs of the request or add to the response's `params`.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from .services import Services
 
 BEFORE_ISSUE = "before_issue"
 AFTER_ISSUE = "after_issue"
+AFTER_AUTHORIZE = "after_authorize"
 
 
 class AuthorizationServer:
@@ -26,7 +29,7 @@ class AuthorizationServer:
         self._grants: dict[str, object] = {}
         self._response_types: dict[str, object] = {}
         self._endpoints: dict[str, object] = {}
-        self._hooks: dict[str, list[Callable]] = {BEFORE_ISSUE: [], AFTER_ISSUE: []}
+        self._hooks: dict[str, list[Callable]] = {BEFORE_ISSUE: [], AFTER_ISSUE: [], AFTER_AUTHORIZE: []}
 
     # --- registration ---------------------------------------------------------------------------------------
 
@@ -66,6 +69,10 @@ class AuthorizationServer:
         for hook in self._hooks[event]:
             hook(*args)
 
+    def enabled_endpoints(self) -> list:
+        settings = self.services.settings
+        return [endpoint for endpoint in self._endpoints.values() if endpoint.enabled(settings)]
+
     def enabled_grants(self) -> list:
         settings = self.services.settings
         return [grant for grant in self._grants.values() if grant.enabled(settings)]
@@ -77,10 +84,15 @@ class AuthorizationServer:
 
     # --- discovery ------------------------------------------------------------------------------------------
 
-    def metadata(self) -> dict:
-        """RFC 8414 metadata of what is registered and enabled."""
+    def enabled_response_types(self) -> list:
         settings = self.services.settings
-        response_types = [rt for rt in self._response_types.values() if rt.enabled(settings)]
+        return [rt for rt in self._response_types.values() if rt.enabled(settings)]
+
+    def metadata(self) -> dict:
+        """RFC 8414 metadata of what is registered and enabled (OpenID Connect's own response types, marked
+        `openid_only`, are in its discovery document only: this one stays Mattermost's)."""
+        settings = self.services.settings
+        response_types = [rt for rt in self.enabled_response_types() if not getattr(rt, "openid_only", False)]
         grant_types = [grant.grant_type for grant in self.enabled_grants()]
         grant_types += [rt.grant_type for rt in response_types if rt.grant_type not in grant_types]
         endpoints = [endpoint for endpoint in self._endpoints.values()

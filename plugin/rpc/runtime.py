@@ -107,9 +107,15 @@ class PluginRuntime:
         if claim is not None:
             store.keep_apps_in_memory()
         from . import metrics
+        from .local_secret import LocalSecret, secret_path
 
         self.provider = OAuthProvider(store, SystemClock(),
-                                      Settings.from_config(self.server_config, self.plugin_config), host=self.host)
+                                      Settings.from_config(self.server_config, self.plugin_config), host=self.host,
+                                      local_secret=LocalSecret(secret_path(self.server_config)))
+        try:  # the signing keys exist from the first activation on, published before the first ID token
+            self.provider.ensure_signing_keys()
+        except Exception as exc:  # generated at the first use instead
+            log.warning("signing keys not generated at activation", extra={"error": str(exc)})
         metrics.instrument(self.provider)
         threading.Thread(target=self._cleanup_loop, args=(self._stop_background,), name="cleanup",
                          daemon=True).start()

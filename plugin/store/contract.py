@@ -1,7 +1,7 @@
 """The store contract: what the OAuth domain needs from a database, and nothing about OAuth policy.
 
 One abstract class per aggregate (as Mattermost's `Store().OAuth()`, `Store().User()`): AppStore, ConsentStore,
-CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore; `Store` combines them with the lifecycle, so the
+CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore, OpenIDStore; `Store` combines them with the lifecycle, so the
 domain calls `store.get_app(...)` on one object. SQLite (the embedded default) and PostgreSQL implement it
 (plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every method is one transaction. Methods that
 enforce single use (`redeem_code`, `rotate_refresh_token`) must do so with one conditional statement in the
@@ -18,10 +18,12 @@ from .records import (
     AccessTokenRecord,
     AppRecord,
     AuditRecord,
+    AuthenticationRecord,
     CodeRecord,
     ConsentRecord,
     GrantRecord,
     RefreshTokenRecord,
+    SigningKeyRecord,
 )
 
 
@@ -195,7 +197,35 @@ class AuditStore(abc.ABC):
         """Remove events created before the given time; the number removed."""
 
 
-class Store(AppStore, ConsentStore, CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore):
+class OpenIDStore(abc.ABC):
+    """OpenID Connect: the signing keys every node shares, and the authentication behind each code."""
+
+    @abc.abstractmethod
+    def list_signing_keys(self, now: int) -> list[SigningKeyRecord]:
+        """The keys still published at `now` (remove_at 0 or later), newest first."""
+
+    @abc.abstractmethod
+    def add_signing_key(self, key: SigningKeyRecord) -> bool:
+        """Insert the first current key of its algorithm; False, and no change, when the algorithm has one already
+        (another node generated it first: one conditional insert decides)."""
+
+    @abc.abstractmethod
+    def rotate_signing_key(self, current_kid: str, now: int, remove_at: int, new: SigningKeyRecord) -> bool:
+        """In one transaction: retire `current_kid` (it leaves the JWKS at `remove_at`) if it still signs, and insert
+        `new` as its algorithm's current key. False, and no change, when another rotation retired it first."""
+
+    @abc.abstractmethod
+    def delete_removed_signing_keys(self, now: int) -> int:
+        """Remove the retired keys whose remove_at has passed; the number removed."""
+
+    @abc.abstractmethod
+    def save_authentication(self, authentication: AuthenticationRecord) -> None: ...
+
+    @abc.abstractmethod
+    def get_authentication(self, code_hash: str) -> AuthenticationRecord | None: ...
+
+
+class Store(AppStore, ConsentStore, CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore, OpenIDStore):
     """Everything the domain needs, on one object (one connection pool, one schema)."""
 
     @abc.abstractmethod

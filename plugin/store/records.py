@@ -26,6 +26,9 @@ class AppRecord:
     client_secret_hash: str = ""
     # The scopes the app may ask for; empty when its registration restricts nothing (plugin/oauth/scopes.py).
     allowed_scopes: list[str] = field(default_factory=list)
+    # OpenID Connect: where RP-initiated logout may send the browser back to, and whether OpenID is refused.
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    openid_disabled: bool = False
 
 
 @dataclass
@@ -112,3 +115,30 @@ class AuditRecord:
     grant_id: str = ""
     remote_addr: str = ""
     detail: str = "{}"  # JSON object
+
+
+@dataclass
+class SigningKeyRecord:
+    """A key the provider signs ID tokens with (OpenID Connect), its private half sealed under the
+    key-encryption key `kek_id` names."""
+    kid: str
+    alg: str
+    public_jwk: str  # JSON object, as published in the JWKS
+    private_sealed: str
+    kek_id: str
+    create_at: int
+    retired_at: int = 0  # when it stopped signing; 0 while it is its algorithm's current key
+    remove_at: int = 0  # when it leaves the JWKS; 0 while it signs
+
+
+@dataclass
+class AuthenticationRecord:
+    """The authentication behind an authorization code (OpenID Connect): read when the code's grant gets an ID
+    token, at the exchange and at every refresh."""
+    code_hash: str
+    client_id: str
+    user_id: str
+    nonce: str
+    auth_time: int  # Unix ms: when the user signed in
+    sid: str
+    expires_at: int

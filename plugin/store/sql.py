@@ -44,6 +44,8 @@ class TokenTable(NamedTuple):
 
 TOKEN_TABLES: tuple[TokenTable, ...] = (
     TokenTable("oauth_codes", BY_OWNER, "expires_at < ?", "t.code_hash = oauth_grants.code_hash"),
+    # OpenID Connect: the authentication behind a code, read by its grant's refreshes; it never keeps a grant.
+    TokenTable("oidc_authentications", BY_OWNER, "expires_at < ?", "FALSE"),
     TokenTable("oauth_access_tokens"),
     TokenTable("oauth_refresh_tokens"),
 )
@@ -54,7 +56,8 @@ KEPT = ("oauth_audit_events",)
 
 _APP_COLS = (
     "id, creator_id, create_at, update_at, name, description, icon_url, homepage, callback_urls, is_trusted,"
-    " mattermost_app_id, is_dynamically_registered, client_secret_hash, allowed_scopes"
+    " mattermost_app_id, is_dynamically_registered, client_secret_hash, allowed_scopes, post_logout_redirect_uris,"
+    " openid_disabled"
 )
 _APP_COLS_A = ", ".join("a." + c.strip() for c in _APP_COLS.split(","))
 _CONSENT_COLS = "user_id, client_id, scope, create_at"
@@ -69,6 +72,8 @@ _REFRESH_COLS = (
     " access_token_hash, rotated_at, successor_hash, successor_sealed"
 )
 _AUDIT_COLS = "id, create_at, type, user_id, client_id, grant_id, remote_addr, detail"
+_SIGNING_KEY_COLS = "kid, alg, public_jwk, private_sealed, kek_id, create_at, retired_at, remove_at"
+_AUTHENTICATION_COLS = "code_hash, client_id, user_id, nonce, auth_time, sid, expires_at"
 
 
 def _marks(cols: str) -> str:
@@ -78,7 +83,8 @@ def _marks(cols: str) -> str:
 def app_record(row: Sequence[Any]) -> AppRecord:
     return AppRecord(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-        json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12], row[13].split(),
+        json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12], row[13].split(), json.loads(row[14]),
+        bool(row[15]),
     )
 
 
@@ -88,6 +94,7 @@ def app_values(app: AppRecord) -> tuple[Any, ...]:
         app.creator_id, app.create_at, app.update_at, app.name, app.description, app.icon_url, app.homepage,
         json.dumps(list(app.callback_urls)), bool(app.is_trusted), app.mattermost_app_id,
         bool(app.is_dynamically_registered), app.client_secret_hash, " ".join(app.allowed_scopes),
+        json.dumps(list(app.post_logout_redirect_uris)), bool(app.openid_disabled),
     )
 
 
@@ -142,7 +149,8 @@ class Sql:
         self.update_app = q(
             "UPDATE oauth_apps SET creator_id = ?, create_at = ?, update_at = ?, name = ?, description = ?,"
             " icon_url = ?, homepage = ?, callback_urls = ?, is_trusted = ?, mattermost_app_id = ?,"
-            " is_dynamically_registered = ?, client_secret_hash = ?, allowed_scopes = ? WHERE id = ?")
+            " is_dynamically_registered = ?, client_secret_hash = ?, allowed_scopes = ?, post_logout_redirect_uris = ?,"
+            " openid_disabled = ? WHERE id = ?")
         self.delete_app = q("DELETE FROM oauth_apps WHERE id = ?")
 
         self.upsert_consent = q(
@@ -186,6 +194,23 @@ class Sql:
         self.delete_audit_chunk = q(
             "DELETE FROM oauth_audit_events WHERE rowid IN"
             " (SELECT rowid FROM oauth_audit_events WHERE create_at < ? LIMIT ?)")
+
+        # OpenID Connect's signing keys: at most one current key per algorithm (the partial unique index decides
+        # between nodes), retired by one conditional update.
+        self.list_signing_keys = q(
+            f"SELECT {_SIGNING_KEY_COLS} FROM oidc_signing_keys WHERE remove_at = 0 OR remove_at >= ?"
+            " ORDER BY create_at DESC, kid")
+        self.insert_signing_key = q(
+            f"INSERT INTO oidc_signing_keys ({_SIGNING_KEY_COLS}) VALUES ({_marks(_SIGNING_KEY_COLS)})"
+            " ON CONFLICT DO NOTHING")
+        self.retire_signing_key = q(
+            "UPDATE oidc_signing_keys SET retired_at = ?, remove_at = ? WHERE kid = ? AND retired_at = 0")
+        self.delete_removed_signing_keys = q(
+            "DELETE FROM oidc_signing_keys WHERE retired_at > 0 AND remove_at < ?")
+        self.insert_authentication = q(
+            f"INSERT INTO oidc_authentications ({_AUTHENTICATION_COLS}) VALUES ({_marks(_AUTHENTICATION_COLS)})")
+        self.select_authentication = q(
+            f"SELECT {_AUTHENTICATION_COLS} FROM oidc_authentications WHERE code_hash = ?")
 
         # Revocations and expiry, from the token tables.
         self.revoke_grant = self._cascade(None)

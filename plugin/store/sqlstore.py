@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .contract import Issue, Store
-from .records import (AccessTokenRecord, AppRecord, AuditRecord, CodeRecord, ConsentRecord, GrantRecord,
-                      RefreshTokenRecord)
+from .records import (AccessTokenRecord, AppRecord, AuditRecord, AuthenticationRecord, CodeRecord, ConsentRecord,
+                      GrantRecord, RefreshTokenRecord, SigningKeyRecord)
 from .sql import Cascade, Sql, app_record, app_values
 
 T = TypeVar("T")
@@ -231,6 +231,35 @@ class SqlStore(Store):
             return counts
 
         return self._write(work)
+
+    # --- OpenID Connect -------------------------------------------------------------------------------------
+    def list_signing_keys(self, now: int) -> list[SigningKeyRecord]:
+        return [SigningKeyRecord(*row) for row in self._all(self._sql.list_signing_keys, (now,))]
+
+    def add_signing_key(self, key: SigningKeyRecord) -> bool:
+        values = (key.kid, key.alg, key.public_jwk, key.private_sealed, key.kek_id, key.create_at, 0, 0)
+        return self._write(lambda conn: conn.execute(self._sql.insert_signing_key, values).rowcount > 0)
+
+    def rotate_signing_key(self, current_kid: str, now: int, remove_at: int, new: SigningKeyRecord) -> bool:
+        def work(conn) -> bool:
+            if conn.execute(self._sql.retire_signing_key, (now, remove_at, current_kid)).rowcount == 0:
+                return False
+            values = (new.kid, new.alg, new.public_jwk, new.private_sealed, new.kek_id, new.create_at, 0, 0)
+            return conn.execute(self._sql.insert_signing_key, values).rowcount > 0
+
+        return self._write(work)
+
+    def delete_removed_signing_keys(self, now: int) -> int:
+        return self._write(lambda conn: conn.execute(self._sql.delete_removed_signing_keys, (now,)).rowcount)
+
+    def save_authentication(self, authentication: AuthenticationRecord) -> None:
+        a = authentication
+        values = (a.code_hash, a.client_id, a.user_id, a.nonce, a.auth_time, a.sid, a.expires_at)
+        self._write(lambda conn: conn.execute(self._sql.insert_authentication, values))
+
+    def get_authentication(self, code_hash: str) -> AuthenticationRecord | None:
+        row = self._one(self._sql.select_authentication, (code_hash,))
+        return AuthenticationRecord(*row) if row else None
 
     # --- audit ----------------------------------------------------------------------------------------------
     def save_audit_events(self, events: list[AuditRecord]) -> None:

@@ -69,7 +69,8 @@ async def apps_list(request: web.Request) -> web.Response:
 # --- add and edit ------------------------------------------------------------------------------------------------
 
 EMPTY_VALUES = {"name": "", "description": "", "homepage": "", "icon_url": "", "callback_urls": "",
-                "is_trusted": False, "is_public": False, "allowed_scopes": []}
+                "is_trusted": False, "is_public": False, "allowed_scopes": [], "post_logout_redirect_uris": "",
+                "allow_openid": True}
 
 
 def _form_values(form) -> dict:
@@ -82,6 +83,8 @@ def _form_values(form) -> dict:
         "is_trusted": forms.field(form, "is_trusted") == "true",
         "is_public": forms.field(form, "is_public") == "true",
         "allowed_scopes": [str(name)[:64] for name in form.getall("allowed_scope", [])][:64],
+        "post_logout_redirect_uris": forms.field(form, "post_logout_redirect_uris", 64 * 1024),
+        "allow_openid": forms.field(form, "allow_openid") == "true",
     }
 
 
@@ -92,7 +95,8 @@ def _callback_list(text: str) -> list[str]:
 def _app_values(app) -> dict:
     return {"name": app.name, "description": app.description, "homepage": app.homepage, "icon_url": app.icon_url,
             "callback_urls": "\n".join(app.callback_urls), "is_trusted": app.is_trusted,
-            "is_public": app.is_public, "allowed_scopes": list(app.allowed_scopes)}
+            "is_public": app.is_public, "allowed_scopes": list(app.allowed_scopes),
+            "post_logout_redirect_uris": "\n".join(app.post_logout_redirect_uris), "allow_openid": not app.openid_disabled}
 
 
 async def _form_page(request, session, *, values: dict, app_id: str = "", error: str = "",
@@ -130,7 +134,9 @@ async def add_submit(request: web.Request) -> web.Response:
         name=values["name"], description=values["description"], homepage=values["homepage"],
         icon_url=values["icon_url"], callback_urls=_callback_list(values["callback_urls"]),
         is_trusted=values["is_trusted"] and can_trust, is_public=values["is_public"],
-        allowed_scopes=values["allowed_scopes"])
+        allowed_scopes=values["allowed_scopes"],
+        post_logout_redirect_uris=_callback_list(values["post_logout_redirect_uris"]),
+        openid_disabled=not values["allow_openid"])
     try:
         answer = await call(request, session, "CreateApp", message)
     except RpcFailed as failed:
@@ -167,7 +173,9 @@ async def edit_submit(request: web.Request) -> web.Response:
         id=app_id, name=values["name"], description=values["description"], homepage=values["homepage"],
         icon_url=values["icon_url"], callback_urls=_callback_list(values["callback_urls"]),
         is_trusted=values["is_trusted"], mattermost_app_id=old.mattermost_app_id,
-        allowed_scopes=values["allowed_scopes"])
+        allowed_scopes=values["allowed_scopes"],
+        post_logout_redirect_uris=_callback_list(values["post_logout_redirect_uris"]),
+        openid_disabled=not values["allow_openid"])
     try:
         await call(request, session, "UpdateApp", apps_pb2.UpdateAppRequest(app_id=app_id, app=app,
                                                                             set_allowed_scopes=True))

@@ -16,7 +16,9 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from oauthplugin.v1 import apps_pb2, audit_pb2, authorize_pb2, common_pb2, discovery_pb2, options_pb2, services
+from oauthplugin.v1 import (
+    apps_pb2, audit_pb2, authorize_pb2, common_pb2, discovery_pb2, openid_pb2, options_pb2, services,
+)
 
 from ..gateway import PluginUnavailable, RpcFailed
 from . import auth, pages
@@ -131,6 +133,7 @@ def app_json(app: apps_pb2.OAuthApp) -> dict:
         "icon_url": app.icon_url, "callback_urls": list(app.callback_urls), "homepage": app.homepage,
         "is_trusted": app.is_trusted, "mattermost_app_id": app.mattermost_app_id, "is_public": app.is_public,
         "allowed_scopes": list(app.allowed_scopes),
+        "post_logout_redirect_uris": list(app.post_logout_redirect_uris), "openid_disabled": app.openid_disabled,
     }
     if app.is_dynamically_registered:
         body["is_dynamically_registered"] = True
@@ -153,7 +156,9 @@ async def create_app(request, gateway, ctx):
         context=ctx, **{k: text_field(body, k, "oauth_app") for k in APP_TEXT},
         callback_urls=list_field(body, "callback_urls", "oauth_app"),
         is_trusted=bool_field(body, "is_trusted", "oauth_app"), is_public=bool_field(body, "is_public", "oauth_app"),
-        allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"))
+        allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
+        post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
+        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"))
     answer = await gateway.call("CreateApp", message)
     return json_response(request, app_json(answer.app), status=201)
 
@@ -180,7 +185,9 @@ async def update_app(request, gateway, ctx):
         id=app_id, **{k: text_field(body, k, "oauth_app") for k in APP_TEXT + ("mattermost_app_id",)},
         callback_urls=list_field(body, "callback_urls", "oauth_app"),
         is_trusted=bool_field(body, "is_trusted", "oauth_app"),
-        allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"))
+        allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
+        post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
+        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"))
     answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(
         context=ctx, app_id=app_id, app=app, set_allowed_scopes=body.get("allowed_scopes") is not None))
     return json_response(request, app_json(answer.app))
@@ -212,10 +219,22 @@ async def begin_authorization(request, gateway, ctx):
         return pages.error_page(request, failed.error.status_code or 500, failed.error.message,
                                 headers=retry_headers(failed.error))
     if answer.outcome == authorize_pb2.BeginAuthorizationResponse.LOGIN:
-        raise web.HTTPFound("/login?" + urllib.parse.urlencode({"redirect_to": request.path_qs}))
+        login = {"redirect_to": answer.return_to or request.path_qs}
+        if answer.login_hint:
+            login["login_hint"] = answer.login_hint
+        if answer.reauthenticate:  # OpenID prompt=login or max_age: the password again, even with a session
+            login["reauth"] = "1"
+        raise web.HTTPFound("/login?" + urllib.parse.urlencode(login))
     if answer.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT:
-        raise web.HTTPFound(answer.redirect_url)
+        return delivered(answer)
     return await pages.consent_page(request, answer.app, message.request, answer.scopes, answer.refused_scopes)
+
+
+def delivered(answer) -> web.Response:
+    """The authorization response: a redirect, or the form_post page when the plugin gave fields to post."""
+    if answer.form_fields:
+        return pages.form_post_page(answer.redirect_url, sorted(answer.form_fields.items()))
+    raise web.HTTPFound(answer.redirect_url)
 
 
 async def decide_consent(request, gateway, ctx):
@@ -225,7 +244,10 @@ async def decide_consent(request, gateway, ctx):
               for k in (f.name for f in authorize_pb2.AuthorizeRequest.DESCRIPTOR.fields)}
     answer = await gateway.call("DecideConsent", authorize_pb2.ConsentDecisionRequest(
         context=ctx, request=authorize_pb2.AuthorizeRequest(**fields), allow=True))
-    return json_response(request, {"redirect": answer.redirect_url})
+    body = {"redirect": answer.redirect_url}
+    if answer.form_fields:  # response_mode=form_post: what to post to the redirect URI
+        body["form_fields"] = dict(answer.form_fields)
+    return json_response(request, body)
 
 
 async def deauthorize(request, gateway, ctx):
@@ -278,6 +300,61 @@ async def get_metadata(request, gateway, ctx):
     return json_response(request, json.loads(answer.metadata_json))
 
 
+# --- RP-initiated logout (OpenID Connect): the plugin decides, the host asks the user and ends its session ----------
+
+END_SESSION_FIELDS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id")
+
+
+async def end_session(request, gateway, ctx):
+    """GET (or the relying party's POST) /oauth/end_session: end the session at once when the id_token_hint names
+    the signed-in user, else ask first; then on to the registered post_logout_redirect_uri."""
+    values = request.query if request.method == "GET" else await _form_or_empty(request)
+    return await _end_session(request, gateway, ctx, values, confirmed=False)
+
+
+async def end_session_confirm(request: web.Request) -> web.Response:
+    """The confirmation page's form (CSRF-protected): the user agreed to sign out."""
+    import hmac
+
+    session = await auth.optional_session(request, trust_requester=True)
+    form = await _form_or_empty(request)
+    if session is not None and not hmac.compare_digest(str(form.get("csrf", "")), session.csrf_token or "\0"):
+        return pages.error_page(request, 403, "The form has expired. Please go back and try again.")
+    return await _end_session(request, request.app[GATEWAY_KEY], request_context(request, session), form,
+                              confirmed=True)
+
+
+async def _form_or_empty(request: web.Request):
+    try:
+        return await request.post()
+    except ValueError:
+        return {}
+
+
+async def _end_session(request, gateway, ctx, values, confirmed: bool) -> web.Response:
+    fields = {name: str(values.get(name) or "") for name in END_SESSION_FIELDS}
+    try:
+        answer = await gateway.call("EndSession", openid_pb2.EndSessionRequest(context=ctx, **fields))
+    except RpcFailed as failed:
+        return pages.error_page(request, failed.error.status_code or 500, failed.error.message,
+                                headers=retry_headers(failed.error))
+    except PluginUnavailable as exc:
+        return pages.error_page(request, exc.status, exc.message, headers=exc.headers)
+    session = await auth.optional_session(request)
+    if session is not None and answer.confirm and not confirmed:
+        return pages.render("end_session.html", title="Log out", fields=fields, client_name=answer.client_name,
+                            csrf=session.csrf_token or "",
+                            headers={"Content-Security-Policy": pages.csp([answer.redirect_url])})
+    if session is not None and session.session_id:
+        request.app[HOST_KEY].accounts.revoke_session(session.session_id)
+    response = web.HTTPSeeOther(answer.redirect_url) if answer.redirect_url else \
+        pages.render("end_session.html", title="Signed out", fields={}, client_name="", csrf="", signed_out=True)
+    auth.clear_session_cookies(response, request)
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
+
+
 HANDLERS: dict[str, Handler] = {
     "CreateApp": create_app,
     "ListApps": list_apps,
@@ -292,6 +369,7 @@ HANDLERS: dict[str, Handler] = {
     "Deauthorize": deauthorize,
     "ListAuditEvents": list_audit_events,
     "GetMetadata": get_metadata,
+    "EndSession": end_session,
 }
 
 
@@ -349,6 +427,9 @@ def add_oauth_routes(app: web.Application) -> None:
             raise RuntimeError(f"{rpc} declares route {route.method} {route.path} but has no handler")
         app.router.add_route(route.method, route.path, _endpoint(rpc, route, handler))
     app.router.add_post("/oauth/authorize/decision", consent_decision)
+    app.router.add_post("/oauth/end_session", _endpoint("EndSession", options_pb2.HttpRoute(
+        method="POST", path="/oauth/end_session", auth="optional"), end_session))  # the RP may POST (section 3)
+    app.router.add_post("/oauth/end_session/confirm", end_session_confirm)
 
 
 async def consent_decision(request: web.Request) -> web.Response:
@@ -376,4 +457,6 @@ async def consent_decision(request: web.Request) -> web.Response:
                                 headers=retry_headers(failed.error))
     except PluginUnavailable as exc:
         return pages.error_page(request, exc.status, exc.message, headers=exc.headers)
+    if answer.form_fields:
+        return pages.form_post_page(answer.redirect_url, sorted(answer.form_fields.items()))
     raise web.HTTPSeeOther(answer.redirect_url)

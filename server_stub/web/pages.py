@@ -88,3 +88,10 @@ async def consent_page(request: web.Request, app, authorize_request, scopes=(), 
                   scopes=list(scopes), refused_scopes=list(refused_scopes),
                   title=f"Authorize {app.name}",
                   headers={"Content-Security-Policy": csp([authorize_request.redirect_uri])})
+
+
+def form_post_page(action: str, fields) -> web.Response:
+    """OAuth 2.0 Form Post Response Mode: an auto-submitting form that carries the authorization response to the
+    client's redirect URI (the pages' headers, with that URI's origin the only other form-action)."""
+    return render("form_post.html", title="Signing in", action=action, fields=dict(fields),
+                  headers={"Content-Security-Policy": csp([action])})

@@ -9,7 +9,7 @@ Server-rendered (Jinja2, autoescape), no third-party resources, no inline script
 |---|---|---|
 | GET `/` | anyone | links to the pages below, or to log in / sign up |
 | GET, POST `/signup` | anyone | create an account (the first one of a fresh server becomes system admin) |
-| GET, POST `/login?redirect_to=/path` | anyone | log in; 303 to the local path `redirect_to` |
+| GET, POST `/login?redirect_to=/path` | anyone | log in; 303 to the local path `redirect_to` (`login_hint`, `reauth=1`) |
 | GET, POST `/logout` | signed in | GET asks, POST logs out |
 """
 from __future__ import annotations
@@ -67,10 +67,12 @@ def _login_page(request: web.Request, redirect_to: str, login_id: str = "", erro
 
 @page
 async def login_page(request: web.Request) -> web.Response:
+    """`login_hint` prefills the login id; `reauth=1` (an app asked for a fresh sign-in: OpenID Connect's
+    prompt=login or max_age) shows the form even to a signed-in visitor."""
     redirect_to = forms.safe_redirect(request.query.get("redirect_to"))
-    if await forms.page_session(request) is not None:
+    if request.query.get("reauth") != "1" and await forms.page_session(request) is not None:
         raise web.HTTPFound(redirect_to)  # already signed in: on to where the visitor was going
-    return _login_page(request, redirect_to)
+    return _login_page(request, redirect_to, login_id=request.query.get("login_hint", "")[:256])
 
 
 @page
@@ -89,6 +91,9 @@ async def login_submit(request: web.Request) -> web.Response:
         user = await users_api.authenticate(request, login_id, password)
     except AccountError as exc:
         return _login_page(request, redirect_to, login_id, exc.message, status=exc.status)
+    previous = await forms.page_session(request)
+    if previous is not None:  # signing in again (reauth): the new session replaces the old one
+        forms.host_of(request).accounts.revoke_session(previous.session_id)
     return _signed_in(request, user, redirect_to)
 
 

@@ -9,38 +9,17 @@ absence fails the test; locally it skips.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import shutil
 import subprocess
 
 import pytest
 
-SCENARIO_DIR = pathlib.Path(__file__).resolve().parent / "mattermost_client"
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
-def unavailable(reason: str):
-    if in_ci():
-        pytest.fail(reason)
-    pytest.skip(reason)
+from tests.interop import npm
 
 
 @pytest.fixture(scope="session")
 def client_dir(tmp_path_factory) -> pathlib.Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        unavailable("Node.js and npm are needed to run Mattermost's JavaScript client (apt-get install nodejs npm)")
-    target = tmp_path_factory.mktemp("mattermost_client")
-    for name in ("package.json", "package-lock.json", "scenario.js", "posts.js"):
-        shutil.copy(SCENARIO_DIR / name, target / name)
-    installed = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=target,
-                               capture_output=True, text=True, timeout=300)
-    if installed.returncode != 0:
-        unavailable(f"npm ci failed: {installed.stderr[-2000:]}")
-    return target
+    return npm.install("mattermost_client", tmp_path_factory.mktemp("mattermost_client"))
 
 
 def test_official_javascript_client_works_against_the_host(make_host, client_dir):

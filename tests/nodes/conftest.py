@@ -19,12 +19,14 @@ CALLBACK = "https://app.example.com/callback"
 PASSWORD = "Passw0rd-for-nodes"
 
 
-def point_at(host: HostProcess, dsn: str) -> None:
-    """Configure a node (before it starts) to keep everything in the PostgreSQL database `dsn`."""
+def point_at(host: HostProcess, dsn: str, plugin_settings: dict | None = None) -> None:
+    """Configure a node (before it starts) to keep everything in the PostgreSQL database `dsn` (and to set the
+    plugin's `plugin_settings`, as every node of a cluster must agree on some)."""
     def change(config: dict) -> None:
         config["SqlSettings"] = {"DriverName": "postgres", "DataSource": dsn}
         plugins = config["PluginSettings"].setdefault("Plugins", {})
-        plugins[PLUGIN_ID] = {**plugins.get(PLUGIN_ID, {}), "drivername": "postgres", "datasource": dsn}
+        plugins[PLUGIN_ID] = {**plugins.get(PLUGIN_ID, {}), **(plugin_settings or {}), "drivername": "postgres",
+                              "datasource": dsn}
 
     host.configure(change)
 
@@ -36,13 +38,14 @@ class Node:
     api: Api
 
 
-def start_nodes(base_dir, dsn: str, count: int = 2) -> list[Node]:
-    """`count` hosts on free ports, started together (they race to migrate the shared schema)."""
+def start_nodes(base_dir, dsn: str, count: int = 2, shared_plugin_settings: dict | None = None) -> list[Node]:
+    """`count` hosts on free ports, started together (they race to migrate the shared schema and to generate the
+    signing keys)."""
     processes = []
     for index in range(count):
         name = "node-" + "abcdefgh"[index]
         process = HostProcess(base_dir / name, free_port())
-        point_at(process, dsn)
+        point_at(process, dsn, shared_plugin_settings)
         processes.append(process)
     with concurrent.futures.ThreadPoolExecutor(count) as pool:
         list(pool.map(lambda p: p.start(), processes))

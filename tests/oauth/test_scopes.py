@@ -11,6 +11,7 @@ from plugin.oauth import CONSENT, REDIRECT, Caller
 from plugin.oauth.rfc6749 import TokenActionRequest
 from plugin.oauth.guards import MANAGE_OAUTH
 from plugin.oauth.ids import new_id
+from plugin.oauth.oidc.claims import SCOPE_CLAIMS
 from plugin.oauth.scopes import FULL_POWER, SCOPES, SYSTEM_MANAGE, api_scopes, covers, decide, merge, resolve
 from plugin.oauth.urls import parse_query
 
@@ -251,3 +252,13 @@ def test_system_manage_is_never_a_default_and_manage_oauth_is_not_enough_to_gran
     named = provider.begin_authorization(oauth_manager, authorize_request(app, scope="system:manage", state="s"))
     assert redirect_params(named.redirect_url)["error"] == "access_denied"
     assert provider.begin_authorization(admin, authorize_request(app, scope="system:manage")).kind == CONSENT
+
+
+def test_the_openid_scopes_sentences_name_every_claim_they_release():
+    """The consent page words a scope; for profile and email each released claim must be in the words."""
+    words = {"name": "name", "given_name": "name", "family_name": "name", "nickname": "nickname",
+             "preferred_username": "username", "picture": "profile picture", "locale": "language",
+             "updated_at": "last changed", "email": "email address", "email_verified": "verified"}
+    for scope, claims in SCOPE_CLAIMS.items():
+        sentence = SCOPES.get(scope).description
+        assert all(words[claim] in sentence for claim in claims), (scope, sentence)

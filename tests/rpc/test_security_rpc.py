@@ -632,8 +632,10 @@ def test_guessing_client_ids_from_one_address_is_limited_by_the_failure_cost(plu
 EVENT_TYPES = {
     "app_created", "app_updated", "app_deleted", "app_secret_regenerated", "consent_granted", "consent_denied",
     "consent_remembered", "code_issued", "code_consumed", "code_replayed", "token_issued", "token_refreshed",
-    "token_revoked", "refresh_reuse_detected", "user_deauthorized_app", "user_revoked",
+    "token_revoked", "refresh_reuse_detected", "user_deauthorized_app", "user_revoked", "signing_key_generated",
+    "signing_key_rotated",
 }
+SIGNING_KEY_EVENTS = ("signing_key_generated", "signing_key_rotated")
 
 
 def test_every_kind_of_change_leaves_an_audit_event_of_its_type(plugin, client):
@@ -657,12 +659,14 @@ def test_every_kind_of_change_leaves_an_audit_event_of_its_type(plugin, client):
     ok(revoke(client, app, client.tokens(user, app).access_token))                      # token_revoked
     ok(client.rpc.Deauthorize(authorize_pb2.DeauthorizeRequest(context=user, client_id=app.id)))  # deauthorized
     ok(client.rpc.RevokeUser(token_pb2.RevokeUserRequest(user_id=user.user_id)))        # user_revoked
+    rotated = client.rpc.RotateSigningKeys(common_pb2.ClientHttpRequest(context=boss))   # signing_key_rotated
+    assert rotated.status == 200, rotated.body_json             # (signing_key_generated: at the activation)
     time.sleep(0.01)
     ok(client.rpc.DeleteApp(apps_pb2.AppIdRequest(context=boss, app_id=app.id)))       # app_deleted
 
     events = audit_events(client)
     assert {e.type for e in events} == EVENT_TYPES
-    assert all(e.client_id == app.id for e in events if e.type != "user_revoked")
+    assert all(e.client_id == app.id for e in events if e.type not in ("user_revoked", *SIGNING_KEY_EVENTS))
     assert all(e.user_id == user.user_id for e in events if e.type.startswith(("consent", "code", "token")))
     assert all(e.user_id == boss.user_id and e.remote_addr == "127.0.0.1"
                for e in events if e.type.startswith("app_"))
@@ -701,7 +705,9 @@ def test_audit_trail_pages_newest_first(client):
         apps.append(client.create_app(boss))
         time.sleep(0.01)  # distinct milliseconds: the order within one is not defined
     pages = [ok(client.rpc.ListAuditEvents(audit_pb2.ListAuditEventsRequest(context=boss, page=p, per_page=2))).events
-             for p in range(3)]
-    assert [len(p) for p in pages] == [2, 2, 1]
-    assert [e.client_id for p in pages for e in p] == [a.id for a in reversed(apps)]
+             for p in range(4)]
+    assert [len(p) for p in pages] == [2, 2, 2, 1]  # the oldest two: the activation's signing keys
+    events = [e for p in pages for e in p]
+    assert [e.client_id for e in events[:5]] == [a.id for a in reversed(apps)]
+    assert {e.type for e in events[5:]} == {"signing_key_generated"}
 

@@ -40,6 +40,8 @@ class AppRequest:
     is_trusted: bool = False
     is_public: bool = False
     allowed_scopes: list[str] = field(default_factory=list)
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    openid_disabled: bool = False
 
 
 @dataclass
@@ -59,17 +61,22 @@ class App:
     is_dynamically_registered: bool = False
     is_public: bool = False
     allowed_scopes: list[str] = field(default_factory=list)
+    # OpenID Connect (docs/openid.md): RP-initiated logout's registered redirect URIs, and OpenID refused.
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    openid_disabled: bool = False
 
     @classmethod
     def from_record(cls, record: AppRecord, client_secret: str = "") -> "App":
         return cls(**{name: getattr(record, name) for name in _STORED}, callback_urls=list(record.callback_urls),
                    client_secret=client_secret, is_public=record.client_secret_hash == "",
-                   allowed_scopes=list(record.allowed_scopes))
+                   allowed_scopes=list(record.allowed_scopes),
+                   post_logout_redirect_uris=list(record.post_logout_redirect_uris))
 
     def to_record(self, client_secret_hash: str) -> AppRecord:
         """The row for this app; the store keeps the secret's hash, never the secret."""
         return AppRecord(**{name: getattr(self, name) for name in _STORED}, callback_urls=list(self.callback_urls),
-                         client_secret_hash=client_secret_hash, allowed_scopes=list(self.allowed_scopes))
+                         client_secret_hash=client_secret_hash, allowed_scopes=list(self.allowed_scopes),
+                         post_logout_redirect_uris=list(self.post_logout_redirect_uris))
 
     @property
     def token_endpoint_auth_method(self) -> str:
@@ -89,7 +96,7 @@ class App:
 
 # The fields an app and its row share (the row keeps the secret's hash instead of the secret).
 _STORED = ("id", "creator_id", "create_at", "update_at", "name", "description", "icon_url", "homepage", "is_trusted",
-           "mattermost_app_id", "is_dynamically_registered")
+           "mattermost_app_id", "is_dynamically_registered", "openid_disabled")
 
 
 def _go_slice_text_length(items: list[str]) -> int:
@@ -140,4 +147,7 @@ def validate_app(app: App) -> AppError | None:
         return fail("mattermost_app_id")
     if validate_allowed(app.allowed_scopes) is None:
         return fail("allowed_scopes")
+    if _go_slice_text_length(app.post_logout_redirect_uris) > CALLBACKS_RENDERED_MAX or not all(
+            _is_valid_callback(uri, app.is_dynamically_registered) for uri in app.post_logout_redirect_uris):
+        return fail("post_logout_redirect_uri")
     return None

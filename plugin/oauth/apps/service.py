@@ -93,7 +93,9 @@ class AppService:
                   name=request.name, description=request.description, icon_url=request.icon_url,
                   callback_urls=list(request.callback_urls or []), homepage=request.homepage,
                   is_trusted=is_trusted, is_dynamically_registered=False, is_public=is_public,
-                  allowed_scopes=allowed_scopes(caller, list(request.allowed_scopes or [])))
+                  allowed_scopes=allowed_scopes(caller, list(request.allowed_scopes or [])),
+                  post_logout_redirect_uris=list(request.post_logout_redirect_uris or []),
+                  openid_disabled=bool(request.openid_disabled))
         error = validate_app(app)
         if error is not None:
             raise error
@@ -144,7 +146,9 @@ class AppService:
                       mattermost_app_id=update.mattermost_app_id,
                       is_dynamically_registered=old.is_dynamically_registered, is_public=old.client_secret_hash == "",
                       allowed_scopes=allowed_scopes(caller, list(update.allowed_scopes or []), old.allowed_scopes)
-                      if set_allowed_scopes else list(old.allowed_scopes))
+                      if set_allowed_scopes else list(old.allowed_scopes),
+                      post_logout_redirect_uris=list(update.post_logout_redirect_uris or []),
+                      openid_disabled=bool(update.openid_disabled))
             app.update_at = self._next_update_at(old)
             error = validate_app(app)
             if error is not None:

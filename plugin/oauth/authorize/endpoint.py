@@ -17,7 +17,7 @@ from ..apps import App
 from ..apps.service import find_app
 from ..audit import AuditEvent
 from ..endpoints.base import Endpoint
-from ..errors import PKCE_REQUIRED_PAGE_MESSAGE, app_error
+from ..errors import PKCE_REQUIRED_PAGE_MESSAGE, AppError, app_error
 from ..guards import (
     ANONYMOUS,
     MANAGE_SYSTEM,
@@ -35,11 +35,13 @@ from ..rfc6749 import (
     TEMPORARILY_UNAVAILABLE,
     UNSUPPORTED_RESPONSE_TYPE,
     AuthorizeRequest,
-    error_redirect,
+    authorization_redirect,
     validate_authorize_request,
 )
 from ..rfc8414 import AUTHORIZATION_PATH
 from ..scopes import ScopeDecision, decide as decide_scopes, join, merge
+from ..server import AFTER_AUTHORIZE
+from ..oidc import authentication as oidc
 from ..store_errors import REMOVE_FAILED, log, store_errors
 
 LOGIN = "login"
@@ -51,10 +53,12 @@ REDIRECT = "redirect"
 class AuthorizationOutcome:
     """What GET /oauth/authorize should do next.
 
-    - "login": no user; send the browser to the login page and back to this request.
+    - "login": no user, or one who must sign in again (`reauthenticate`: OpenID's prompt=login, max_age); send
+      the browser to the login page (prefilled with `login_hint`) and back to `return_to` ("": this request).
     - "consent": show the consent page for `app` (public info; its secret is ""): the user would grant `scopes`;
       `refused_scopes` were asked for but only a system admin can grant them.
-    - "redirect": send the browser to `redirect_url` (a code, an implicit token, or an error for the client).
+    - "redirect": send the browser to `redirect_url` (a code, an implicit token, or an error for the client);
+      with `form_fields` (response_mode=form_post), post them there instead.
     """
     kind: str
     request: AuthorizeRequest
@@ -62,6 +66,10 @@ class AuthorizationOutcome:
     app: App | None = None
     scopes: tuple[str, ...] = ()
     refused_scopes: tuple[str, ...] = ()
+    return_to: str = ""
+    reauthenticate: bool = False
+    login_hint: str = ""
+    form_fields: dict[str, str] | None = None
 
 
 class AuthorizationEndpoint(Endpoint):
@@ -70,7 +78,9 @@ class AuthorizationEndpoint(Endpoint):
     metadata_key = "authorization_endpoint"
 
     def begin(self, caller: Caller | None, request: AuthorizeRequest | None) -> AuthorizationOutcome:
-        """GET /oauth/authorize: log in, ask for consent, or redirect at once (trusted app, remembered consent)."""
+        """GET /oauth/authorize: log in, ask for consent, or redirect at once (trusted app, remembered consent).
+        OpenID Connect's prompt and max_age decide when a session or a remembered consent is not enough; with
+        prompt=none the answer is always a redirect (Core 1.0 section 3.1.2.6)."""
         settings = self.services.settings
         caller = caller or ANONYMOUS
         require_enabled(settings, "api.oauth.authorize_oauth.disabled.app_error")
@@ -79,31 +89,48 @@ class AuthorizationEndpoint(Endpoint):
         if error is not None:
             raise error
         record = find_app(self.services.store, request.client_id)
+        silent = "none" in oidc.prompts(request)
         if not caller.user_id:
-            return AuthorizationOutcome(LOGIN, request)
+            if silent:  # never a page: the client hears login_required at its verified callback
+                self._verified_app(record, request)
+                return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED)
+            return AuthorizationOutcome(LOGIN, request, login_hint=request.login_hint)
         require_browser_session(caller)
         app = self._verified_app(record, request)
         if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
             raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400,
                             message=PKCE_REQUIRED_PAGE_MESSAGE)
         if self.server.response_type(request.response_type) is None:
-            return AuthorizationOutcome(REDIRECT, request, redirect_url=error_redirect(
-                request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state, iss=settings.site_url))
+            return self._error(request, UNSUPPORTED_RESPONSE_TYPE)
+        invalid = oidc.request_error(request, self._in_fragment(request))
+        if invalid is not None:
+            return self._error(request, invalid)
+        hinted = self._hinted_user(request)
+        if hinted is None:
+            return self._error(request, oidc.OAuthErrorCode.INVALID_REQUEST)
+        if oidc.needs_sign_in(self.services, caller, request, hinted):
+            if silent:
+                return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED)
+            return AuthorizationOutcome(LOGIN, request, return_to=oidc.return_after_sign_in(request, self.services),
+                                        reauthenticate=True, login_hint=request.login_hint)
         scopes = self._scopes(caller, record, request)
         if scopes.error:
-            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._scope_error(request, scopes))
-        if app.is_trusted or self._has_consent(caller.user_id, request, scopes.granted):
+            return self._error(request, scopes.error)
+        remembered = app.is_trusted or self._has_consent(caller.user_id, request, scopes.granted)
+        if remembered and "consent" not in oidc.prompts(request):
             self.services.audit.record(AuditEvent.CONSENT_REMEMBERED, user_id=caller.user_id, client_id=app.id,
                                        remote_addr=caller.remote_addr, trusted=app.is_trusted,
                                        scope=join(scopes.granted))
-            return AuthorizationOutcome(REDIRECT, request, redirect_url=self._authorize(
-                caller.user_id, request, record, scopes.granted))
+            return self._authorize(caller, request, record, scopes.granted)
+        if silent:
+            return self._error(request, oidc.OpenIDErrorCode.CONSENT_REQUIRED)
         return AuthorizationOutcome(CONSENT, request, app=app, scopes=tuple(scopes.granted),
                                     refused_scopes=tuple(scopes.refused))
 
-    def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> str:
-        """The consent page's answer; returns the URL to send the browser to. Allow issues what the response
-        type gives and remembers the consent; deny sends access_denied with the state."""
+    def decide(self, caller: Caller | None, request: AuthorizeRequest | None, allow: bool) -> AuthorizationOutcome:
+        """The consent page's answer: where to send the browser (a redirect, or with response_mode=form_post the
+        fields to post). Allow issues what the response type gives and remembers the consent; deny sends
+        access_denied with the state."""
         settings = self.services.settings
         caller = require_session(caller)
         if request is None:
@@ -118,16 +145,18 @@ class AuthorizationEndpoint(Endpoint):
         if not allow:
             self.services.audit.record(AuditEvent.CONSENT_DENIED, user_id=caller.user_id, client_id=record.id,
                                        remote_addr=caller.remote_addr)
-            return error_redirect(request.redirect_uri, ACCESS_DENIED, request.state, self._in_fragment(request),
-                                  iss=settings.site_url)
+            return self._error(request, ACCESS_DENIED)
         if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
             raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400)
+        invalid = oidc.request_error(request, self._in_fragment(request))
+        if invalid is not None:
+            return self._error(request, invalid)
         scopes = self._scopes(caller, record, request)
         if scopes.error:
-            return self._scope_error(request, scopes)
+            return self._error(request, scopes.error)
         self.services.audit.record(AuditEvent.CONSENT_GRANTED, user_id=caller.user_id, client_id=record.id,
                                    remote_addr=caller.remote_addr, scope=join(scopes.granted))
-        return self._authorize(caller.user_id, request, record, scopes.granted)
+        return self._authorize(caller, request, record, scopes.granted)
 
     def deauthorize(self, caller: Caller | None, client_id: str) -> None:
         """Revokes the user's tokens and pending codes for the app and forgets the consent. An unknown but
@@ -155,34 +184,56 @@ class AuthorizationEndpoint(Endpoint):
     def _scopes(caller: Caller, record: AppRecord, request: AuthorizeRequest) -> ScopeDecision:
         return decide_scopes(request.scope, record.allowed_scopes, caller.can(MANAGE_SYSTEM))
 
-    def _scope_error(self, request: AuthorizeRequest, scopes: ScopeDecision) -> str:
-        return error_redirect(request.redirect_uri, scopes.error, request.state, self._in_fragment(request),
-                              iss=self.services.settings.site_url)
-
     def _has_consent(self, user_id: str, request: AuthorizeRequest, granted: list[str]) -> bool:
         with store_errors("app.preference.get.app_error"):
             consent = self.services.store.get_consent(user_id, request.client_id)
         return consent_covers(consent, granted)
 
-    def _authorize(self, user_id: str, request: AuthorizeRequest, record: AppRecord, granted: list[str]) -> str:
-        """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, remember the consent (with what the
-        user agreed to before), return the redirect. Failures become an error redirect to the (verified)
-        callback, as in Mattermost."""
-        settings = self.services.settings
+    def _authorize(self, caller: Caller, request: AuthorizeRequest, record: AppRecord,
+                   granted: list[str]) -> AuthorizationOutcome:
+        """Mattermost's AllowOAuthAppAccessToUser after its checks: issue, run the after_authorize hooks, remember
+        the consent (with what the user agreed to before), answer. Failures become an error answer to the
+        (verified) callback, as in Mattermost."""
         response_type = self.server.response_type(request.response_type)
         if response_type is None:
-            return error_redirect(request.redirect_uri, UNSUPPORTED_RESPONSE_TYPE, request.state,
-                                  iss=settings.site_url)
+            return self._error(request, UNSUPPORTED_RESPONSE_TYPE)
         scope = join(granted)
         store = self.services.store
         try:
-            url = response_type.issue(user_id, request, scope)
-            before = store.get_consent(user_id, record.id)
+            params = response_type.issue(caller.user_id, request, scope)
+            self.server.run_hooks(AFTER_AUTHORIZE, response_type, caller, request, scope, params)
+            before = store.get_consent(caller.user_id, record.id)
             consented = merge(before.scope, granted) if before is not None else scope
-            store.save_consent(ConsentRecord(user_id, record.id, consented, self.services.now()))
-        except StoreError as exc:
-            log.error("store failure while authorizing client %s: %s", record.id, exc)
-            error = TEMPORARILY_UNAVAILABLE if isinstance(exc, StoreUnavailable) else SERVER_ERROR
-            return error_redirect(request.redirect_uri, error, request.state, response_type.in_fragment,
-                                  iss=settings.site_url)
-        return url
+            store.save_consent(ConsentRecord(caller.user_id, record.id, consented, self.services.now()))
+        except (StoreError, AppError) as exc:
+            log.error("failure while authorizing client %s: %s", record.id, exc)
+            unavailable = isinstance(exc, StoreUnavailable) or getattr(exc, "status", 0) == 503
+            refused = getattr(exc, "oauth_error", "") if getattr(exc, "status", 500) < 500 else ""
+            return self._error(request, TEMPORARILY_UNAVAILABLE if unavailable else refused or SERVER_ERROR)
+        return self._respond(request, params)
+
+    def _hinted_user(self, request: AuthorizeRequest) -> str | None:
+        """The user an `id_token_hint` names ("" without one); None when it is not an ID token this provider issued
+        to this client (Core 1.0 section 3.1.2.1)."""
+        if not request.id_token_hint:
+            return ""
+        try:
+            claims = self.server.openid.logout.hint(request.id_token_hint)
+        except AppError:
+            return None
+        return claims["sub"] if claims["aud"] == request.client_id else None
+
+    def _respond(self, request: AuthorizeRequest, params: dict[str, str]) -> AuthorizationOutcome:
+        """The answer in the request's response mode: the query or the fragment of the redirect (the response
+        type's default, or what response_mode asks), or the fields of an auto-submitting form (form_post)."""
+        iss = self.services.settings.site_url
+        if request.response_mode == oidc.FORM_POST:
+            fields = {**params, "iss": iss} if iss else dict(params)
+            return AuthorizationOutcome(REDIRECT, request, redirect_url=request.redirect_uri, form_fields=fields)
+        in_fragment = oidc.in_fragment(request, self._in_fragment(request))
+        return AuthorizationOutcome(REDIRECT, request,
+                                    redirect_url=authorization_redirect(request.redirect_uri, params, in_fragment, iss))
+
+    def _error(self, request: AuthorizeRequest, error: str) -> AuthorizationOutcome:
+        """An error for the client at its verified callback, with the state (RFC 6749 section 4.1.2.1)."""
+        return self._respond(request, {"error": str(error), "state": request.state})

@@ -8,7 +8,7 @@ from plugin.store.records import CodeRecord, GrantRecord
 
 from ..audit import AuditEvent
 from ..ids import hash_secret, new_id, new_secret
-from ..rfc6749 import AUTH_CODE_LIFETIME_SECONDS, AuthorizeRequest, code_redirect, implicit_redirect
+from ..rfc6749 import AUTH_CODE_LIFETIME_SECONDS, AuthorizeRequest, implicit_params
 from ..services import Services
 from ..settings import Settings
 from ..tokens import new_access_token
@@ -25,8 +25,9 @@ class ResponseType:
     def enabled(self, settings: Settings) -> bool:
         return True
 
-    def issue(self, user_id: str, request: AuthorizeRequest, scope: str) -> str:
-        """Issue, and return the redirect to the client."""
+    def issue(self, user_id: str, request: AuthorizeRequest, scope: str) -> dict[str, str]:
+        """Issue, and return the response's parameters (the authorization endpoint adds `iss` and delivers them;
+        hooks after it may add to them)."""
         raise NotImplementedError
 
 
@@ -36,7 +37,7 @@ class CodeResponse(ResponseType):
     response_type = "code"
     grant_type = "authorization_code"
 
-    def issue(self, user_id: str, request: AuthorizeRequest, scope: str) -> str:
+    def issue(self, user_id: str, request: AuthorizeRequest, scope: str) -> dict[str, str]:
         services = self.services
         code = new_secret()
         services.store.save_code(CodeRecord(
@@ -46,7 +47,7 @@ class CodeResponse(ResponseType):
             code_challenge_method=request.code_challenge_method, resource=request.resource))
         services.audit.record(AuditEvent.CODE_ISSUED, user_id=user_id, client_id=request.client_id,
                               pkce=bool(request.code_challenge))
-        return code_redirect(request.redirect_uri, code, request.state, iss=services.settings.site_url)
+        return {"code": code, "state": request.state}
 
 
 class ImplicitResponse(ResponseType):
@@ -59,7 +60,7 @@ class ImplicitResponse(ResponseType):
     def enabled(self, settings: Settings) -> bool:
         return settings.enable_implicit_grant
 
-    def issue(self, user_id: str, request: AuthorizeRequest, scope: str) -> str:
+    def issue(self, user_id: str, request: AuthorizeRequest, scope: str) -> dict[str, str]:
         services = self.services
         settings, now = services.settings, services.now()
         grant = GrantRecord(id=new_id(), client_id=request.client_id, user_id=user_id, scope=scope,
@@ -68,5 +69,4 @@ class ImplicitResponse(ResponseType):
         services.store.issue_tokens(grant, access, None)
         services.audit.record(AuditEvent.TOKEN_ISSUED, user_id=user_id, client_id=request.client_id,
                               grant_id=grant.id, grant_type=self.grant_type)
-        return implicit_redirect(request.redirect_uri, token, settings.access_token_lifetime_seconds, scope,
-                                 request.state, iss=settings.site_url)
+        return implicit_params(token, settings.access_token_lifetime_seconds, scope, request.state)

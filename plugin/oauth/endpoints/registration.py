@@ -53,14 +53,16 @@ class RegistrationEndpoint(Endpoint):
         if error is not None:
             raise DCRError(INVALID_CLIENT_METADATA, error.message)
         allowlist = settings.dcr_redirect_uri_allowlist
-        if not all(redirect_uri_matches_allowlist(uri, allowlist) for uri in request.redirect_uris):
+        if not all(redirect_uri_matches_allowlist(uri, allowlist)
+                   for uri in request.redirect_uris + request.post_logout_redirect_uris):
             raise DCRError(INVALID_REDIRECT_URI, "One or more redirect URIs do not match the allowlist")
         secret = "" if request.is_public else new_secret()
         now = self.services.now()
         app = App(id=new_id(), creator_id="", create_at=now, update_at=now, client_secret=secret,
                   name=request.client_name or DEFAULT_CLIENT_NAME, callback_urls=list(request.redirect_uris),
                   homepage=request.client_uri or "", is_trusted=False, is_dynamically_registered=True,
-                  is_public=request.is_public, allowed_scopes=request.allowed_scopes)
+                  is_public=request.is_public, allowed_scopes=request.allowed_scopes,
+                  post_logout_redirect_uris=list(request.post_logout_redirect_uris))
         error = validate_app(app)
         if error is not None:
             raise DCRError(INVALID_CLIENT_METADATA, error.message, error.status)
@@ -73,4 +75,5 @@ class RegistrationEndpoint(Endpoint):
         return registration_response(client_id=app.id, client_secret=secret, redirect_uris=app.callback_urls,
                                      client_name=app.name, client_uri=app.homepage,
                                      issued_at_seconds=now // 1000, auth_method=request.auth_method,
-                                     allowed_scopes=app.allowed_scopes)
+                                     allowed_scopes=app.allowed_scopes,
+                                     post_logout_redirect_uris=app.post_logout_redirect_uris)

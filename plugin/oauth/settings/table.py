@@ -112,6 +112,42 @@ PLUGIN_SETTINGS: tuple[PluginSetting, ...] = (
             access tokens in the browser. Use the authorization code grant with PKCE instead.
         """,
     ),
+    # OpenID Connect (plugin/oauth/oidc/): how ID tokens are signed and how long they live, and the signing keys.
+    PluginSetting(
+        "OpenIDSigningAlgorithm", "openid_signing_algorithm", DROPDOWN, "RS256",
+        display_name="ID token signing algorithm", help_text="""
+            The algorithm ID tokens are signed with. RS256 is the one every OpenID Connect relying party accepts;
+            ES256 gives shorter tokens and faster signing. Keys of both are published, so changing this does not
+            invalidate ID tokens already issued.
+        """,
+        options=(Option("RS256 (RSA 2048, every relying party)", "RS256"), Option("ES256 (ECDSA P-256)", "ES256")),
+    ),
+    PluginSetting(
+        "IDTokenLifetimeSeconds", "id_token_lifetime_seconds", POSITIVE_INT, 3600,
+        display_name="ID token lifetime (seconds)", help_text="""
+            How long an ID token is valid (its `exp`). A retired signing key stays published for this long after its
+            last use, so that every ID token it signed can still be verified.
+        """,
+    ),
+    PluginSetting(
+        "SigningKeyRotationDays", "signing_key_rotation_days", COUNT, 90,
+        display_name="Signing key rotation (days)", help_text="""
+            A new signing key replaces the current one when it is this many days old; the old key stays published
+            until the ID tokens it signed have expired. 0 rotates only when an admin asks
+            (`POST /api/v4/oauth/signing_keys/rotate`).
+        """,
+    ),
+    PluginSetting(
+        "SigningKeyEncryptionKey", "signing_key_encryption_key", TEXT, "",
+        display_name="Signing key encryption key", help_text="""
+            The secret the private signing keys are encrypted with in the database (at least 32 characters; a random
+            one: `openssl rand -base64 32`). Empty: the plugin generates one into `plugins/oauth-provider/signing.key`
+            under the server's file directory, readable only by the server's user. Several nodes sharing a PostgreSQL
+            database must use the same key: set it here, or copy that file to every node. Changing it makes the keys
+            already stored unusable for signing: rotate the signing keys afterwards.
+        """,
+        secret=True,
+    ),
     # Refresh tokens: reuse of a rotated one within the grace window gets the same successor; a refresh token
     # dies when unused for the idle timeout, and its grant at the absolute lifetime.
     PluginSetting(

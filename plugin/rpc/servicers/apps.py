@@ -8,7 +8,7 @@ from plugin.oauth.scopes import SCOPES, parse
 from .calls import AreaServicer, caller_of
 
 _APP_FIELDS = [f.name for f in apps_pb2.OAuthApp.DESCRIPTOR.fields if f.name != "granted_scopes"]
-_LISTS = ("callback_urls", "allowed_scopes")
+_LISTS = ("callback_urls", "allowed_scopes", "post_logout_redirect_uris")
 
 
 def scope_descriptions(names) -> list[common_pb2.ScopeDescription]:
@@ -35,7 +35,9 @@ class AppsServicer(AreaServicer, apps_pb2_grpc.AppsServiceServicer):
         body = AppRequest(name=request.name, description=request.description, icon_url=request.icon_url,
                           callback_urls=list(request.callback_urls), homepage=request.homepage,
                           is_trusted=request.is_trusted, is_public=request.is_public,
-                          allowed_scopes=list(request.allowed_scopes))
+                          allowed_scopes=list(request.allowed_scopes),
+                          post_logout_redirect_uris=list(request.post_logout_redirect_uris),
+                          openid_disabled=request.openid_disabled)
         return await self._app(request, lambda p, c: p.create_app(c, body))
 
     async def ListApps(self, request, context):

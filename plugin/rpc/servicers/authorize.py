@@ -26,15 +26,19 @@ class AuthorizeServicer(AreaServicer, authorize_pb2_grpc.AuthorizeServiceService
             outcome = p.begin_authorization(caller_of(request.context), authorize_request(request.request))
             return authorize_pb2.BeginAuthorizationResponse(
                 outcome=_OUTCOMES[outcome.kind], redirect_url=outcome.redirect_url, app=app_message(outcome.app),
-                scopes=scope_descriptions(outcome.scopes), refused_scopes=scope_descriptions(outcome.refused_scopes))
+                scopes=scope_descriptions(outcome.scopes), refused_scopes=scope_descriptions(outcome.refused_scopes),
+                return_to=outcome.return_to, reauthenticate=outcome.reauthenticate, login_hint=outcome.login_hint,
+                form_fields=outcome.form_fields or {})
         return await self.calls(authorize_pb2.BeginAuthorizationResponse, work, request.context.request_id)
 
     async def DecideConsent(self, request, context):
         # An absent `request` is a missing body (Mattermost's TestNilAuthorizeOAuthApp: invalid_body_param).
         authorize = authorize_request(request.request) if request.HasField("request") else None
-        return await self.calls(authorize_pb2.RedirectResponse, lambda p: authorize_pb2.RedirectResponse(
-            redirect_url=p.decide_consent(caller_of(request.context), authorize, request.allow)),
-            request.context.request_id)
+        def work(p):
+            outcome = p.decide(caller_of(request.context), authorize, request.allow)
+            return authorize_pb2.RedirectResponse(redirect_url=outcome.redirect_url,
+                                                  form_fields=outcome.form_fields or {})
+        return await self.calls(authorize_pb2.RedirectResponse, work, request.context.request_id)
 
     async def Deauthorize(self, request, context):
         return await self.calls.status(request, lambda p, c: p.deauthorize(c, request.client_id))

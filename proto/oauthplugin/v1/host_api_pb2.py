@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1doauthplugin/v1/host_api.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\"3\n\x0fHostAPIEndpoint\x12\x0f\n\x07network\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"\xdc\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x16\n\x0e\x65mail_verified\x18\x04 \x01(\x08\x12\x12\n\nfirst_name\x18\x05 \x01(\t\x12\x11\n\tlast_name\x18\x06 \x01(\t\x12\x10\n\x08nickname\x18\x07 \x01(\t\x12\x0e\n\x06locale\x18\x08 \x01(\t\x12\r\n\x05roles\x18\t \x01(\t\x12\x11\n\tcreate_at\x18\n \x01(\x03\x12\x11\n\tupdate_at\x18\x0b \x01(\x03\x12\x11\n\tdelete_at\x18\x0c \x01(\x03\"\x88\x01\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tcreate_at\x18\x03 \x01(\x03\x12\x12\n\nexpires_at\x18\x04 \x01(\x03\x12\x18\n\x10last_activity_at\x18\x05 \x01(\x03\x12\r\n\x05roles\x18\x06 \x01(\t\x12\x10\n\x08is_oauth\x18\x07 \x01(\x08\"R\n\x0eGetUserRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x0f\n\x07user_id\x18\x02 \x01(\t\"]\n\x18GetUserByUsernameRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x10\n\x08username\x18\x02 \x01(\t\"[\n\x0cUserResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\"\n\x04user\x18\x02 \x01(\x0b\x32\x14.oauthplugin.v1.User\"n\n\x16HasPermissionToRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x12\n\npermission\x18\x03 \x01(\t\"Z\n\x17HasPermissionToResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x16\n\x0ehas_permission\x18\x02 \x01(\x08\"X\n\x11GetSessionRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x12\n\nsession_id\x18\x02 \x01(\t\"d\n\x0fSessionResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12(\n\x07session\x18\x02 \x01(\x0b\x32\x17.oauthplugin.v1.Session\"C\n\x10GetConfigRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"Q\n\x11GetConfigResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\x0c\x32\xb7\x03\n\x07HostAPI\x12G\n\x07GetUser\x12\x1e.oauthplugin.v1.GetUserRequest\x1a\x1c.oauthplugin.v1.UserResponse\x12[\n\x11GetUserByUsername\x12(.oauthplugin.v1.GetUserByUsernameRequest\x1a\x1c.oauthplugin.v1.UserResponse\x12\x62\n\x0fHasPermissionTo\x12&.oauthplugin.v1.HasPermissionToRequest\x1a\'.oauthplugin.v1.HasPermissionToResponse\x12P\n\nGetSession\x12!.oauthplugin.v1.GetSessionRequest\x1a\x1f.oauthplugin.v1.SessionResponse\x12P\n\tGetConfig\x12 .oauthplugin.v1.GetConfigRequest\x1a!.oauthplugin.v1.GetConfigResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1doauthplugin/v1/host_api.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\"3\n\x0fHostAPIEndpoint\x12\x0f\n\x07network\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"\xed\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x16\n\x0e\x65mail_verified\x18\x04 \x01(\x08\x12\x12\n\nfirst_name\x18\x05 \x01(\t\x12\x11\n\tlast_name\x18\x06 \x01(\t\x12\x10\n\x08nickname\x18\x07 \x01(\t\x12\x0e\n\x06locale\x18\x08 \x01(\t\x12\r\n\x05roles\x18\t \x01(\t\x12\x11\n\tcreate_at\x18\n \x01(\x03\x12\x11\n\tupdate_at\x18\x0b \x01(\x03\x12\x11\n\tdelete_at\x18\x0c \x01(\x03\x12\x0f\n\x07picture\x18\r \x01(\t\"\x88\x01\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tcreate_at\x18\x03 \x01(\x03\x12\x12\n\nexpires_at\x18\x04 \x01(\x03\x12\x18\n\x10last_activity_at\x18\x05 \x01(\x03\x12\r\n\x05roles\x18\x06 \x01(\t\x12\x10\n\x08is_oauth\x18\x07 \x01(\x08\"R\n\x0eGetUserRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x0f\n\x07user_id\x18\x02 \x01(\t\"]\n\x18GetUserByUsernameRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x10\n\x08username\x18\x02 \x01(\t\"[\n\x0cUserResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\"\n\x04user\x18\x02 \x01(\x0b\x32\x14.oauthplugin.v1.User\"n\n\x16HasPermissionToRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x12\n\npermission\x18\x03 \x01(\t\"Z\n\x17HasPermissionToResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x16\n\x0ehas_permission\x18\x02 \x01(\x08\"X\n\x11GetSessionRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x12\n\nsession_id\x18\x02 \x01(\t\"d\n\x0fSessionResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12(\n\x07session\x18\x02 \x01(\x0b\x32\x17.oauthplugin.v1.Session\"C\n\x10GetConfigRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\"Q\n\x11GetConfigResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x13\n\x0b\x63onfig_json\x18\x02 \x01(\x0c\x32\xb7\x03\n\x07HostAPI\x12G\n\x07GetUser\x12\x1e.oauthplugin.v1.GetUserRequest\x1a\x1c.oauthplugin.v1.UserResponse\x12[\n\x11GetUserByUsername\x12(.oauthplugin.v1.GetUserByUsernameRequest\x1a\x1c.oauthplugin.v1.UserResponse\x12\x62\n\x0fHasPermissionTo\x12&.oauthplugin.v1.HasPermissionToRequest\x1a\'.oauthplugin.v1.HasPermissionToResponse\x12P\n\nGetSession\x12!.oauthplugin.v1.GetSessionRequest\x1a\x1f.oauthplugin.v1.SessionResponse\x12P\n\tGetConfig\x12 .oauthplugin.v1.GetConfigRequest\x1a!.oauthplugin.v1.GetConfigResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,27 +35,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOSTAPIENDPOINT']._serialized_start=78
   _globals['_HOSTAPIENDPOINT']._serialized_end=129
   _globals['_USER']._serialized_start=132
-  _globals['_USER']._serialized_end=352
-  _globals['_SESSION']._serialized_start=355
-  _globals['_SESSION']._serialized_end=491
-  _globals['_GETUSERREQUEST']._serialized_start=493
-  _globals['_GETUSERREQUEST']._serialized_end=575
-  _globals['_GETUSERBYUSERNAMEREQUEST']._serialized_start=577
-  _globals['_GETUSERBYUSERNAMEREQUEST']._serialized_end=670
-  _globals['_USERRESPONSE']._serialized_start=672
-  _globals['_USERRESPONSE']._serialized_end=763
-  _globals['_HASPERMISSIONTOREQUEST']._serialized_start=765
-  _globals['_HASPERMISSIONTOREQUEST']._serialized_end=875
-  _globals['_HASPERMISSIONTORESPONSE']._serialized_start=877
-  _globals['_HASPERMISSIONTORESPONSE']._serialized_end=967
-  _globals['_GETSESSIONREQUEST']._serialized_start=969
-  _globals['_GETSESSIONREQUEST']._serialized_end=1057
-  _globals['_SESSIONRESPONSE']._serialized_start=1059
-  _globals['_SESSIONRESPONSE']._serialized_end=1159
-  _globals['_GETCONFIGREQUEST']._serialized_start=1161
-  _globals['_GETCONFIGREQUEST']._serialized_end=1228
-  _globals['_GETCONFIGRESPONSE']._serialized_start=1230
-  _globals['_GETCONFIGRESPONSE']._serialized_end=1311
-  _globals['_HOSTAPI']._serialized_start=1314
-  _globals['_HOSTAPI']._serialized_end=1753
+  _globals['_USER']._serialized_end=369
+  _globals['_SESSION']._serialized_start=372
+  _globals['_SESSION']._serialized_end=508
+  _globals['_GETUSERREQUEST']._serialized_start=510
+  _globals['_GETUSERREQUEST']._serialized_end=592
+  _globals['_GETUSERBYUSERNAMEREQUEST']._serialized_start=594
+  _globals['_GETUSERBYUSERNAMEREQUEST']._serialized_end=687
+  _globals['_USERRESPONSE']._serialized_start=689
+  _globals['_USERRESPONSE']._serialized_end=780
+  _globals['_HASPERMISSIONTOREQUEST']._serialized_start=782
+  _globals['_HASPERMISSIONTOREQUEST']._serialized_end=892
+  _globals['_HASPERMISSIONTORESPONSE']._serialized_start=894
+  _globals['_HASPERMISSIONTORESPONSE']._serialized_end=984
+  _globals['_GETSESSIONREQUEST']._serialized_start=986
+  _globals['_GETSESSIONREQUEST']._serialized_end=1074
+  _globals['_SESSIONRESPONSE']._serialized_start=1076
+  _globals['_SESSIONRESPONSE']._serialized_end=1176
+  _globals['_GETCONFIGREQUEST']._serialized_start=1178
+  _globals['_GETCONFIGREQUEST']._serialized_end=1245
+  _globals['_GETCONFIGRESPONSE']._serialized_start=1247
+  _globals['_GETCONFIGRESPONSE']._serialized_end=1328
+  _globals['_HOSTAPI']._serialized_start=1331
+  _globals['_HOSTAPI']._serialized_end=1770
 # @@protoc_insertion_point(module_scope)

@@ -15,7 +15,7 @@ class HostAPIEndpoint(_message.Message):
     def __init__(self, network: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
 
 class User(_message.Message):
-    __slots__ = ("id", "username", "email", "email_verified", "first_name", "last_name", "nickname", "locale", "roles", "create_at", "update_at", "delete_at")
+    __slots__ = ("id", "username", "email", "email_verified", "first_name", "last_name", "nickname", "locale", "roles", "create_at", "update_at", "delete_at", "picture")
     ID_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class User(_message.Message):
     CREATE_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_AT_FIELD_NUMBER: _ClassVar[int]
     DELETE_AT_FIELD_NUMBER: _ClassVar[int]
+    PICTURE_FIELD_NUMBER: _ClassVar[int]
     id: str
     username: str
     email: str
@@ -40,7 +41,8 @@ class User(_message.Message):
     create_at: int
     update_at: int
     delete_at: int
-    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., email: _Optional[str] = ..., email_verified: _Optional[bool] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., nickname: _Optional[str] = ..., locale: _Optional[str] = ..., roles: _Optional[str] = ..., create_at: _Optional[int] = ..., update_at: _Optional[int] = ..., delete_at: _Optional[int] = ...) -> None: ...
+    picture: str
+    def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., email: _Optional[str] = ..., email_verified: _Optional[bool] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., nickname: _Optional[str] = ..., locale: _Optional[str] = ..., roles: _Optional[str] = ..., create_at: _Optional[int] = ..., update_at: _Optional[int] = ..., delete_at: _Optional[int] = ..., picture: _Optional[str] = ...) -> None: ...
 
 class Session(_message.Message):
     __slots__ = ("id", "user_id", "create_at", "expires_at", "last_activity_at", "roles", "is_oauth")
