@@ -98,6 +98,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/api/v4/oauth/apps/{app_id}/info"): USERS_READ,
     ("GET", "/api/v4/users/{user_id}/oauth/apps/authorized"): USERS_READ,
     ("GET", "/api/v4/oauth/audits"): SYSTEM_MANAGE,
+    ("POST", "/api/v4/oauth/signing_keys/rotate"): SYSTEM_MANAGE,
     ("POST", "/api/v4/oauth/apps/register"): ANY_TOKEN,
 }
 
