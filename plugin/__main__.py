@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from plugin.rpc import goplugin, logs
+from plugin.rpc.carrier import CarrierServicer
 from plugin.rpc.hooks import HooksServicer
 from plugin.rpc.runtime import PluginRuntime
 from plugin.rpc.servicers import servicers
 
-from oauthplugin.v1 import hooks_pb2_grpc, services
+from oauthplugin.v1 import carrier_pb2_grpc, hooks_pb2_grpc, services
 
 
 def main() -> None:
@@ -15,7 +16,9 @@ def main() -> None:
 
     def register(server) -> None:
         hooks_pb2_grpc.add_PluginHooksServicer_to_server(HooksServicer(runtime), server)
-        services.add_servicers(server, servicers(runtime))
+        oauth = servicers(runtime)
+        services.add_servicers(server, oauth)
+        carrier_pb2_grpc.add_CallCarrierServicer_to_server(CarrierServicer(oauth), server)
 
     goplugin.run(register, on_stop=runtime.deactivate, on_tls=runtime.use_tls)
 

@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from goplugin import grpc_controller_pb2, grpc_controller_pb2_grpc, protocol
 from oauthplugin.v1 import hooks_pb2, hooks_pb2_grpc, services
 
+from .carrier import CarriedStub
 from .host_api import HostAPIServer, HostAPIServicer
 from .manifest import Manifest
 
@@ -31,6 +32,10 @@ CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 2**31 - 1),
     ("grpc.max_send_message_length", 2**31 - 1),
 ]
+
+
+# How long a plugin that has printed its handshake line may take to show it serves the call carrier.
+CARRIER_WAIT_SECONDS = 5
 
 
 class LaunchError(Exception):
@@ -53,7 +58,8 @@ class PluginProcess:
         self.channel: grpc.aio.Channel | None = None
         self.handshake: protocol.Handshake | None = None
         self.hooks: hooks_pb2_grpc.PluginHooksStub | None = None
-        self.oauth: services.PluginStub | None = None  # every OAuth RPC, by name
+        # Every OAuth RPC, by name: on the call carrier when the plugin serves it (carrier.py), else one by one.
+        self.oauth: CarriedStub | services.PluginStub | None = None
         self.health: health_pb2_grpc.HealthStub | None = None
         self.stopping = False
         self._stderr_tail: deque[str] = deque(maxlen=20)
@@ -90,7 +96,7 @@ class PluginProcess:
             self.host_api = HostAPIServer(self._host_api_servicer)
             await self.host_api.start(cert, self.handshake.server_cert_der)
         self.hooks = hooks_pb2_grpc.PluginHooksStub(self.channel)
-        self.oauth = services.PluginStub(self.channel)
+        self.oauth = await CarriedStub.open(self.channel, CARRIER_WAIT_SECONDS) or services.PluginStub(self.channel)
         self.health = health_pb2_grpc.HealthStub(self.channel)
 
     async def _read_handshake(self, timeout: float) -> protocol.Handshake:
