@@ -202,6 +202,20 @@ def configure(data_dir: pathlib.Path, driver: str, source: str) -> None:
 # --- wrk -----------------------------------------------------------------------------------------------------
 
 PROFILE: Profiler | None = None
+HOST_PIDS: list[int] = []  # the host and its plugin, whose CPU each full-speed run measures
+
+
+def cpu_seconds(pids: list[int]) -> list[float]:
+    """User + system CPU time of each process so far (/proc/PID/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = []
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seconds.append((int(fields[11]) + int(fields[12])) / ticks)
+        except (OSError, IndexError, ValueError):
+            seconds.append(float("nan"))
+    return seconds
 
 
 def run_wrk(wrk: str, url: str, lines: list[str], mode: str, duration: int, name: str,
@@ -214,7 +228,10 @@ def run_wrk(wrk: str, url: str, lines: list[str], mode: str, duration: int, name
            "BENCH_DELAY_MS": f"{delay_ms:.3f}"}
     command = [wrk, f"-t{THREADS}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", str(LUA), url]
     spies = PROFILE(name, duration) if PROFILE is not None and not delay_ms else []
+    pids = HOST_PIDS[:2] if not delay_ms else []
+    cpu_before = cpu_seconds(pids)
     out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=duration + 60)
+    cpu_used = [after - before for before, after in zip(cpu_before, cpu_seconds(pids))]
     for spy in spies:
         spy.wait(30)
     (OUT / f"{name}.wrk.txt").write_text(" ".join(command) + "\n\n" + out.stdout + out.stderr)
@@ -225,6 +242,9 @@ def run_wrk(wrk: str, url: str, lines: list[str], mode: str, duration: int, name
     data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
     data["errors"] = data["status"] + data["connect"] + data["read"] + data["write"] + data["timeout"]
     data["command"] = " ".join(command)
+    if len(cpu_used) == 2 and data["requests"]:
+        # wrk's run includes its connection set-up: a little more than duration_us, so a little over per request
+        data["host_cpu_us"], data["plugin_cpu_us"] = (used / data["requests"] * 1e6 for used in cpu_used)
     return data
 
 
@@ -401,6 +421,7 @@ def _run_backend(name: str, wrk: str, duration: int, quick: bool, data_dir: path
         global PROFILE
         if PROFILE is not None:
             PROFILE = Profiler(host)
+        HOST_PIDS[:] = host.pids()
         try:
             result["http"] = {}
             log(f"{name}: warming up (3 s of W3 and of W4, not counted)")
@@ -447,6 +468,7 @@ def _run_backend(name: str, wrk: str, duration: int, quick: bool, data_dir: path
                                   "form", duration, f"{name}-W4-1M"),
                 }
         finally:
+            HOST_PIDS.clear()
             host.stop()
 
         log(f"{name}: SQL statements per operation (a traced host)")
@@ -507,12 +529,13 @@ def ms(us: float) -> str:
 
 def table(results: list[dict]) -> str:
     rows = ["| DB | Workload | HTTP req/s | p50 ms | p99 ms | errors | paced req/s | paced p99 ms | "
-            "in-process op/s | transport ratio | SQL queries (host + plugin) / transactions per op |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "in-process op/s | transport ratio | CPU us/req host + plugin | "
+            "SQL queries (host + plugin) / transactions per op |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for result in results:
         db = result["backend"]
         if "skipped" in result:
-            rows.append(f"| {db} | skipped: {result['skipped']} | | | | | | | | | |")
+            rows.append(f"| {db} | skipped: {result['skipped']} | | | | | | | | | | |")
             continue
         for key in WORKLOADS:
             http_ = result["http"][key]
@@ -522,11 +545,12 @@ def table(results: list[dict]) -> str:
             sql_text = (f"{sql['queries']:g} ({sql['host_queries']:g} + {sql['plugin_queries']:g}) / "
                         f"{sql['transactions']:g}") if sql else ""
             ratio = inproc_["ops"] / http_["rps"] if http_["rps"] else 0
+            cpu = f"{http_['host_cpu_us']:.0f} + {http_['plugin_cpu_us']:.0f}" if "host_cpu_us" in http_ else "-"
             rows.append(
                 f"| {db} | {key} {WORKLOADS[key]} | {http_['rps']:,.0f} | {ms(http_['p50_us'])} | "
                 f"{ms(http_['p99_us'])} | {http_['errors']} | "
                 f"{'%.0f' % pace['rps'] if pace else '-'} | {ms(pace['p99_us']) if pace else '-'} | "
-                f"{inproc_['ops']:,.0f} | {ratio:.1f}x | {sql_text} |")
+                f"{inproc_['ops']:,.0f} | {ratio:.1f}x | {cpu} | {sql_text} |")
     rows.append("")
     rows.append("| DB | Stored access tokens | W3 req/s | W3 p99 ms | W4 req/s | W4 p99 ms |")
     rows.append("|---|---:|---:|---:|---:|---:|")
