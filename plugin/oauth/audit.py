@@ -1,8 +1,12 @@
 """The audit trail: a typed event for every change to an app, a consent, a code or a token.
 
-Each event is logged at once as a JSON line (the host writes the plugin's lines into its own log) and kept in the
-store. Store writes are batched by a background thread (every FLUSH_SECONDS) so that auditing does not add a
-database transaction to every token request; `flush()` writes what is pending, and closing the provider
+Each event is kept in the store and logged at once as a JSON line (the host writes the plugin's lines into its
+own log): the routine ones of every sign-in and refresh (ROUTINE) at debug level, the rest at info, replays and
+reuse at warning. Two log lines per code exchange, which the host parses again, cost both processes more than the
+exchange itself (bench/README.md); the store keeps them all for the audit API.
+
+Store writes are batched by a background thread (every FLUSH_SECONDS) so that auditing does not add a database
+transaction to every token request; `flush()` writes what is pending, and closing the provider
 flushes, so only events of the last fraction of a second can be lost to a killed process.
 """
 from __future__ import annotations
@@ -44,6 +48,15 @@ class AuditEvent(str, enum.Enum):
     SIGNING_KEY_ROTATED = "signing_key_rotated"
 
 
+ROUTINE = frozenset({AuditEvent.CODE_ISSUED, AuditEvent.CODE_CONSUMED, AuditEvent.TOKEN_ISSUED,
+                     AuditEvent.TOKEN_REFRESHED, AuditEvent.CONSENT_REMEMBERED})
+WARNINGS = frozenset({AuditEvent.CODE_REPLAYED, AuditEvent.REFRESH_REUSE_DETECTED})
+
+
+def log_level(event: AuditEvent) -> int:
+    return logging.DEBUG if event in ROUTINE else logging.WARNING if event in WARNINGS else logging.INFO
+
+
 class AuditLog:
     def __init__(self, store: Store, clock) -> None:
         self.store = store
@@ -61,11 +74,11 @@ class AuditLog:
         entry = AuditRecord(id=new_id(), create_at=self.clock.now_ms(), type=event.value, user_id=user_id,
                             client_id=client_id, grant_id=grant_id, remote_addr=remote_addr,
                             detail=json.dumps(detail, sort_keys=True))
-        level = logging.WARNING if event in (AuditEvent.CODE_REPLAYED, AuditEvent.REFRESH_REUSE_DETECTED) \
-            else logging.INFO
-        log.log(level, "audit", extra={"audit_id": entry.id, "event": entry.type, "user_id": user_id,
-                                       "client_id": client_id, "grant_id": grant_id, "remote_addr": remote_addr,
-                                       **{f"detail_{k}": v for k, v in detail.items()}})
+        level = log_level(event)
+        if log.isEnabledFor(level):
+            log.log(level, "audit", extra={"audit_id": entry.id, "event": entry.type, "user_id": user_id,
+                                           "client_id": client_id, "grant_id": grant_id, "remote_addr": remote_addr,
+                                           **{f"detail_{k}": v for k, v in detail.items()}})
         for listener in self.listeners:
             listener(event, detail)
         with self._lock:

@@ -28,6 +28,21 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+# LogSettings' level names (Mattermost's), as the host reads them.
+HOST_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING, "WARNING": logging.WARNING,
+               "ERROR": logging.ERROR}
+
+
+def follow_host(server_config: dict) -> None:
+    """Log no more than the host keeps: the most detailed level among its enabled outputs (LogSettings), so that
+    lines it would drop are not even made (the host parses every line the plugin writes)."""
+    settings = server_config.get("LogSettings") or {}
+    outputs = (("EnableConsole", "ConsoleLevel", True), ("EnableFile", "FileLevel", False))
+    levels = [HOST_LEVELS.get(str(settings.get(level, "INFO")).upper(), logging.INFO)
+              for enabled, level, default in outputs if settings.get(enabled, default)]
+    logging.getLogger().setLevel(min(levels) if levels else logging.WARNING)
+
+
 def setup(level: int = logging.INFO) -> None:
     # The lines carry none of the caller's file, line, thread or process: do not collect them (the logging
     # HOWTO's "Optimization"; finding the caller walks the stack at every line, a tenth of a token request).

@@ -6,6 +6,8 @@ import logging
 import threading
 import time
 
+from . import logs
+
 log = logging.getLogger("plugin.runtime")
 
 
@@ -48,6 +50,7 @@ class PluginRuntime:
 
     def activate(self, server_config_json: bytes, plugin_config_json: bytes, host_api=None) -> None:
         server_config, plugin_config = _parse(server_config_json), _parse(plugin_config_json)
+        logs.follow_host(server_config)
         host = self._connect_host(host_api)  # no connection yet: gRPC connects at the first call
         with self._lock:
             from plugin.store.contract import StoreUnavailable
@@ -165,6 +168,7 @@ class PluginRuntime:
         from .database import DatabaseRefused, database_for_change
 
         server_config, plugin_config = _parse(server_config_json), _parse(plugin_config_json)
+        logs.follow_host(server_config)
         refused = None
         if self.store is not None and self.database is not None:
             try:

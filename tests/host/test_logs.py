@@ -37,7 +37,7 @@ def test_plain_console_lines_carry_the_host_and_the_plugin(tmp_path):
 
 def test_console_level_and_a_rotating_private_log_file_follow_the_settings(tmp_path):
     host = HostProcess(tmp_path / "data", free_port())
-    host.configure(lambda c: c["LogSettings"].update(ConsoleLevel="ERROR", EnableFile=True, FileLevel="INFO",
+    host.configure(lambda c: c["LogSettings"].update(ConsoleLevel="ERROR", EnableFile=True, FileLevel="DEBUG",
                                                      FileMaxSizeMB=0.01, FileMaxBackups=2))
     host.start()
     try:
@@ -45,7 +45,7 @@ def test_console_level_and_a_rotating_private_log_file_follow_the_settings(tmp_p
         wait_for(lambda: log_file.exists() and "server started" in log_file.read_text(), message="the log file")
         flow = OAuthHttp(Client(host.url))
         user = flow.account()
-        for _ in range(12):  # traffic the plugin's audit trail logs at info: enough to rotate 10 kB files
+        for _ in range(12):  # traffic the plugin's audit trail logs at debug: enough to rotate 10 kB files
             flow.tokens(user)
         wait_for(lambda: (host.data_dir / "logs" / "mattermost.log.2").exists(), message="two rotated files")
     finally:
@@ -87,3 +87,24 @@ def test_plain_lines_quote_values_and_keep_tracebacks():
     match = PLAIN_LINE.match(line)
     assert match and match["message"] == "something odd" and 'path="/a b" empty=""' in match["fields"]
     assert logs.PlainFormatter(colour=True).format(record).startswith("\x1b[33mwarn")
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({}, logging.INFO),                                                        # the defaults: console at INFO
+    ({"ConsoleLevel": "DEBUG"}, logging.DEBUG),
+    ({"ConsoleLevel": "ERROR", "EnableFile": True, "FileLevel": "WARN"}, logging.WARNING),
+    ({"ConsoleLevel": "ERROR", "EnableFile": False, "FileLevel": "DEBUG"}, logging.ERROR),  # a file not kept
+    ({"EnableConsole": False, "EnableFile": True, "FileLevel": "debug"}, logging.DEBUG),
+    ({"EnableConsole": False}, logging.WARNING),  # nothing kept: only what the host counts as the plugin's errors
+    ({"ConsoleLevel": "LOUD"}, logging.INFO),
+])
+def test_the_plugin_logs_no_more_than_the_host_keeps(settings, expected):
+    from plugin.rpc.logs import follow_host
+
+    root = logging.getLogger()
+    before = root.level
+    try:
+        follow_host({"LogSettings": settings})
+        assert root.level == expected
+    finally:
+        root.setLevel(before)
