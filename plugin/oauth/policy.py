@@ -19,6 +19,13 @@ def issues_refresh_token(app: AppRecord) -> bool:
     return not is_public(app)
 
 
+def binds_refresh_token(app: AppRecord) -> bool:
+    """RFC 9449 section 5: a public client's refresh token is bound to the DPoP key it was issued with (a
+    confidential client's is bound to the client already, by its authentication). Public clients get no refresh
+    tokens today (`issues_refresh_token`); this says what happens when they do."""
+    return is_public(app)
+
+
 def consent_covers(consent: ConsentRecord | None, granted: list[str]) -> bool:
     """A remembered consent covers a later request for no scope it did not cover: a new scope is a new consent
     (Mattermost: any scope is covered)."""
