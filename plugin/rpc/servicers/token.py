@@ -46,13 +46,14 @@ class TokenServicer(AreaServicer, token_pb2_grpc.TokenServiceServicer):
             try:
                 info = p.validate_token(request.token, request.scheme or "Bearer", target_of(request))
             except DPoPError as refused:  # RFC 9449 section 7.1: the host answers the DPoP challenge
-                return token_pb2.ValidateTokenResponse(error=error_message(failure(refused)), dpop_nonce=refused.nonce,
-                                                       dpop_algs=ALGORITHMS)
+                return token_pb2.ValidateTokenResponse(error=error_message(failure(refused)), dpop_nonce=refused.nonce)
             return token_pb2.ValidateTokenResponse(
                 user_id=info.user_id, client_id=info.client_id, scope=info.scope, audience=info.audience,
                 expires_at=info.expires_at, grant_id=info.grant_id, cacheable=self.calls.runtime.cacheable,
-                scopes=sorted(api_scopes(info.scope)), dpop_jkt=info.dpop_jkt, dpop_algs=ALGORITHMS)
-        return await self.calls(token_pb2.ValidateTokenResponse, work, request.context.request_id)
+                scopes=sorted(api_scopes(info.scope)), dpop_jkt=info.dpop_jkt)
+        answer = await self.calls(token_pb2.ValidateTokenResponse, work, request.context.request_id)
+        answer.dpop_algs.extend(ALGORITHMS)  # for the host's DPoP challenge, whatever the answer
+        return answer
 
     async def RevokeAccessToken(self, request, context):
         return await self.calls.status(request, lambda p, c: p.revoke_access_token(request.token))
