@@ -46,6 +46,15 @@ NONCE_LIFETIME_MS = 300_000
 JKT = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 (RFC 7638), unpadded
 
 
+class _ProofRegistry(jws.JWSRegistry):
+    """joserfc's limits, with room in the header for the public key of an RSA key up to 4096 bits."""
+    max_header_length = 2048
+    max_payload_length = 4096
+
+
+_REGISTRY = _ProofRegistry(algorithms=list(ALGORITHMS))
+
+
 class DPoPErrorCode(ErrorCode):
     """Sections 5 (token endpoint), 7.1 (resources) and 8 (nonces)."""
     INVALID_DPOP_PROOF = "invalid_dpop_proof"
@@ -175,10 +184,10 @@ def verify_proof(proof: str, method: str, url: str, now_ms: int, window_seconds:
     asymmetric algorithm of `algorithms` by the public key in its `jwk`, for `method` and `url`, issued within
     `window_seconds` of now, and (with `access_token`) carrying that token's hash. DPoPError otherwise. The replay
     and nonce checks need the store: `ProofChecker`."""
-    if not proof or len(proof) > MAX_PROOF_LENGTH or proof.count(".") != 2:
+    if not proof or len(proof) > MAX_PROOF_LENGTH or proof.count(".") != 2 or not proof.isascii():
         raise invalid_proof("The DPoP proof is not a JWT.")
     try:
-        compact = jws.extract_compact(proof.encode("ascii"))
+        compact = jws.extract_compact(proof.encode("ascii"), registry=_REGISTRY)
         header = compact.headers()
     except Exception:  # joserfc's parse of what a client sent: anything it cannot read is not a proof
         raise invalid_proof("The DPoP proof is not a JWT.") from None
@@ -194,7 +203,7 @@ def verify_proof(proof: str, method: str, url: str, now_ms: int, window_seconds:
         raise invalid_proof("The DPoP proof's jwk holds private key material.")
     try:
         key = JWKRegistry.import_key(jwk)
-        verified = jws.deserialize_compact(proof, key, algorithms=[alg])
+        verified = jws.deserialize_compact(proof, key, algorithms=[alg], registry=_REGISTRY)
         jkt = key.thumbprint()
     except Exception:  # a key joserfc cannot import, one that does not fit alg, or a bad signature
         raise invalid_proof("The DPoP proof's signature does not verify with its jwk.") from None

@@ -7,7 +7,7 @@ from plugin.store.records import AccessTokenRecord, AppRecord, GrantRecord, Refr
 
 from .errors import app_error
 from .ids import hash_secret, new_secret
-from .policy import binds_refresh_token, issues_refresh_token
+from .policy import issues_refresh_token
 from .rfc8707 import INVALID_TARGET, validate_resource
 from .settings import Settings
 
@@ -38,7 +38,7 @@ def new_refresh_token(settings: Settings, app: AppRecord, grant: GrantRecord, au
                       access: AccessTokenRecord, now: int, dpop_jkt: str = ""
                       ) -> tuple[str, RefreshTokenRecord | None]:
     """A refresh token when the policy gives the client one; it dies when unused for the idle timeout and at
-    the grant's absolute lifetime. Bound to `dpop_jkt` when the policy binds this client's refresh tokens."""
+    the grant's absolute lifetime; bound to `dpop_jkt` (`policy.refresh_token_key`)."""
     if not issues_refresh_token(app):
         return "", None
     token = new_secret()
@@ -46,7 +46,7 @@ def new_refresh_token(settings: Settings, app: AppRecord, grant: GrantRecord, au
         token_hash=hash_secret(token), **_of_grant(grant, audience, now),
         expires_at=min(now + settings.refresh_token_idle_ms, grant.create_at + settings.refresh_absolute_ms),
         last_used_at=now, access_token_hash=access.token_hash,
-        dpop_jkt=dpop_jkt if binds_refresh_token(app) else "")
+        dpop_jkt=dpop_jkt)
 
 
 def _of_grant(grant: GrantRecord, audience: str, now: int) -> dict:

@@ -14,7 +14,7 @@ from ..audit import AuditEvent
 from ..client_auth import is_public
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret, new_id
-from ..policy import pkce_required, redirect_uri_registered
+from ..policy import pkce_required, redirect_uri_registered, refresh_token_key
 from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
 from ..rfc7636 import validate_for_client_type
@@ -70,7 +70,8 @@ class AuthorizationCodeGrant(Grant):
                                 audience=bound, redirect_uri=code.redirect_uri, create_at=now, code_hash=code_hash)
             jkt = request.dpop_jkt
             access_token, access = new_access_token(settings, grant, bound, now, jkt)
-            refresh_token, refresh = new_refresh_token(settings, app, grant, bound, access, now, jkt)
+            refresh_token, refresh = new_refresh_token(settings, app, grant, bound, access, now,
+                                                       refresh_token_key(app, jkt))
             response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
                                      token_type=token_type(jkt), scope=grant.scope, refresh_token=refresh_token,
                                      audience=bound)

@@ -15,6 +15,7 @@ from .. import client_auth, refresh_grace
 from ..audit import AuditEvent
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret
+from ..policy import refresh_token_key
 from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
 from ..scopes import SCOPES, covers, join, parse
@@ -85,7 +86,8 @@ class RefreshTokenGrant(Grant):
         # to the same key as the one it replaces.
         jkt = request.dpop_jkt
         access_token, access = new_access_token(settings, access_view, bound, now, jkt)
-        refresh_token, refresh = new_refresh_token(settings, app, grant_view, bound, access, now, old.dpop_jkt or jkt)
+        refresh_token, refresh = new_refresh_token(settings, app, grant_view, bound, access, now,
+                                                   refresh_token_key(app, jkt, old.dpop_jkt))
         response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
                                  token_type=token_type(jkt), scope=scope, refresh_token=refresh_token, audience=bound)
         sealed = refresh_grace.seal(request.refresh_token, response.to_json()) if settings.refresh_grace_seconds else ""
