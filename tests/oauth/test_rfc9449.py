@@ -319,3 +319,17 @@ def test_introspection_names_the_binding_in_cnf(provider, flow, user, confidenti
 def test_metadata_advertises_the_proof_algorithms(provider):
     assert provider.metadata()["dpop_signing_alg_values_supported"] == list(ALGORITHMS)
     assert "none" not in ALGORITHMS and not any(alg.startswith("HS") for alg in ALGORITHMS)
+
+
+def test_a_client_registered_with_dpop_bound_access_tokens_requires_dpop(provider, settings, admin):
+    """RFC 9449 section 5.2: the client metadata `dpop_bound_access_tokens`."""
+    provider.configure(Settings(site_url=settings.site_url, enable_dynamic_client_registration=True))
+    registered = provider.register_client(None, {"redirect_uris": ["https://client.example.com/cb"],
+                                                 "dpop_bound_access_tokens": True})
+    assert registered["dpop_bound_access_tokens"] is True
+    assert provider.get_app(admin, registered["client_id"]).require_dpop
+    plain = provider.register_client(None, {"redirect_uris": ["https://client.example.com/cb"]})
+    assert "dpop_bound_access_tokens" not in plain
+    with pytest.raises(AppError):
+        provider.register_client(None, {"redirect_uris": ["https://client.example.com/cb"],
+                                        "dpop_bound_access_tokens": "yes"})
