@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import math
 import re
 import urllib.parse
 
@@ -162,7 +163,7 @@ def normalize_htu(uri: str) -> str | None:
     if ":" in host:
         host = f"[{host}]"
     authority = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _without_dot_segments(_percent_normalized(parts.path or "/")) if parts.path else "/"
+    path = _without_dot_segments(_percent_normalized(parts.path)) if parts.path else "/"
     return f"{scheme}://{authority}{path}"
 
 
@@ -212,7 +213,7 @@ def verify_proof(proof: str, method: str, url: str, now_ms: int, window_seconds:
     if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
         raise invalid_proof("The DPoP proof has no jti.")
     if not isinstance(htm, str) or not isinstance(htu, str) \
-            or not isinstance(iat, (int, float)) or isinstance(iat, bool):
+            or not isinstance(iat, (int, float)) or isinstance(iat, bool) or not math.isfinite(iat):
         raise invalid_proof("The DPoP proof lacks htm, htu or iat.")
     if htm != method:
         raise invalid_proof("The DPoP proof's htm is not this request's method.")

@@ -122,6 +122,9 @@ NEGATIVE = {
     "htu on another host": lambda k, now: k.proof("POST", "https://evil.example.com/oauth/access_token"),
     # item 11: iat within the window
     "expired iat": lambda k, now: k.proof("POST", TOKEN_URL, iat=now - WINDOW - 5),
+    "iat not a number": lambda k, now: k.proof("POST", TOKEN_URL, iat=float("nan")),
+    "iat infinite": lambda k, now: k.proof("POST", TOKEN_URL, iat=float("inf")),
+    "iat a string": lambda k, now: k.proof("POST", TOKEN_URL, iat=str(int(now))),
     "future iat": lambda k, now: k.proof("POST", TOKEN_URL, iat=now + WINDOW + 5),
 }
 
