@@ -9,10 +9,11 @@ The token is taken, like Mattermost, from the first present of: cookie `MMAUTHTO
 (RFC 9449 section 7.1) is an OAuth access token with the request's `DPoP` proof: the plugin checks the proof, its
 key against the token's binding and its jti, for every such request (a kept validation is not enough: a proof
 is good once). A DPoP-bound token presented as Bearer is refused, from the token cache too; DPoP refusals answer
-401 with `WWW-Authenticate: DPoP error=..., algs=...` (and `DPoP-Nonce` when the plugin wants a nonce). A token that is not a host
-session is asked of the OAuth plugin (`host.gateway.validate_oauth_token`); an OAuth access token acts as its user,
-with that user's current roles, and is marked `is_oauth`; it may call only the routes its scopes allow (403
-`insufficient_scope` otherwise, web/route_scopes.py).
+401 with `WWW-Authenticate: DPoP error=..., algs=...` (and `DPoP-Nonce` when the plugin wants a nonce).
+
+A token that is not a host session is asked of the OAuth plugin (`host.gateway.validate_oauth_token`); an OAuth
+access token acts as its user, with that user's current roles, and is marked `is_oauth`; it may call only the
+routes its scopes allow (403 `insufficient_scope` otherwise, web/route_scopes.py).
 
 Deliberate differences from Mattermost: a token in the query string (`?access_token=`) is refused with 401
 `api.context.token_provided.app_error`, whatever kind of token it is (RFC 9700 section 4.3.2 / RFC 6750 section 5.3).

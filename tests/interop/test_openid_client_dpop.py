@@ -81,7 +81,8 @@ def assert_bound(host: Host, token: str) -> None:
     assert 'error="invalid_token"' in as_bearer.headers["WWW-Authenticate"]
     other = DPoPKey()
     stolen = requests.get(host.url + "/api/v4/users/me", headers={
-        "Authorization": f"DPoP {token}", "DPoP": other.proof("GET", host.url + "/api/v4/users/me", access_token=token)})
+        "Authorization": f"DPoP {token}",
+        "DPoP": other.proof("GET", host.url + "/api/v4/users/me", access_token=token)})
     assert stolen.status_code == 401 and 'error="invalid_dpop_proof"' in stolen.headers["WWW-Authenticate"]
     userinfo = requests.get(host.url + "/oauth/userinfo", headers={"Authorization": f"Bearer {token}"})
     assert userinfo.status_code == 401 and userinfo.headers["WWW-Authenticate"].startswith("DPoP ")

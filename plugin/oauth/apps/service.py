@@ -95,7 +95,8 @@ class AppService:
                   is_trusted=is_trusted, is_dynamically_registered=False, is_public=is_public,
                   allowed_scopes=allowed_scopes(caller, list(request.allowed_scopes or [])),
                   post_logout_redirect_uris=list(request.post_logout_redirect_uris or []),
-                  openid_disabled=bool(request.openid_disabled), require_dpop=bool(request.require_dpop))
+                  openid_disabled=bool(request.openid_disabled),
+                  require_dpop=bool(request.require_dpop))
         error = validate_app(app)
         if error is not None:
             raise error

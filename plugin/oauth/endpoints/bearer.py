@@ -30,8 +30,8 @@ class BearerTokens(Endpoint):
         if scheme.lower() == SCHEME.lower():
             self._check_proof(record.dpop_jkt, access_token, target or HttpTarget())
         elif record.dpop_jkt:
-            raise DPoPError(DPoPErrorCode.INVALID_TOKEN, "The access token is DPoP-bound: send it as DPoP with a proof.",
-                            401)
+            raise DPoPError(DPoPErrorCode.INVALID_TOKEN,
+                            "The access token is DPoP-bound: send it as DPoP with a proof.", 401)
         return TokenInfo(user_id=record.user_id, client_id=record.client_id, scope=record.scope,
                          audience=record.audience, expires_at=record.expires_at, grant_id=record.grant_id,
                          dpop_jkt=record.dpop_jkt)
