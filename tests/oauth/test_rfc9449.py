@@ -193,7 +193,9 @@ def test_a_nonce_expires_and_the_cleanup_forgets_proofs_and_nonces(provider, key
         checker.check(HttpTarget("POST", TOKEN_URL, (key.proof("POST", TOKEN_URL, nonce=nonce,
                                                                iat=clock.now_ms() / 1000),)))
     assert refused.value.oauth_error == "use_dpop_nonce"
-    assert provider.services.store.delete_expired_dpop(clock.now_ms()) >= 2  # the old nonce and the old proof
+    assert provider.purge_expired() >= 2  # the cleanup job: the old nonce and the old proof
+    assert provider.services.store.dpop_nonce_valid(checker.nonce(), clock.now_ms())
+    assert not provider.services.store.dpop_nonce_valid(nonce, 0), "forgotten, at any time"
 
 
 # --- the token endpoint and the resource ------------------------------------------------------------------------
