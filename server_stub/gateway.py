@@ -42,11 +42,32 @@ class PluginUnavailable(Exception):
 
 
 class RpcFailed(Exception):
-    """The RPC answered with an AppError."""
+    """The RPC answered with an AppError (`response`: the whole answer it came in)."""
 
-    def __init__(self, error: common_pb2.AppError) -> None:
+    def __init__(self, error: common_pb2.AppError, response=None) -> None:
         super().__init__(error.message)
-        self.error = error
+        self.error, self.response = error, response
+
+
+class DPoPRefused(Exception):
+    """RFC 9449 section 7.1: a DPoP-bound token presented as Bearer, or a DPoP request whose proof or binding the
+    plugin refused. `error` is the challenge's error code (invalid_token, invalid_dpop_proof, use_dpop_nonce)."""
+
+    def __init__(self, error: str, description: str, algs: tuple[str, ...] = (), nonce: str = "") -> None:
+        super().__init__(description)
+        self.error, self.description, self.algs, self.nonce = error, description, algs, nonce
+
+
+# The plugin's oauth_error values that are RFC 9449 refusals rather than an unknown token.
+DPOP_ERRORS = frozenset({"invalid_token", "invalid_dpop_proof", "use_dpop_nonce"})
+
+
+@dataclasses.dataclass(frozen=True)
+class DPoPProof:
+    """What a DPoP request brings beside its token: its DPoP headers, method and URL under the site URL."""
+    proofs: tuple[str, ...]
+    method: str
+    url: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +81,9 @@ class OAuthTokenInfo:
     grant_id: str
     # The API v4 scopes it holds (ValidateTokenResponse.scopes), parsed once per validation and kept with it.
     scopes: frozenset[str] = frozenset()
+    # RFC 9449: the key thumbprint the token is bound to ("" for a bearer token), and the proof algorithms.
+    dpop_jkt: str = ""
+    dpop_algs: tuple[str, ...] = ()
 
 
 Effect = options_pb2.CacheEffect
@@ -160,7 +184,7 @@ class Gateway:
         self._forget(effect, request, response)
         if "error" in response.DESCRIPTOR.fields_by_name and response.HasField("error"):
             self._observe(rpc, "app_error", started)
-            raise RpcFailed(response.error)
+            raise RpcFailed(response.error, response)
         self._observe(rpc, "ok", started)
         return response
 
@@ -188,19 +212,36 @@ class Gateway:
         else:  # a kind of effect this host does not know
             self.tokens.clear()
 
-    async def validate_oauth_token(self, token: str, context: common_pb2.RequestContext | None = None
-                                   ) -> OAuthTokenInfo | None:
-        """The token's meaning, or None when it is not a valid OAuth access token."""
+    async def validate_oauth_token(self, token: str, context: common_pb2.RequestContext | None = None,
+                                   dpop: DPoPProof | None = None) -> OAuthTokenInfo | None:
+        """The token's meaning, or None when it is not a valid OAuth access token. With `dpop` (the request came
+        as `Authorization: DPoP`), always asked of the plugin, which checks the proof and spends its jti: a proof
+        is good for one request, whatever was kept. A kept DPoP-bound token presented as Bearer is refused here
+        (DPoPRefused), as the plugin would."""
         tokens = self.tokens
         try:
             self._stub()  # a disabled or restarting plugin answers for its tokens, whatever was kept
-            kept = tokens.get(token)
+            kept = tokens.get(token) if dpop is None else None
             if kept is not None:
+                if kept.dpop_jkt:
+                    raise DPoPRefused("invalid_token", "The access token is DPoP-bound: send it as DPoP with a proof.",
+                                      kept.dpop_algs)
                 return kept
             ticket = tokens.ticket()
-            answer = await self.call("ValidateToken", token_pb2.ValidateTokenRequest(context=context, token=token))
+            request = token_pb2.ValidateTokenRequest(context=context, token=token)
+            if dpop is not None:
+                request.scheme, request.method, request.url = "DPoP", dpop.method, dpop.url
+                request.dpop.extend(dpop.proofs)
+            answer = await self.call("ValidateToken", request)
         except RpcFailed as failed:
+            algs = tuple(failed.response.dpop_algs) if failed.response is not None else ()
+            if failed.error.oauth_error in DPOP_ERRORS:
+                raise DPoPRefused(failed.error.oauth_error, failed.error.message, algs,
+                                  failed.response.dpop_nonce if failed.response is not None else "") from None
             if failed.error.status_code in (400, 401, 403, 404):
+                if dpop is not None:  # an unknown or expired token, answered with the DPoP challenge
+                    raise DPoPRefused("invalid_token", "The access token is invalid, expired or revoked.", algs) \
+                        from None
                 return None
             raise PluginUnavailable(503, failed.error.id or "app.plugin.unavailable.app_error",
                                     failed.error.message, retry_after=RETRY_AFTER_SECONDS) from None
@@ -209,7 +250,8 @@ class Gateway:
                 return None  # no OAuth provider: no OAuth tokens
             raise
         info = OAuthTokenInfo(answer.user_id, answer.client_id, answer.scope, answer.audience,
-                              answer.expires_at, answer.grant_id, frozenset(answer.scopes))
+                              answer.expires_at, answer.grant_id, frozenset(answer.scopes), answer.dpop_jkt,
+                              tuple(answer.dpop_algs))
         if answer.cacheable:
             tokens.put(token, info, ticket, client_id=info.client_id, user_id=info.user_id,
                        expires_at=info.expires_at)

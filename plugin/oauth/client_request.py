@@ -140,6 +140,7 @@ def error_answer(error: AppError, request_id: str, method: str) -> Answer:
         headers.append(BASIC_CHALLENGE)
     if error.retry_after:
         headers.append(("Retry-After", str(error.retry_after)))
+    headers.extend(error.headers)
     message, oauth_error = error.message, error.oauth_error
     description = message.split(": ", 1)[1] if message.startswith(oauth_error + ": ") else message
     # error_description holds only %x20-21 / %x23-5B / %x5D-7E (a message may quote input).

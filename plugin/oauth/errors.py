@@ -70,6 +70,8 @@ MESSAGES: dict[str, str] = {
     "api.oauth.get_access_token.redirect_uri.app_error":
         "invalid_request: Supplied redirect_uri does not match authorization code redirect_uri.",
     "api.oauth.get_access_token.refresh_token.app_error": "invalid_grant: Invalid refresh token.",
+    "api.oauth.get_access_token.dpop_key_mismatch.app_error":
+        "invalid_grant: The DPoP proof's key is not the key the code or refresh token is bound to.",
     "api.oauth.get_access_token.resource_mismatch.app_error":
         "Resource parameter mismatch between authorization and token requests.",
     # apps
@@ -135,6 +137,7 @@ MESSAGES: dict[str, str] = {
         "Code challenge must be between 43 and 128 characters long.",
     "model.authorize.is_valid.code_challenge.format.app_error":
         "Code challenge must be base64url-encoded (using characters A-Z, a-z, 0-9, -, _).",
+    "model.authorize.is_valid.dpop_jkt.app_error": "dpop_jkt must be a JWK SHA-256 thumbprint (RFC 7638).",
     "model.authorize.is_valid.resource.length.app_error": "Resource parameter cannot exceed 512 characters.",
     "model.authorize.is_valid.resource.invalid_uri.app_error": "Resource parameter must be a valid URI.",
     "model.authorize.is_valid.resource.not_absolute.app_error": "Resource parameter must be an absolute URI.",
@@ -163,6 +166,9 @@ PKCE_REQUIRED_PAGE_MESSAGE = "PKCE is required for public clients using authoriz
 
 class AppError(Exception):
     """A Mattermost-shaped error: i18n id, English message, HTTP status."""
+
+    # Headers a client-facing answer of this error carries (RFC 9449's DPoP-Nonce), in order.
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __init__(
         self,

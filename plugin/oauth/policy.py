@@ -19,6 +19,14 @@ def issues_refresh_token(app: AppRecord) -> bool:
     return not is_public(app)
 
 
+def refresh_token_key(app: AppRecord, proven: str, bound: str = "") -> str:
+    """RFC 9449 section 5: the key a new refresh token is bound to. A public client's is bound to the DPoP key it
+    was issued with (a confidential client's is bound to the client already, by its authentication); a refresh
+    token's successor keeps its binding. Public clients get no refresh tokens today (`issues_refresh_token`);
+    this says what happens when they do."""
+    return bound or (proven if is_public(app) else "")
+
+
 def consent_covers(consent: ConsentRecord | None, granted: list[str]) -> bool:
     """A remembered consent covers a later request for no scope it did not cover: a new scope is a new consent
     (Mattermost: any scope is covered)."""

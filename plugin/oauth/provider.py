@@ -34,8 +34,10 @@ from .endpoints import (
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant
 from .guards import DEFAULT_PER_PAGE, Caller
 from .host import Host
+from .dpop import register as register_dpop
 from .oidc import register as register_openid
 from .rfc6749 import AuthorizeRequest, TokenActionRequest, TokenRequest, TokenResponse
+from .rfc9449 import HttpTarget
 from .server import AuthorizationServer
 from .services import Services
 from .settings import Settings
@@ -59,6 +61,7 @@ def build_server(services: Services, local_secret: Callable[[], bytes] | None = 
     for endpoint in ENDPOINTS:
         server.register_endpoint(endpoint)
     register_openid(server, local_secret)
+    register_dpop(server)
     return server
 
 
@@ -163,8 +166,8 @@ class OAuthProvider:
     def jwks(self) -> dict:
         return self.server.endpoint("jwks").handle()
 
-    def userinfo(self, authorization: str, form_token: str = "") -> dict:
-        return self.server.endpoint("userinfo").handle(authorization, form_token)
+    def userinfo(self, authorization: str, form_token: str = "", target: HttpTarget | None = None) -> dict:
+        return self.server.endpoint("userinfo").handle(authorization, form_token, target)
 
     def end_session(self, caller: Caller | None, **params: str):
         """RP-initiated logout: whether to ask the user first, and where to send the browser after."""
@@ -179,8 +182,9 @@ class OAuthProvider:
 
     # --- what the host asks -----------------------------------------------------------------------------------
 
-    def validate_token(self, access_token: str) -> TokenInfo:
-        return self._bearer.validate(access_token)
+    def validate_token(self, access_token: str, scheme: str = "Bearer", target: HttpTarget | None = None
+                       ) -> TokenInfo:
+        return self._bearer.validate(access_token, scheme, target)
 
     def revoke_access_token(self, access_token: str) -> int:
         return self._bearer.revoke_access_token(access_token)
@@ -200,4 +204,5 @@ class OAuthProvider:
             removed = store.delete_expired(now)
             removed += store.forget_successors(now - settings.refresh_grace_seconds * 1000)
             removed += store.delete_audit_events(now - settings.audit_retention_days * 86_400_000)
+            removed += store.delete_expired_dpop(now)
         return removed + self.server.openid.housekeeping()

@@ -16,6 +16,7 @@ from .ids import is_valid_id
 from .rfc7591 import is_valid_dcr_redirect_uri
 from .rfc7636 import validate_challenge
 from .rfc8707 import validate_resource
+from .rfc9449 import HttpTarget, is_thumbprint
 from .urls import encode_query, go_len, is_valid_http_url, parse_query
 
 RESPONSE_TYPE_CODE = "code"
@@ -58,6 +59,8 @@ class AuthorizeRequest:
     display: str = ""
     # Unix ms, set by the provider on the way through the login page: a session older must sign in again.
     authenticated_after: str = ""
+    # RFC 9449 section 10: the thumbprint of the key the code's exchange must prove.
+    dpop_jkt: str = ""
 
 
 def _is_valid_authorize_redirect_uri(uri: str) -> bool:
@@ -85,6 +88,8 @@ def validate_authorize_request(req: AuthorizeRequest) -> AppError | None:
     error = validate_challenge(req.code_challenge, req.code_challenge_method)
     if error is not None:
         return error
+    if req.dpop_jkt and not is_thumbprint(req.dpop_jkt):
+        return app_error("model.authorize.is_valid.dpop_jkt.app_error", 400)
     return validate_resource(req.resource)
 
 
@@ -158,13 +163,19 @@ class TokenRequest:
     refresh_token: str = ""
     resource: str = ""
     params: dict[str, str] = field(default_factory=dict)
+    # The HTTP request as it came (its DPoP proofs, method and URL), and the key its proof proved (RFC 9449:
+    # set before the grant issues, by plugin/oauth/dpop.py; "" without a proof).
+    target: HttpTarget = field(default_factory=HttpTarget)
+    dpop_jkt: str = ""
 
     @classmethod
-    def from_parameters(cls, parameters: dict[str, str], client_id: str, client_secret: str) -> "TokenRequest":
+    def from_parameters(cls, parameters: dict[str, str], client_id: str, client_secret: str,
+                        target: HttpTarget | None = None) -> "TokenRequest":
         """From the form's parameters and the client's credentials (however it sent them)."""
         named = {f: parameters.get(f, "") for f in _TOKEN_FIELDS}
         rest = {k: v for k, v in parameters.items() if k not in named and k not in ("client_id", "client_secret")}
-        return cls(**named, client_id=client_id, client_secret=client_secret, params=rest)
+        return cls(**named, client_id=client_id, client_secret=client_secret, params=rest,
+                   target=target or HttpTarget())
 
     def param(self, name: str) -> str:
         value = getattr(self, name, None) if name != "params" else None

@@ -30,6 +30,7 @@ class AuthorizationServer:
         self._response_types: dict[str, object] = {}
         self._endpoints: dict[str, object] = {}
         self._hooks: dict[str, list[Callable]] = {BEFORE_ISSUE: [], AFTER_ISSUE: [], AFTER_AUTHORIZE: []}
+        self._metadata: list[Callable] = []
 
     # --- registration ---------------------------------------------------------------------------------------
 
@@ -50,6 +51,11 @@ class AuthorizationServer:
 
     def register_hook(self, event: str, hook: Callable) -> None:
         self._hooks[event].append(hook)
+
+    def register_metadata(self, members: Callable) -> None:
+        """`members(settings) -> dict`: what an extension adds to the metadata documents (RFC 9449's
+        dpop_signing_alg_values_supported)."""
+        self._metadata.append(members)
 
     # --- lookups (only what is enabled by the settings in force) ---------------------------------------------
 
@@ -97,7 +103,7 @@ class AuthorizationServer:
         grant_types += [rt.grant_type for rt in response_types if rt.grant_type not in grant_types]
         endpoints = [endpoint for endpoint in self._endpoints.values()
                      if endpoint.metadata_key and endpoint.enabled(settings)]
-        return authorization_server_metadata(
+        document = authorization_server_metadata(
             settings,
             endpoints={endpoint.metadata_key: endpoint.path for endpoint in endpoints},
             auth_methods={endpoint.auth_methods_key: list(endpoint.auth_methods)
@@ -105,3 +111,6 @@ class AuthorizationServer:
             response_types=[rt.response_type for rt in response_types],
             grant_types=grant_types,
         )
+        for members in self._metadata:
+            document.update(members(settings))
+        return document

@@ -21,26 +21,32 @@ class TokenInfo:
     audience: str
     expires_at: int
     grant_id: str
+    # RFC 9449: the key thumbprint the token is bound to ("" for a bearer token).
+    dpop_jkt: str = ""
 
 
-def new_access_token(settings: Settings, grant: GrantRecord, audience: str, now: int
+def new_access_token(settings: Settings, grant: GrantRecord, audience: str, now: int, dpop_jkt: str = ""
                      ) -> tuple[str, AccessTokenRecord]:
+    """An access token, bound to the key `dpop_jkt` when the request proved one (RFC 9449 section 5)."""
     token = new_secret()
     return token, AccessTokenRecord(token_hash=hash_secret(token), **_of_grant(grant, audience, now),
-                                    expires_at=now + settings.access_token_lifetime_seconds * 1000)
+                                    expires_at=now + settings.access_token_lifetime_seconds * 1000,
+                                    dpop_jkt=dpop_jkt)
 
 
 def new_refresh_token(settings: Settings, app: AppRecord, grant: GrantRecord, audience: str,
-                      access: AccessTokenRecord, now: int) -> tuple[str, RefreshTokenRecord | None]:
+                      access: AccessTokenRecord, now: int, dpop_jkt: str = ""
+                      ) -> tuple[str, RefreshTokenRecord | None]:
     """A refresh token when the policy gives the client one; it dies when unused for the idle timeout and at
-    the grant's absolute lifetime."""
+    the grant's absolute lifetime; bound to `dpop_jkt` (`policy.refresh_token_key`)."""
     if not issues_refresh_token(app):
         return "", None
     token = new_secret()
     return token, RefreshTokenRecord(
         token_hash=hash_secret(token), **_of_grant(grant, audience, now),
         expires_at=min(now + settings.refresh_token_idle_ms, grant.create_at + settings.refresh_absolute_ms),
-        last_used_at=now, access_token_hash=access.token_hash)
+        last_used_at=now, access_token_hash=access.token_hash,
+        dpop_jkt=dpop_jkt)
 
 
 def _of_grant(grant: GrantRecord, audience: str, now: int) -> dict:

@@ -1,12 +1,12 @@
 """The store contract: what the OAuth domain needs from a database, and nothing about OAuth policy.
 
 One abstract class per aggregate (as Mattermost's `Store().OAuth()`, `Store().User()`): AppStore, ConsentStore,
-CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore, OpenIDStore; `Store` combines them with the lifecycle, so the
-domain calls `store.get_app(...)` on one object. SQLite (the embedded default) and PostgreSQL implement it
-(plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every method is one transaction. Methods that
-enforce single use (`redeem_code`, `rotate_refresh_token`) must do so with one conditional statement in the
-database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never read-then-write, so that two processes
-racing on the same value get exactly one winner.
+CodeStore, GrantStore, TokenStore, RateLimitStore, DPoPStore, AuditStore, OpenIDStore; `Store` combines them with
+the lifecycle, so the domain calls `store.get_app(...)` on one object. SQLite (the embedded default) and PostgreSQL
+implement it (plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every method is one transaction.
+Methods that enforce single use (`redeem_code`, `rotate_refresh_token`) must do so with one conditional statement in
+the database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never read-then-write, so that two processes racing
+on the same value get exactly one winner.
 """
 from __future__ import annotations
 
@@ -182,6 +182,28 @@ class RateLimitStore(abc.ABC):
         bucket; the counts after the addition, in order."""
 
 
+class DPoPStore(abc.ABC):
+    """DPoP (RFC 9449): the proofs already accepted and the nonces handed out, shared by every node."""
+
+    @abc.abstractmethod
+    def use_dpop_proof(self, proof_hash: str, expires_at: int) -> bool:
+        """Remember a proof until `expires_at`; False, and no change, when it was remembered already (one
+        conditional insert: of two nodes given the same proof, one gets True)."""
+
+    @abc.abstractmethod
+    def dpop_nonce(self, now: int, issued_after: int, expires_at: int, new_nonce: Callable[[], str]) -> str:
+        """The newest nonce handed out at or after `issued_after`; when there is none, `new_nonce()`, kept until
+        `expires_at`."""
+
+    @abc.abstractmethod
+    def dpop_nonce_valid(self, nonce: str, now: int) -> bool:
+        """Whether `nonce` was handed out and has not expired at `now`."""
+
+    @abc.abstractmethod
+    def delete_expired_dpop(self, now: int) -> int:
+        """Forget proofs and nonces that expired before `now`; the number of rows removed."""
+
+
 class AuditStore(abc.ABC):
     """The audit trail; it outlives the apps, grants and tokens it records."""
 
@@ -225,7 +247,8 @@ class OpenIDStore(abc.ABC):
     def get_authentication(self, code_hash: str) -> AuthenticationRecord | None: ...
 
 
-class Store(AppStore, ConsentStore, CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore, OpenIDStore):
+class Store(AppStore, ConsentStore, CodeStore, GrantStore, TokenStore, RateLimitStore, DPoPStore, AuditStore,
+            OpenIDStore):
     """Everything the domain needs, on one object (one connection pool, one schema)."""
 
     @abc.abstractmethod

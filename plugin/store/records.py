@@ -29,6 +29,8 @@ class AppRecord:
     # OpenID Connect: where RP-initiated logout may send the browser back to, and whether OpenID is refused.
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     openid_disabled: bool = False
+    # DPoP (RFC 9449): every token request of the app must carry a proof.
+    require_dpop: bool = False
 
 
 @dataclass
@@ -57,6 +59,8 @@ class CodeRecord:
     used_at: int | None = None
     # The grant its exchange created, so that a replay can revoke what it issued.
     grant_id: str = ""
+    # DPoP: the thumbprint (RFC 7638) of the key its exchange must prove (`dpop_jkt`); "" when unbound.
+    dpop_jkt: str = ""
 
 
 @dataclass
@@ -83,6 +87,8 @@ class AccessTokenRecord:
     audience: str
     create_at: int
     expires_at: int
+    # DPoP: the thumbprint of the key each request with it must prove; "" for a bearer token.
+    dpop_jkt: str = ""
 
 
 @dataclass
@@ -103,6 +109,8 @@ class RefreshTokenRecord:
     successor_hash: str = ""
     # The successor's tokens sealed with this token (see 0002), kept only for the grace window.
     successor_sealed: str = ""
+    # DPoP: the key a refresh with it must prove (a public client's; plugin/oauth/policy.py); "" when unbound.
+    dpop_jkt: str = ""
 
 
 @dataclass

@@ -57,19 +57,19 @@ KEPT = ("oauth_audit_events",)
 _APP_COLS = (
     "id, creator_id, create_at, update_at, name, description, icon_url, homepage, callback_urls, is_trusted,"
     " mattermost_app_id, is_dynamically_registered, client_secret_hash, allowed_scopes, post_logout_redirect_uris,"
-    " openid_disabled"
+    " openid_disabled, require_dpop"
 )
 _APP_COLS_A = ", ".join("a." + c.strip() for c in _APP_COLS.split(","))
 _CONSENT_COLS = "user_id, client_id, scope, create_at"
 _CODE_COLS = (
     "code_hash, client_id, user_id, redirect_uri, state, scope, create_at, expires_in, code_challenge,"
-    " code_challenge_method, resource, used_at, grant_id"
+    " code_challenge_method, resource, used_at, grant_id, dpop_jkt"
 )
 _GRANT_COLS = "id, client_id, user_id, scope, audience, redirect_uri, create_at, code_hash"
-_ACCESS_COLS = "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at"
+_ACCESS_COLS = "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at, dpop_jkt"
 _REFRESH_COLS = (
     "token_hash, grant_id, client_id, user_id, scope, audience, create_at, expires_at, last_used_at,"
-    " access_token_hash, rotated_at, successor_hash, successor_sealed"
+    " access_token_hash, rotated_at, successor_hash, successor_sealed, dpop_jkt"
 )
 _AUDIT_COLS = "id, create_at, type, user_id, client_id, grant_id, remote_addr, detail"
 _SIGNING_KEY_COLS = "kid, alg, public_jwk, private_sealed, kek_id, create_at, retired_at, remove_at"
@@ -84,7 +84,7 @@ def app_record(row: Sequence[Any]) -> AppRecord:
     return AppRecord(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
         json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12], row[13].split(), json.loads(row[14]),
-        bool(row[15]),
+        bool(row[15]), bool(row[16]),
     )
 
 
@@ -94,7 +94,7 @@ def app_values(app: AppRecord) -> tuple[Any, ...]:
         app.creator_id, app.create_at, app.update_at, app.name, app.description, app.icon_url, app.homepage,
         json.dumps(list(app.callback_urls)), bool(app.is_trusted), app.mattermost_app_id,
         bool(app.is_dynamically_registered), app.client_secret_hash, " ".join(app.allowed_scopes),
-        json.dumps(list(app.post_logout_redirect_uris)), bool(app.openid_disabled),
+        json.dumps(list(app.post_logout_redirect_uris)), bool(app.openid_disabled), bool(app.require_dpop),
     )
 
 
@@ -103,13 +103,14 @@ def grant_values(g: GrantRecord) -> tuple[Any, ...]:
 
 
 def access_values(t: AccessTokenRecord) -> tuple[Any, ...]:
-    return (t.token_hash, t.grant_id, t.client_id, t.user_id, t.scope, t.audience, t.create_at, t.expires_at)
+    return (t.token_hash, t.grant_id, t.client_id, t.user_id, t.scope, t.audience, t.create_at, t.expires_at,
+            t.dpop_jkt)
 
 
 def refresh_values(t: RefreshTokenRecord) -> tuple[Any, ...]:
     return (
         t.token_hash, t.grant_id, t.client_id, t.user_id, t.scope, t.audience, t.create_at, t.expires_at,
-        t.last_used_at, t.access_token_hash, t.rotated_at, t.successor_hash, t.successor_sealed,
+        t.last_used_at, t.access_token_hash, t.rotated_at, t.successor_hash, t.successor_sealed, t.dpop_jkt,
     )
 
 
@@ -150,7 +151,7 @@ class Sql:
             "UPDATE oauth_apps SET creator_id = ?, create_at = ?, update_at = ?, name = ?, description = ?,"
             " icon_url = ?, homepage = ?, callback_urls = ?, is_trusted = ?, mattermost_app_id = ?,"
             " is_dynamically_registered = ?, client_secret_hash = ?, allowed_scopes = ?, post_logout_redirect_uris = ?,"
-            " openid_disabled = ? WHERE id = ?")
+            " openid_disabled = ?, require_dpop = ? WHERE id = ?")
         self.delete_app = q("DELETE FROM oauth_apps WHERE id = ?")
 
         self.upsert_consent = q(
@@ -177,6 +178,16 @@ class Sql:
         self.rotate_refresh = q(
             "UPDATE oauth_refresh_tokens SET rotated_at = ?, successor_hash = ?, successor_sealed = ?"
             " WHERE token_hash = ? AND rotated_at IS NULL RETURNING access_token_hash")
+        # DPoP (RFC 9449): a proof is accepted once (the primary key decides between nodes); nonces handed out.
+        self.use_dpop_proof = q(
+            "INSERT INTO oauth_dpop_proofs (proof_hash, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        self.delete_dpop_proofs = q("DELETE FROM oauth_dpop_proofs WHERE expires_at < ?")
+        self.newest_dpop_nonce = q(
+            "SELECT nonce FROM oauth_dpop_nonces WHERE create_at >= ? ORDER BY create_at DESC, nonce LIMIT 1")
+        self.insert_dpop_nonce = q(
+            "INSERT INTO oauth_dpop_nonces (nonce, create_at, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        self.select_dpop_nonce = q("SELECT 1 FROM oauth_dpop_nonces WHERE nonce = ? AND expires_at >= ?")
+        self.delete_dpop_nonces = q("DELETE FROM oauth_dpop_nonces WHERE expires_at < ?")
         self.forget_successors = q(
             "UPDATE oauth_refresh_tokens SET successor_sealed = '' WHERE successor_sealed <> '' AND rotated_at < ?")
 

@@ -135,7 +135,7 @@ class SqlStore(Store):
         values = (
             code.code_hash, code.client_id, code.user_id, code.redirect_uri, code.state, code.scope,
             code.create_at, code.expires_in, code.code_challenge, code.code_challenge_method, code.resource,
-            code.used_at, code.grant_id, code.create_at + code.expires_in * 1000,
+            code.used_at, code.grant_id, code.dpop_jkt, code.create_at + code.expires_in * 1000,
         )
         self._write(lambda conn: conn.execute(self._sql.insert_code, values))
 
@@ -217,6 +217,28 @@ class SqlStore(Store):
 
     def forget_successors(self, rotated_before: int) -> int:
         return self._write(lambda conn: conn.execute(self._sql.forget_successors, (rotated_before,)).rowcount)
+
+    # --- DPoP -----------------------------------------------------------------------------------------------
+    def use_dpop_proof(self, proof_hash: str, expires_at: int) -> bool:
+        values = (proof_hash, expires_at)
+        return self._write(lambda conn: conn.execute(self._sql.use_dpop_proof, values).rowcount > 0)
+
+    def dpop_nonce(self, now: int, issued_after: int, expires_at: int, new_nonce: Callable[[], str]) -> str:
+        row = self._one(self._sql.newest_dpop_nonce, (issued_after,))
+        if row:
+            return row[0]
+        nonce = new_nonce()
+        self._write(lambda conn: conn.execute(self._sql.insert_dpop_nonce, (nonce, now, expires_at)))
+        return nonce
+
+    def dpop_nonce_valid(self, nonce: str, now: int) -> bool:
+        return self._one(self._sql.select_dpop_nonce, (nonce, now)) is not None
+
+    def delete_expired_dpop(self, now: int) -> int:
+        def work(conn) -> int:
+            return conn.execute(self._sql.delete_dpop_proofs, (now,)).rowcount \
+                + conn.execute(self._sql.delete_dpop_nonces, (now,)).rowcount
+        return self._write(work)
 
     # --- rate limits ----------------------------------------------------------------------------------------
     def hit_rate_limits(self, hits: list[tuple[str, int]], window_start: int) -> list[int]:

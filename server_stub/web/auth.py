@@ -5,10 +5,15 @@
     user = await current_user(request)                 # the session's User (400 in local mode, which has none)
 
 The token is taken, like Mattermost, from the first present of: cookie `MMAUTHTOKEN`; `Authorization: Bearer <t>`;
-`Authorization: Token <t>` (prefixes case-insensitive), then truncated to 50 characters. A token that is not a host
-session is asked of the OAuth plugin (`host.gateway.validate_oauth_token`); an OAuth access token acts as its user,
-with that user's current roles, and is marked `is_oauth`; it may call only the routes its scopes allow (403
-`insufficient_scope` otherwise, web/route_scopes.py).
+`Authorization: Token <t>` (prefixes case-insensitive), then truncated to 50 characters. `Authorization: DPoP <t>`
+(RFC 9449 section 7.1) is an OAuth access token with the request's `DPoP` proof: the plugin checks the proof, its
+key against the token's binding and its jti, for every such request (a kept validation is not enough: a proof
+is good once). A DPoP-bound token presented as Bearer is refused, from the token cache too; DPoP refusals answer
+401 with `WWW-Authenticate: DPoP error=..., algs=...` (and `DPoP-Nonce` when the plugin wants a nonce).
+
+A token that is not a host session is asked of the OAuth plugin (`host.gateway.validate_oauth_token`); an OAuth
+access token acts as its user, with that user's current roles, and is marked `is_oauth`; it may call only the
+routes its scopes allow (403 `insufficient_scope` otherwise, web/route_scopes.py).
 
 Deliberate differences from Mattermost: a token in the query string (`?access_token=`) is refused with 401
 `api.context.token_provided.app_error`, whatever kind of token it is (RFC 9700 section 4.3.2 / RFC 6750 section 5.3).
@@ -38,7 +43,7 @@ from aiohttp import web
 from .. import permissions as perms
 from ..accounts import MAX_TOKEN_LENGTH, Caller, User, is_valid_id
 from ..config import site_url
-from ..gateway import OAuthTokenInfo, PluginUnavailable
+from ..gateway import DPoPProof, DPoPRefused, OAuthTokenInfo, PluginUnavailable
 from . import route_scopes
 from .keys import HOST_KEY, LOCAL_MODE_KEY
 from .responses import AppErrorResponse
@@ -98,15 +103,48 @@ FOREIGN_AUDIENCE = "The access token was issued for another resource: its audien
 def session_expired(request: web.Request | None = None) -> AppErrorResponse:
     """401 with RFC 6750's challenge: `error="invalid_token"` only when a bearer token was presented (an
     invalid, expired or revoked one, or one for another audience); a request without credentials gets the bare
-    challenge (section 3.1)."""
+    challenge (section 3.1). A token presented as DPoP gets RFC 9449's challenge."""
     challenge = BEARER_REALM
-    if request is not None and "access_token" not in request.query and \
-            request.headers.get("Authorization", "").partition(" ")[0].lower() in ("bearer", "token"):
+    scheme = request.headers.get("Authorization", "").partition(" ")[0].lower() if request is not None else ""
+    if request is not None and "access_token" not in request.query and scheme in ("bearer", "token", DPOP):
         description = request.get(_REFUSED) or INVALID_TOKEN
-        challenge += f', error="invalid_token", error_description="{description}"'
+        challenge = dpop_challenge("invalid_token", description) if scheme == DPOP else \
+            challenge + f', error="invalid_token", error_description="{description}"'
     return AppErrorResponse(401, "api.context.session_expired.app_error",
                             "Invalid or expired session, please login again.",
                             headers={"WWW-Authenticate": challenge})
+
+
+# --- DPoP (RFC 9449 section 7.1) --------------------------------------------------------------------------------
+
+DPOP = "dpop"
+
+
+def dpop_challenge(error: str, description: str, algs: tuple[str, ...] = ()) -> str:
+    params = [f'algs="{" ".join(algs)}"'] if algs else []
+    safe = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in description)
+    params += [f'error="{error}"', f'error_description="{safe}"']
+    return "DPoP " + ", ".join(params)
+
+
+def dpop_refused(refused: DPoPRefused) -> AppErrorResponse:
+    """401 with the DPoP challenge the plugin's refusal names, and the nonce to use when it wants one."""
+    headers = {"WWW-Authenticate": dpop_challenge(refused.error, refused.description, refused.algs)}
+    if refused.nonce:
+        headers["DPoP-Nonce"] = refused.nonce
+    return AppErrorResponse(401, "api.context.session_expired.app_error",
+                            "Invalid or expired session, please login again.", detailed=refused.description,
+                            headers=headers)
+
+
+def public_url(request: web.Request) -> str:
+    """The request's URL as the server's public address names it (the site URL and the path, without query): what a
+    DPoP proof's htu must be. Never built from the Host header, which the client chooses."""
+    return site_url(_host(request).config.config) + request.rel_url.raw_path
+
+
+def dpop_proof(request: web.Request) -> DPoPProof:
+    return DPoPProof(tuple(request.headers.getall("DPoP", ())), request.method, public_url(request))
 
 
 def insufficient_scope(scope: str | None) -> AppErrorResponse:
@@ -148,7 +186,7 @@ def token_from_request(request: web.Request) -> tuple[str, str] | None:
         return cookie[:MAX_TOKEN_LENGTH], FROM_COOKIE
     header = request.headers.get("Authorization", "")
     scheme, _, rest = header.partition(" ")
-    if scheme.lower() in ("bearer", "token") and rest.strip():
+    if scheme.lower() in ("bearer", "token", DPOP) and rest.strip():
         return rest.strip()[:MAX_TOKEN_LENGTH], FROM_HEADER
     return None
 
@@ -194,7 +232,9 @@ async def _resolve(request: web.Request) -> Session | None:
     # Host session tokens are 26-character ids; anything else in the header (an OAuth access token) cannot be
     # one, and is not looked up among the sessions.
     caller: Caller | None = None
-    if location == FROM_COOKIE or is_valid_id(token):
+    dpop = dpop_proof(request) if location == FROM_HEADER and \
+        request.headers.get("Authorization", "").partition(" ")[0].lower() == DPOP else None
+    if location == FROM_COOKIE or (dpop is None and is_valid_id(token)):
         caller = accounts.caller_by_session_token(token)
     if caller is not None and caller.session is not None:
         user, record = caller.user, caller.session
@@ -209,7 +249,11 @@ async def _resolve(request: web.Request) -> Session | None:
     if gateway is None:
         return None
     try:
-        info = await gateway.validate_oauth_token(token)
+        info = await gateway.validate_oauth_token(token, dpop=dpop)
+    except DPoPRefused as refused:
+        log.info("OAuth token refused: DPoP", extra={"error": refused.error, "path": request.path,
+                                                     "remote_addr": request.remote})
+        raise dpop_refused(refused) from None
     except PluginUnavailable as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
         raise AppErrorResponse(exc.status, exc.error_id, exc.message, headers=headers) from None

@@ -134,6 +134,7 @@ def app_json(app: apps_pb2.OAuthApp) -> dict:
         "is_trusted": app.is_trusted, "mattermost_app_id": app.mattermost_app_id, "is_public": app.is_public,
         "allowed_scopes": list(app.allowed_scopes),
         "post_logout_redirect_uris": list(app.post_logout_redirect_uris), "openid_disabled": app.openid_disabled,
+        "require_dpop": app.require_dpop,
     }
     if app.is_dynamically_registered:
         body["is_dynamically_registered"] = True
@@ -158,7 +159,8 @@ async def create_app(request, gateway, ctx):
         is_trusted=bool_field(body, "is_trusted", "oauth_app"), is_public=bool_field(body, "is_public", "oauth_app"),
         allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
         post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
-        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"))
+        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"),
+        require_dpop=bool_field(body, "require_dpop", "oauth_app"))
     answer = await gateway.call("CreateApp", message)
     return json_response(request, app_json(answer.app), status=201)
 
@@ -187,7 +189,8 @@ async def update_app(request, gateway, ctx):
         is_trusted=bool_field(body, "is_trusted", "oauth_app"),
         allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
         post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
-        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"))
+        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"),
+        require_dpop=bool_field(body, "require_dpop", "oauth_app"))
     answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(
         context=ctx, app_id=app_id, app=app, set_allowed_scopes=body.get("allowed_scopes") is not None))
     return json_response(request, app_json(answer.app))
@@ -262,10 +265,11 @@ async def deauthorize(request, gateway, ctx):
 
 async def client_http_request(request: web.Request, ctx: common_pb2.RequestContext) -> common_pb2.ClientHttpRequest:
     """A client's request to the token, revocation, introspection or registration endpoint, as it came: the plugin
-    reads the body and the client's credentials."""
+    reads the body and the client's credentials, and checks a DPoP proof against the method and the public URL."""
     return common_pb2.ClientHttpRequest(
         context=ctx, content_type=request.headers.get("Content-Type", ""), body=await request.read(),
-        authorization=request.headers.get("Authorization", ""))
+        authorization=request.headers.get("Authorization", ""), dpop=request.headers.getall("DPoP", ()),
+        method=request.method, url=auth.public_url(request))
 
 
 def plugin_answer(request: web.Request, answer: common_pb2.HttpAnswer, body: bytes | None = None) -> web.Response:

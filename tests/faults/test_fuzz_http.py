@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import HostProcess, free_port
+from tests.dpop import DPoPKey
 from tests.faults.flow import NO_RATE_LIMITS, Account, Client, OAuthHttp, configure_plugin
 from tests.faults.routes import fill, host_routes, numeric_parameters
 
@@ -214,8 +215,8 @@ def body(draw, harness: Harness) -> tuple[bytes | None, str | None]:
 
 @st.composite
 def credentials(draw, harness: Harness, method: str, template: str) -> dict:
-    who = draw(st.sampled_from(["admin", "admin", "user", "oauth", "cookie", "cookie", "cookie+xhr", "nobody",
-                                "garbage", "basic"]))
+    who = draw(st.sampled_from(["admin", "admin", "user", "oauth", "dpop", "cookie", "cookie", "cookie+xhr",
+                                "nobody", "garbage", "basic"]))
     if who == "admin" and (method, template) in GLOBAL_CONFIG_ROUTES:
         who = "user"
     cookies = [f"MMLOGINCSRF={LOGIN_CSRF}"]
@@ -226,6 +227,12 @@ def credentials(draw, harness: Harness, method: str, template: str) -> dict:
         headers["Authorization"] = f"{draw(st.sampled_from(['Bearer', 'bearer', 'Token', 'TOKEN']))} {harness.user.token}"
     elif who == "oauth":
         headers["Authorization"] = f"Bearer {harness.oauth_token}"
+    elif who == "dpop":  # RFC 9449: the token as DPoP, with a proof that is real, garbage or for another request
+        headers["Authorization"] = f"{draw(st.sampled_from(['DPoP', 'dpop']))} {harness.oauth_token}"
+        site = f"http://{harness.client.host}:{harness.client.port}"
+        proof = DPoPKey().proof(method, site + template, access_token=harness.oauth_token)
+        headers["DPoP"] = draw(st.sampled_from([proof, proof[:-5], "a.b.c", "", "e30.e30.", proof + "." + proof])
+                               | LATIN1)
     elif who.startswith("cookie"):
         cookies.append(f"MMAUTHTOKEN={harness.user.token}")
         if who == "cookie+xhr":
@@ -251,7 +258,7 @@ LATIN1 = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_c
 ODD_HEADERS = st.dictionaries(
     st.sampled_from(["X-Forwarded-For", "X-Forwarded-Proto", "X-Real-IP", "Accept", "Accept-Language", "Origin",
                      "Referer", "User-Agent", "X-Request-Id", "If-None-Match", "Range", "Content-Encoding",
-                     "Accept-Encoding", "X-Odd"]),
+                     "Accept-Encoding", "X-Odd", "DPoP"]),
     LATIN1 | st.sampled_from(["gzip", "deflate", "br", "zstd", "https", "*/*", "bytes=0-1", "a" * 1500]), max_size=4)
 
 

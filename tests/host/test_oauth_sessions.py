@@ -27,7 +27,7 @@ class ScriptedGateway:
         self.revoked_tokens: list[str] = []
         self.revoked_users: list[str] = []
 
-    async def validate_oauth_token(self, token: str, context=None):
+    async def validate_oauth_token(self, token: str, context=None, dpop=None):
         self.validated.append(token)
         if self.unavailable:
             raise self.unavailable

@@ -332,7 +332,7 @@ def test_app_lifecycle_on_the_integrations_pages(api, admin, admin_browser):
     assert inputs(invalid.body)["name"] == "Paged App"  # the form keeps what was typed
 
     fields["callback_urls"] = f"{CALLBACK}\n\n  https://paged.example.com/second  \n"
-    created = admin_browser.post("/integrations/oauth2-apps/add", fields)
+    created = admin_browser.post("/integrations/oauth2-apps/add", {**fields, "require_dpop": "true"})
     assert created.status == 200 and b"Setup Successful" in created.body
     body = created.body.decode()
     client_id = body.split('id="client-id">')[1].split("<")[0]
@@ -340,16 +340,21 @@ def test_app_lifecycle_on_the_integrations_pages(api, admin, admin_browser):
     assert '<script src="/static/copy.js"></script>' in body
     app = api.get(f"/api/v4/oauth/apps/{client_id}", token=admin.token).json
     assert app["callback_urls"] == [CALLBACK, "https://paged.example.com/second"] and app["is_trusted"] is False
+    assert app["require_dpop"] is True
 
     listing = admin_browser.get("/integrations/oauth2-apps").body.decode()
     assert client_id in listing and secret not in listing
 
-    edit_form = inputs(admin_browser.get(f"/integrations/oauth2-apps/{client_id}/edit").body)
+    edit_page = admin_browser.get(f"/integrations/oauth2-apps/{client_id}/edit").body
+    assert b'name="require_dpop" value="true" id="require_dpop" checked' in edit_page
+    edit_form = inputs(edit_page)
+    assert edit_form.pop("require_dpop") == "true"  # untick it
     edited = admin_browser.post(f"/integrations/oauth2-apps/{client_id}/edit", {
         **edit_form, "name": "Renamed App", "is_trusted": "true", "callback_urls": CALLBACK})
     assert edited.status == 303 and edited.headers["Location"] == "/integrations/oauth2-apps"
     app = api.get(f"/api/v4/oauth/apps/{client_id}", token=admin.token).json
     assert app["name"] == "Renamed App" and app["is_trusted"] is True and app["callback_urls"] == [CALLBACK]
+    assert app["require_dpop"] is False  # an unticked box is not sent
 
     regenerated = admin_browser.post(f"/integrations/oauth2-apps/{client_id}/regenerate", {"csrf": csrf})
     assert regenerated.status == 200 and b"Client Secret Regenerated" in regenerated.body
@@ -452,7 +457,8 @@ def test_plugins_page_shows_the_state_and_the_settings_from_the_manifest(admin_b
 
 def test_plugin_settings_are_saved_into_plugin_settings_plugins(api, admin, admin_browser):
     csrf = admin_browser.csrf("/admin/plugins")
-    base = {"csrf": csrf, "setting.openidsigningalgorithm": "RS256"}  # a dropdown always posts one of its options
+    # A dropdown always posts one of its options, a true/false setting one of its two.
+    base = {"csrf": csrf, "setting.openidsigningalgorithm": "RS256", "setting.dpoprequirenonce": "false"}
     refused = admin_browser.post("/admin/plugins/oauth-provider/settings",
                                  {**base, "setting.refreshtokengraceperiodseconds": "soon",
                                   "setting.enableimplicitgrant": "true"})

@@ -11,7 +11,7 @@ import pytest
 from google.protobuf import descriptor
 
 from oauthplugin.v1 import common_pb2, options_pb2, services, token_pb2
-from server_stub.gateway import Gateway, PluginUnavailable
+from server_stub.gateway import DPoPProof, DPoPRefused, Gateway, PluginUnavailable
 from server_stub.supervisor import PluginState
 from server_stub.token_cache import TokenCache
 
@@ -95,6 +95,8 @@ class ScriptedPlugin:
         self.gate: asyncio.Event | None = None
         self.validations = 0
         self.fail_with: grpc.StatusCode | None = None
+        self.bound: dict[str, str] = {}  # token -> the DPoP key it is bound to
+        self.proofs: list[tuple[str, ...]] = []  # the DPoP proofs each DPoP validation carried
 
     async def ValidateToken(self, request, timeout=None):
         self.validations += 1
@@ -103,9 +105,16 @@ class ScriptedPlugin:
             await self.gate.wait()
         if client is None:
             return token_pb2.ValidateTokenResponse(error=common_pb2.AppError(status_code=401))
+        jkt = self.bound.get(request.token, "")
+        if request.scheme == "DPoP":
+            self.proofs.append(tuple(request.dpop))
+        elif jkt:
+            return token_pb2.ValidateTokenResponse(error=common_pb2.AppError(status_code=401,
+                                                                             oauth_error="invalid_token"),
+                                                   dpop_algs=["ES256"])
         return token_pb2.ValidateTokenResponse(user_id="u", client_id=client, expires_at=0,
                                                cacheable=self.cacheable, scope="posts:read",
-                                               scopes=["posts:read"])
+                                               scopes=["posts:read"], dpop_jkt=jkt, dpop_algs=["ES256"])
 
     async def Revoke(self, request, timeout=None):
         if self.fail_with is not None:
@@ -146,6 +155,30 @@ async def test_validated_tokens_are_kept_only_when_the_plugin_says_so():
         for _ in range(3):
             assert (await gateway.validate_oauth_token("tok")).client_id == "client"
         assert plugin.validations == asked
+
+
+async def test_a_kept_dpop_bound_token_is_refused_as_bearer_and_every_dpop_request_is_asked():
+    """RFC 9449: the binding is kept with the validation, and a proof is good for one request only."""
+    plugin = ScriptedPlugin()
+    plugin.bound["tok"] = "jkt"
+    gateway = gateway_for(plugin)
+    for proof in ("proof-1", "proof-2"):
+        info = await gateway.validate_oauth_token("tok", dpop=DPoPProof((proof,), "GET", "http://h/api/v4/users/me"))
+        assert info.dpop_jkt == "jkt"
+    assert plugin.proofs == [("proof-1",), ("proof-2",)], "each DPoP request reached the plugin with its proof"
+    asked = plugin.validations
+    with pytest.raises(DPoPRefused) as refused:
+        await gateway.validate_oauth_token("tok")
+    assert refused.value.error == "invalid_token" and refused.value.algs == ("ES256",)
+    assert plugin.validations == asked, "refused from what was kept, without asking"
+
+
+async def test_a_bound_token_refused_by_the_plugin_as_bearer_is_a_dpop_refusal():
+    plugin = ScriptedPlugin()
+    plugin.bound["tok"] = "jkt"
+    with pytest.raises(DPoPRefused) as refused:
+        await gateway_for(plugin).validate_oauth_token("tok")
+    assert refused.value.error == "invalid_token"
 
 
 async def test_a_kept_token_carries_its_scopes_parsed_once():

@@ -7,6 +7,7 @@ from plugin.oauth import client_auth
 from plugin.oauth.errors import AppError
 from plugin.oauth.grants import Grant
 from plugin.oauth.provider import build_server
+from plugin.oauth.rfc9449 import ALGORITHMS
 from plugin.oauth.scopes import SCOPES
 from plugin.oauth.services import Services
 from plugin.oauth.settings import Settings
@@ -37,6 +38,7 @@ def test_metadata_without_registration():
         "introspection_endpoint": "https://example.com/oauth/introspect",
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "authorization_response_iss_parameter_supported": True,
+        "dpop_signing_alg_values_supported": list(ALGORITHMS),  # RFC 9449 section 5.1
     }
 
 

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from oauthplugin.v1 import apps_pb2, common_pb2, discovery_pb2
+from plugin.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 from plugin.oauth.scopes import SCOPES
 from tests.rpc.conftest import LaunchedPlugin
 from tests.rpc.flows import (
@@ -298,6 +299,7 @@ def test_metadata_with_registration_off_and_on(plugin, client):
         "introspection_endpoint": SITE + "/oauth/introspect",
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "authorization_response_iss_parameter_supported": True,
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 section 5.1
     }
     plugin.configure(EnableDynamicClientRegistration=True)
     document = json.loads(ok(metadata(client)).metadata_json)

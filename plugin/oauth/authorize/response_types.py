@@ -32,8 +32,8 @@ class ResponseType:
 
 
 class CodeResponse(ResponseType):
-    """The authorization code (§4.1.2), bound to the client, the redirect URI, the PKCE challenge and the
-    resource."""
+    """The authorization code (§4.1.2), bound to the client, the redirect URI, the PKCE challenge, the resource and
+    the DPoP key (RFC 9449 `dpop_jkt`)."""
     response_type = "code"
     grant_type = "authorization_code"
 
@@ -44,7 +44,8 @@ class CodeResponse(ResponseType):
             code_hash=hash_secret(code), client_id=request.client_id, user_id=user_id,
             redirect_uri=request.redirect_uri, state=request.state, scope=scope, create_at=services.now(),
             expires_in=AUTH_CODE_LIFETIME_SECONDS, code_challenge=request.code_challenge,
-            code_challenge_method=request.code_challenge_method, resource=request.resource))
+            code_challenge_method=request.code_challenge_method, resource=request.resource,
+            dpop_jkt=request.dpop_jkt))
         services.audit.record(AuditEvent.CODE_ISSUED, user_id=user_id, client_id=request.client_id,
                               pkce=bool(request.code_challenge))
         return {"code": code, "state": request.state}

@@ -40,4 +40,6 @@ class IntrospectionEndpoint(ClientTokenEndpoint):
                   "aud": record.audience, "iss": settings.site_url}
         if user.username:  # a host that serves no HostAPI knows no usernames
             answer["username"] = user.username
+        if record.dpop_jkt:  # RFC 9449 section 6.2 (RFC 7800's confirmation claim)
+            answer["cnf"] = {"jkt": record.dpop_jkt}
         return answer

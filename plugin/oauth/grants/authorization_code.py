@@ -5,6 +5,8 @@ what the winner issues; a failed exchange by the code's own client still spends 
 revokes what its exchange issued (RFC 6749 §4.1.2)."""
 from __future__ import annotations
 
+import hmac
+
 from plugin.store.contract import Issue
 from plugin.store.records import AppRecord, CodeRecord, GrantRecord
 
@@ -12,10 +14,11 @@ from ..audit import AuditEvent
 from ..client_auth import is_public
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret, new_id
-from ..policy import pkce_required, redirect_uri_registered
+from ..policy import pkce_required, redirect_uri_registered, refresh_token_key
 from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
 from ..rfc7636 import validate_for_client_type
+from ..rfc9449 import token_type
 from ..store_errors import TOKEN_READ_FAILED, TOKEN_WRITE_FAILED, store_errors
 from ..tokens import audience, new_access_token, new_refresh_token
 from .base import Grant, Issued
@@ -25,6 +28,12 @@ INVALID_GRANT = OAuthErrorCode.INVALID_GRANT
 
 def invalid_code(status: int = 400) -> AppError:
     return rfc_error(INVALID_GRANT, "api.oauth.get_access_token.expired_code.app_error", status)
+
+
+def require_key(bound: str, proven: str) -> None:
+    """RFC 9449 sections 5 and 10: a code or refresh token bound to a key is spent only with a proof of that key."""
+    if bound and not hmac.compare_digest(bound.encode(), proven.encode()):
+        raise rfc_error(INVALID_GRANT, "api.oauth.get_access_token.dpop_key_mismatch.app_error")
 
 
 class AuthorizationCodeGrant(Grant):
@@ -53,15 +62,19 @@ class AuthorizationCodeGrant(Grant):
                 raise rfc_error(INVALID_GRANT, "api.oauth.get_access_token.redirect_uri.app_error")
             validate_for_client_type(is_public(app), code.code_challenge, code.code_challenge_method,
                                      request.code_verifier)
+            require_key(code.dpop_jkt, request.dpop_jkt)
             if services.active_user(code.user_id) is None:
                 raise invalid_code(403)  # Mattermost: a deactivated user's code is refused
             bound = audience(request.resource, code.resource)
             grant = GrantRecord(id=grant_id, client_id=app.id, user_id=code.user_id, scope=code.scope,
                                 audience=bound, redirect_uri=code.redirect_uri, create_at=now, code_hash=code_hash)
-            access_token, access = new_access_token(settings, grant, bound, now)
-            refresh_token, refresh = new_refresh_token(settings, app, grant, bound, access, now)
+            jkt = request.dpop_jkt
+            access_token, access = new_access_token(settings, grant, bound, now, jkt)
+            refresh_token, refresh = new_refresh_token(settings, app, grant, bound, access, now,
+                                                       refresh_token_key(app, jkt))
             response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
-                                     scope=grant.scope, refresh_token=refresh_token, audience=bound)
+                                     token_type=token_type(jkt), scope=grant.scope, refresh_token=refresh_token,
+                                     audience=bound)
             return Issue(grant, access, refresh, response)
 
         # One transaction: the conditional write that decides the single winner, and what the winner issues.

@@ -15,12 +15,15 @@ from .. import client_auth, refresh_grace
 from ..audit import AuditEvent
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret
+from ..policy import refresh_token_key
 from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
 from ..scopes import SCOPES, covers, join, parse
 from ..settings import Settings
 from ..store_errors import TOKEN_READ_FAILED, TOKEN_WRITE_FAILED, store_errors
+from ..rfc9449 import token_type
 from ..tokens import audience, new_access_token, new_refresh_token
+from .authorization_code import require_key
 from .base import Grant, Issued
 
 MAX_GRACE_CHAIN = 8  # a chain longer than this within the window is not two tabs refreshing
@@ -62,6 +65,7 @@ class RefreshTokenGrant(Grant):
             raise invalid_refresh_token()
         if old.client_id != app.id:
             raise rfc_error(OAuthErrorCode.INVALID_GRANT, "api.oauth.get_access_token.client_id_mismatch.app_error")
+        require_key(old.dpop_jkt, request.dpop_jkt)  # before the grace window repeats an answer too
         if services.active_user(old.user_id) is None:
             raise invalid_refresh_token()  # what Mattermost answers once the deactivation removed the token
         now = services.now()
@@ -78,10 +82,14 @@ class RefreshTokenGrant(Grant):
                                  audience=bound, redirect_uri=grant.redirect_uri, create_at=grant.create_at,
                                  code_hash=grant.code_hash)
         access_view = dataclasses.replace(grant_view, scope=scope)
-        access_token, access = new_access_token(settings, access_view, bound, now)
-        refresh_token, refresh = new_refresh_token(settings, app, grant_view, bound, access, now)
+        # The new access token is bound to the key this request proved (RFC 9449 section 5), the new refresh token
+        # to the same key as the one it replaces.
+        jkt = request.dpop_jkt
+        access_token, access = new_access_token(settings, access_view, bound, now, jkt)
+        refresh_token, refresh = new_refresh_token(settings, app, grant_view, bound, access, now,
+                                                   refresh_token_key(app, jkt, old.dpop_jkt))
         response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
-                                 scope=scope, refresh_token=refresh_token, audience=bound)
+                                 token_type=token_type(jkt), scope=scope, refresh_token=refresh_token, audience=bound)
         sealed = refresh_grace.seal(request.refresh_token, response.to_json()) if settings.refresh_grace_seconds else ""
         with store_errors(TOKEN_WRITE_FAILED):
             rotated = store.rotate_refresh_token(old_hash, now, access, refresh, sealed)

@@ -41,8 +41,8 @@ class UserInfoEndpoint(Endpoint):
     path = USERINFO_PATH
     discovery_key = "userinfo_endpoint"
 
-    def handle(self, authorization: str, form_token: str = "") -> dict:
-        return userinfo(self.server, authorization, form_token)
+    def handle(self, authorization: str, form_token: str = "", target=None) -> dict:
+        return userinfo(self.server, authorization, form_token, target)
 
 
 class EndSessionEndpoint(Endpoint):

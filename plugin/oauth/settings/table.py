@@ -148,6 +148,23 @@ PLUGIN_SETTINGS: tuple[PluginSetting, ...] = (
         """,
         secret=True,
     ),
+    # DPoP (RFC 9449, plugin/oauth/rfc9449.py): how old a proof may be, and whether proofs must carry a nonce.
+    PluginSetting(
+        "DPoPProofWindowSeconds", "dpop_proof_window_seconds", POSITIVE_INT, 60,
+        display_name="DPoP proof window (seconds)", help_text="""
+            A DPoP proof is accepted when its `iat` is at most this many seconds before or after the server's clock.
+            Each proof's `jti` is remembered (in the database, so every node knows it) for twice this long, and a
+            proof presented again is refused.
+        """,
+    ),
+    PluginSetting(
+        "DPoPRequireNonce", "dpop_require_nonce", BOOL, False,
+        display_name="Require DPoP nonces", help_text="""
+            Make every DPoP proof carry a nonce the server gave out (the `DPoP-Nonce` header, RFC 9449 section 8):
+            a proof without a current one is refused with `use_dpop_nonce` and the nonce to use. This limits proofs
+            made in advance by a client whose key was stolen, at the cost of one more round trip now and then.
+        """,
+    ),
     # Refresh tokens: reuse of a rotated one within the grace window gets the same successor; a refresh token
     # dies when unused for the idle timeout, and its grant at the absolute lifetime.
     PluginSetting(

@@ -23,6 +23,7 @@ from plugin.oauth import client_request
 from plugin.oauth.errors import AppError
 from plugin.oauth.guards import Caller
 from plugin.oauth.provider import OAuthProvider
+from plugin.oauth.rfc9449 import HttpTarget
 from plugin.oauth.store_errors import store_unavailable
 
 from .. import metrics
@@ -46,6 +47,11 @@ def caller_of(context: common_pb2.RequestContext) -> Caller:
         request_id=context.request_id,
         remote_addr=context.remote_addr,
     )
+
+
+def target_of(request) -> HttpTarget:
+    """The HTTP request a DPoP proof must be for (ClientHttpRequest's or ValidateTokenRequest's dpop, method, url)."""
+    return HttpTarget(method=request.method, url=request.url, proofs=tuple(request.dpop))
 
 
 def error_message(exc: AppError) -> common_pb2.AppError:

@@ -8,7 +8,7 @@ from plugin.oauth.oidc.errors import BearerErrorCode
 from plugin.oauth.oidc.userinfo import BearerError, answer as userinfo_answer, error_answer as bearer_error_answer
 
 from ..runtime import AwaitingDatabase, NotActive
-from .calls import AreaServicer, answer_message, caller_of, failure
+from .calls import AreaServicer, answer_message, caller_of, failure, target_of
 
 # The discovery document and the keys change rarely; a relying party that meets an unknown kid fetches them again.
 DOCUMENT_CACHE = (("Cache-Control", "public, max-age=300"),)
@@ -48,8 +48,8 @@ class OpenIDServicer(AreaServicer, openid_pb2_grpc.OpenIDServiceServicer):
     async def _userinfo(self, request, form_token: str):
         request_id = request.context.request_id
         try:
-            claims = await self.calls.run(lambda p: p.userinfo(request.authorization, form_token), "UserInfo",
-                                          request_id)
+            claims = await self.calls.run(lambda p: p.userinfo(request.authorization, form_token, target_of(request)),
+                                          "UserInfo", request_id)
         except BearerError as refused:
             return answer_message(bearer_error_answer(refused, request_id))
         except (AppError, AwaitingDatabase, NotActive) as exc:

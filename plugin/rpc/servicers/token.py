@@ -11,9 +11,10 @@ import dataclasses
 from oauthplugin.v1 import token_pb2, token_pb2_grpc
 from plugin.oauth import client_request
 from plugin.oauth.rfc6749 import TokenActionRequest, TokenRequest
+from plugin.oauth.rfc9449 import ALGORITHMS, DPoPError
 from plugin.oauth.scopes import api_scopes
 
-from .calls import AreaServicer, caller_of
+from .calls import AreaServicer, caller_of, error_message, failure, target_of
 
 TOKEN_ACTION_PARAMETERS = [f.name for f in dataclasses.fields(TokenActionRequest)]
 
@@ -21,7 +22,7 @@ TOKEN_ACTION_PARAMETERS = [f.name for f in dataclasses.fields(TokenActionRequest
 class TokenServicer(AreaServicer, token_pb2_grpc.TokenServiceServicer):
     async def Token(self, request, context):
         def work(p, form: client_request.ClientRequest):
-            body = TokenRequest.from_parameters(form.fields, form.client_id, form.client_secret)
+            body = TokenRequest.from_parameters(form.fields, form.client_id, form.client_secret, target_of(request))
             issued = p.token(body, caller_of(request.context))
             # The client whose kept tokens this may have ended (the grant says; a failure always names it).
             return client_request.json_answer(issued.to_json()), \
@@ -42,12 +43,17 @@ class TokenServicer(AreaServicer, token_pb2_grpc.TokenServiceServicer):
 
     async def ValidateToken(self, request, context):
         def work(p):
-            info = p.validate_token(request.token)
+            try:
+                info = p.validate_token(request.token, request.scheme or "Bearer", target_of(request))
+            except DPoPError as refused:  # RFC 9449 section 7.1: the host answers the DPoP challenge
+                return token_pb2.ValidateTokenResponse(error=error_message(failure(refused)), dpop_nonce=refused.nonce)
             return token_pb2.ValidateTokenResponse(
                 user_id=info.user_id, client_id=info.client_id, scope=info.scope, audience=info.audience,
                 expires_at=info.expires_at, grant_id=info.grant_id, cacheable=self.calls.runtime.cacheable,
-                scopes=sorted(api_scopes(info.scope)))
-        return await self.calls(token_pb2.ValidateTokenResponse, work, request.context.request_id)
+                scopes=sorted(api_scopes(info.scope)), dpop_jkt=info.dpop_jkt)
+        answer = await self.calls(token_pb2.ValidateTokenResponse, work, request.context.request_id)
+        answer.dpop_algs.extend(ALGORITHMS)  # for the host's DPoP challenge, whatever the answer
+        return answer
 
     async def RevokeAccessToken(self, request, context):
         return await self.calls.status(request, lambda p, c: p.revoke_access_token(request.token))

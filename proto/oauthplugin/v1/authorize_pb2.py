@@ -27,7 +27,7 @@ from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
 from oauthplugin.v1 import options_pb2 as oauthplugin_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eoauthplugin/v1/authorize.proto\x12\x0eoauthplugin.v1\x1a\x19oauthplugin/v1/apps.proto\x1a\x1boauthplugin/v1/common.proto\x1a\x1coauthplugin/v1/options.proto\"\x95\x03\n\x10\x41uthorizeRequest\x12\x15\n\rresponse_type\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x14\n\x0credirect_uri\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x16\n\x0e\x63ode_challenge\x18\x06 \x01(\t\x12\x1d\n\x15\x63ode_challenge_method\x18\x07 \x01(\t\x12\x10\n\x08resource\x18\x08 \x01(\t\x12\r\n\x05nonce\x18\t \x01(\t\x12\x0e\n\x06prompt\x18\n \x01(\t\x12\x0f\n\x07max_age\x18\x0b \x01(\t\x12\x12\n\nlogin_hint\x18\x0c \x01(\t\x12\x15\n\rid_token_hint\x18\r \x01(\t\x12\x12\n\nui_locales\x18\x0e \x01(\t\x12\x16\n\x0e\x63laims_locales\x18\x0f \x01(\t\x12\x15\n\rresponse_mode\x18\x10 \x01(\t\x12\x0e\n\x06\x63laims\x18\x11 \x01(\t\x12\x0f\n\x07\x64isplay\x18\x12 \x01(\t\x12\x1b\n\x13\x61uthenticated_after\x18\x13 \x01(\t\"\x7f\n\x19\x42\x65ginAuthorizationRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x31\n\x07request\x18\x02 \x01(\x0b\x32 .oauthplugin.v1.AuthorizeRequest\"\xc0\x04\n\x1a\x42\x65ginAuthorizationResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x43\n\x07outcome\x18\x02 \x01(\x0e\x32\x32.oauthplugin.v1.BeginAuthorizationResponse.Outcome\x12\x14\n\x0credirect_url\x18\x03 \x01(\t\x12%\n\x03\x61pp\x18\x04 \x01(\x0b\x32\x18.oauthplugin.v1.OAuthApp\x12\x30\n\x06scopes\x18\x05 \x03(\x0b\x32 .oauthplugin.v1.ScopeDescription\x12\x38\n\x0erefused_scopes\x18\x06 \x03(\x0b\x32 .oauthplugin.v1.ScopeDescription\x12\x11\n\treturn_to\x18\x07 \x01(\t\x12\x16\n\x0ereauthenticate\x18\x08 \x01(\x08\x12\x12\n\nlogin_hint\x18\t \x01(\t\x12O\n\x0b\x66orm_fields\x18\n \x03(\x0b\x32:.oauthplugin.v1.BeginAuthorizationResponse.FormFieldsEntry\x1a\x31\n\x0f\x46ormFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"H\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\t\n\x05LOGIN\x10\x01\x12\x0b\n\x07\x43ONSENT\x10\x02\x12\x0c\n\x08REDIRECT\x10\x03\"\x8b\x01\n\x16\x43onsentDecisionRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x31\n\x07request\x18\x02 \x01(\x0b\x32 .oauthplugin.v1.AuthorizeRequest\x12\r\n\x05\x61llow\x18\x03 \x01(\x08\"\xcb\x01\n\x10RedirectResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x14\n\x0credirect_url\x18\x02 \x01(\t\x12\x45\n\x0b\x66orm_fields\x18\x03 \x03(\x0b\x32\x30.oauthplugin.v1.RedirectResponse.FormFieldsEntry\x1a\x31\n\x0f\x46ormFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"X\n\x12\x44\x65\x61uthorizeRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x11\n\tclient_id\x18\x02 \x01(\t2\xc4\x03\n\x10\x41uthorizeService\x12\x98\x01\n\x12\x42\x65ginAuthorization\x12).oauthplugin.v1.BeginAuthorizationRequest\x1a*.oauthplugin.v1.BeginAuthorizationResponse\"+\xb2\xe1\x18!\n\x03GET\x12\x10/oauth/authorize\x1a\x08optional\xba\xe1\x18\x02\x08\x01\x12\x86\x01\n\rDecideConsent\x12&.oauthplugin.v1.ConsentDecisionRequest\x1a .oauthplugin.v1.RedirectResponse\"+\xb2\xe1\x18!\n\x04POST\x12\x10/oauth/authorize\x1a\x07session\xba\xe1\x18\x02\x08\x01\x12\x8b\x01\n\x0b\x44\x65\x61uthorize\x12\".oauthplugin.v1.DeauthorizeRequest\x1a\x1e.oauthplugin.v1.StatusResponse\"8\xb2\xe1\x18#\n\x04POST\x12\x12/oauth/deauthorize\x1a\x07session\xba\xe1\x18\r\x08\x02\x12\tclient_idb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eoauthplugin/v1/authorize.proto\x12\x0eoauthplugin.v1\x1a\x19oauthplugin/v1/apps.proto\x1a\x1boauthplugin/v1/common.proto\x1a\x1coauthplugin/v1/options.proto\"\xa7\x03\n\x10\x41uthorizeRequest\x12\x15\n\rresponse_type\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x14\n\x0credirect_uri\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x16\n\x0e\x63ode_challenge\x18\x06 \x01(\t\x12\x1d\n\x15\x63ode_challenge_method\x18\x07 \x01(\t\x12\x10\n\x08resource\x18\x08 \x01(\t\x12\r\n\x05nonce\x18\t \x01(\t\x12\x0e\n\x06prompt\x18\n \x01(\t\x12\x0f\n\x07max_age\x18\x0b \x01(\t\x12\x12\n\nlogin_hint\x18\x0c \x01(\t\x12\x15\n\rid_token_hint\x18\r \x01(\t\x12\x12\n\nui_locales\x18\x0e \x01(\t\x12\x16\n\x0e\x63laims_locales\x18\x0f \x01(\t\x12\x15\n\rresponse_mode\x18\x10 \x01(\t\x12\x0e\n\x06\x63laims\x18\x11 \x01(\t\x12\x0f\n\x07\x64isplay\x18\x12 \x01(\t\x12\x1b\n\x13\x61uthenticated_after\x18\x13 \x01(\t\x12\x10\n\x08\x64pop_jkt\x18\x16 \x01(\t\"\x7f\n\x19\x42\x65ginAuthorizationRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x31\n\x07request\x18\x02 \x01(\x0b\x32 .oauthplugin.v1.AuthorizeRequest\"\xc0\x04\n\x1a\x42\x65ginAuthorizationResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x43\n\x07outcome\x18\x02 \x01(\x0e\x32\x32.oauthplugin.v1.BeginAuthorizationResponse.Outcome\x12\x14\n\x0credirect_url\x18\x03 \x01(\t\x12%\n\x03\x61pp\x18\x04 \x01(\x0b\x32\x18.oauthplugin.v1.OAuthApp\x12\x30\n\x06scopes\x18\x05 \x03(\x0b\x32 .oauthplugin.v1.ScopeDescription\x12\x38\n\x0erefused_scopes\x18\x06 \x03(\x0b\x32 .oauthplugin.v1.ScopeDescription\x12\x11\n\treturn_to\x18\x07 \x01(\t\x12\x16\n\x0ereauthenticate\x18\x08 \x01(\x08\x12\x12\n\nlogin_hint\x18\t \x01(\t\x12O\n\x0b\x66orm_fields\x18\n \x03(\x0b\x32:.oauthplugin.v1.BeginAuthorizationResponse.FormFieldsEntry\x1a\x31\n\x0f\x46ormFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"H\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\t\n\x05LOGIN\x10\x01\x12\x0b\n\x07\x43ONSENT\x10\x02\x12\x0c\n\x08REDIRECT\x10\x03\"\x8b\x01\n\x16\x43onsentDecisionRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x31\n\x07request\x18\x02 \x01(\x0b\x32 .oauthplugin.v1.AuthorizeRequest\x12\r\n\x05\x61llow\x18\x03 \x01(\x08\"\xcb\x01\n\x10RedirectResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x14\n\x0credirect_url\x18\x02 \x01(\t\x12\x45\n\x0b\x66orm_fields\x18\x03 \x03(\x0b\x32\x30.oauthplugin.v1.RedirectResponse.FormFieldsEntry\x1a\x31\n\x0f\x46ormFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"X\n\x12\x44\x65\x61uthorizeRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x11\n\tclient_id\x18\x02 \x01(\t2\xc4\x03\n\x10\x41uthorizeService\x12\x98\x01\n\x12\x42\x65ginAuthorization\x12).oauthplugin.v1.BeginAuthorizationRequest\x1a*.oauthplugin.v1.BeginAuthorizationResponse\"+\xb2\xe1\x18!\n\x03GET\x12\x10/oauth/authorize\x1a\x08optional\xba\xe1\x18\x02\x08\x01\x12\x86\x01\n\rDecideConsent\x12&.oauthplugin.v1.ConsentDecisionRequest\x1a .oauthplugin.v1.RedirectResponse\"+\xb2\xe1\x18!\n\x04POST\x12\x10/oauth/authorize\x1a\x07session\xba\xe1\x18\x02\x08\x01\x12\x8b\x01\n\x0b\x44\x65\x61uthorize\x12\".oauthplugin.v1.DeauthorizeRequest\x1a\x1e.oauthplugin.v1.StatusResponse\"8\xb2\xe1\x18#\n\x04POST\x12\x12/oauth/deauthorize\x1a\x07session\xba\xe1\x18\r\x08\x02\x12\tclient_idb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,23 +45,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHORIZESERVICE'].methods_by_name['Deauthorize']._loaded_options = None
   _globals['_AUTHORIZESERVICE'].methods_by_name['Deauthorize']._serialized_options = b'\262\341\030#\n\004POST\022\022/oauth/deauthorize\032\007session\272\341\030\r\010\002\022\tclient_id'
   _globals['_AUTHORIZEREQUEST']._serialized_start=137
-  _globals['_AUTHORIZEREQUEST']._serialized_end=542
-  _globals['_BEGINAUTHORIZATIONREQUEST']._serialized_start=544
-  _globals['_BEGINAUTHORIZATIONREQUEST']._serialized_end=671
-  _globals['_BEGINAUTHORIZATIONRESPONSE']._serialized_start=674
-  _globals['_BEGINAUTHORIZATIONRESPONSE']._serialized_end=1250
-  _globals['_BEGINAUTHORIZATIONRESPONSE_FORMFIELDSENTRY']._serialized_start=1127
-  _globals['_BEGINAUTHORIZATIONRESPONSE_FORMFIELDSENTRY']._serialized_end=1176
-  _globals['_BEGINAUTHORIZATIONRESPONSE_OUTCOME']._serialized_start=1178
-  _globals['_BEGINAUTHORIZATIONRESPONSE_OUTCOME']._serialized_end=1250
-  _globals['_CONSENTDECISIONREQUEST']._serialized_start=1253
-  _globals['_CONSENTDECISIONREQUEST']._serialized_end=1392
-  _globals['_REDIRECTRESPONSE']._serialized_start=1395
-  _globals['_REDIRECTRESPONSE']._serialized_end=1598
-  _globals['_REDIRECTRESPONSE_FORMFIELDSENTRY']._serialized_start=1127
-  _globals['_REDIRECTRESPONSE_FORMFIELDSENTRY']._serialized_end=1176
-  _globals['_DEAUTHORIZEREQUEST']._serialized_start=1600
-  _globals['_DEAUTHORIZEREQUEST']._serialized_end=1688
-  _globals['_AUTHORIZESERVICE']._serialized_start=1691
-  _globals['_AUTHORIZESERVICE']._serialized_end=2143
+  _globals['_AUTHORIZEREQUEST']._serialized_end=560
+  _globals['_BEGINAUTHORIZATIONREQUEST']._serialized_start=562
+  _globals['_BEGINAUTHORIZATIONREQUEST']._serialized_end=689
+  _globals['_BEGINAUTHORIZATIONRESPONSE']._serialized_start=692
+  _globals['_BEGINAUTHORIZATIONRESPONSE']._serialized_end=1268
+  _globals['_BEGINAUTHORIZATIONRESPONSE_FORMFIELDSENTRY']._serialized_start=1145
+  _globals['_BEGINAUTHORIZATIONRESPONSE_FORMFIELDSENTRY']._serialized_end=1194
+  _globals['_BEGINAUTHORIZATIONRESPONSE_OUTCOME']._serialized_start=1196
+  _globals['_BEGINAUTHORIZATIONRESPONSE_OUTCOME']._serialized_end=1268
+  _globals['_CONSENTDECISIONREQUEST']._serialized_start=1271
+  _globals['_CONSENTDECISIONREQUEST']._serialized_end=1410
+  _globals['_REDIRECTRESPONSE']._serialized_start=1413
+  _globals['_REDIRECTRESPONSE']._serialized_end=1616
+  _globals['_REDIRECTRESPONSE_FORMFIELDSENTRY']._serialized_start=1145
+  _globals['_REDIRECTRESPONSE_FORMFIELDSENTRY']._serialized_end=1194
+  _globals['_DEAUTHORIZEREQUEST']._serialized_start=1618
+  _globals['_DEAUTHORIZEREQUEST']._serialized_end=1706
+  _globals['_AUTHORIZESERVICE']._serialized_start=1709
+  _globals['_AUTHORIZESERVICE']._serialized_end=2161
 # @@protoc_insertion_point(module_scope)

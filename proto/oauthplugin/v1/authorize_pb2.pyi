@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AuthorizeRequest(_message.Message):
-    __slots__ = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "resource", "nonce", "prompt", "max_age", "login_hint", "id_token_hint", "ui_locales", "claims_locales", "response_mode", "claims", "display", "authenticated_after")
+    __slots__ = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "resource", "nonce", "prompt", "max_age", "login_hint", "id_token_hint", "ui_locales", "claims_locales", "response_mode", "claims", "display", "authenticated_after", "dpop_jkt")
     RESPONSE_TYPE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     REDIRECT_URI_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class AuthorizeRequest(_message.Message):
     CLAIMS_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_FIELD_NUMBER: _ClassVar[int]
     AUTHENTICATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    DPOP_JKT_FIELD_NUMBER: _ClassVar[int]
     response_type: str
     client_id: str
     redirect_uri: str
@@ -50,7 +51,8 @@ class AuthorizeRequest(_message.Message):
     claims: str
     display: str
     authenticated_after: str
-    def __init__(self, response_type: _Optional[str] = ..., client_id: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., scope: _Optional[str] = ..., state: _Optional[str] = ..., code_challenge: _Optional[str] = ..., code_challenge_method: _Optional[str] = ..., resource: _Optional[str] = ..., nonce: _Optional[str] = ..., prompt: _Optional[str] = ..., max_age: _Optional[str] = ..., login_hint: _Optional[str] = ..., id_token_hint: _Optional[str] = ..., ui_locales: _Optional[str] = ..., claims_locales: _Optional[str] = ..., response_mode: _Optional[str] = ..., claims: _Optional[str] = ..., display: _Optional[str] = ..., authenticated_after: _Optional[str] = ...) -> None: ...
+    dpop_jkt: str
+    def __init__(self, response_type: _Optional[str] = ..., client_id: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., scope: _Optional[str] = ..., state: _Optional[str] = ..., code_challenge: _Optional[str] = ..., code_challenge_method: _Optional[str] = ..., resource: _Optional[str] = ..., nonce: _Optional[str] = ..., prompt: _Optional[str] = ..., max_age: _Optional[str] = ..., login_hint: _Optional[str] = ..., id_token_hint: _Optional[str] = ..., ui_locales: _Optional[str] = ..., claims_locales: _Optional[str] = ..., response_mode: _Optional[str] = ..., claims: _Optional[str] = ..., display: _Optional[str] = ..., authenticated_after: _Optional[str] = ..., dpop_jkt: _Optional[str] = ...) -> None: ...
 
 class BeginAuthorizationRequest(_message.Message):
     __slots__ = ("context", "request")

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1boauthplugin/v1/common.proto\x12\x0eoauthplugin.v1\"\x99\x01\n\x0eRequestContext\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x13\n\x0bpermissions\x18\x04 \x03(\t\x12\x13\n\x0bremote_addr\x18\x05 \x01(\t\x12\x10\n\x08is_oauth\x18\x06 \x01(\x08\x12\x12\n\nuser_agent\x18\x07 \x01(\t\"\x86\x01\n\x08\x41ppError\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x16\n\x0e\x64\x65tailed_error\x18\x03 \x01(\t\x12\x13\n\x0bstatus_code\x18\x04 \x01(\x05\x12\x13\n\x0boauth_error\x18\x05 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x06 \x01(\x05\"9\n\x0eStatusResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"\x7f\n\x11\x43lientHttpRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\x0c\x12\x15\n\rauthorization\x18\x04 \x01(\t\")\n\nHttpHeader\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"w\n\nHttpAnswer\x12\x0e\n\x06status\x18\x01 \x01(\x05\x12+\n\x07headers\x18\x02 \x03(\x0b\x32\x1a.oauthplugin.v1.HttpHeader\x12\x11\n\tbody_json\x18\x03 \x01(\x0c\x12\x19\n\x11revoked_client_id\x18\x04 \x01(\t\"I\n\x10ScopeDescription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nadmin_only\x18\x03 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1boauthplugin/v1/common.proto\x12\x0eoauthplugin.v1\"\x99\x01\n\x0eRequestContext\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x13\n\x0bpermissions\x18\x04 \x03(\t\x12\x13\n\x0bremote_addr\x18\x05 \x01(\t\x12\x10\n\x08is_oauth\x18\x06 \x01(\x08\x12\x12\n\nuser_agent\x18\x07 \x01(\t\"\x86\x01\n\x08\x41ppError\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x16\n\x0e\x64\x65tailed_error\x18\x03 \x01(\t\x12\x13\n\x0bstatus_code\x18\x04 \x01(\x05\x12\x13\n\x0boauth_error\x18\x05 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x06 \x01(\x05\"9\n\x0eStatusResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\"\xaa\x01\n\x11\x43lientHttpRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\x0c\x12\x15\n\rauthorization\x18\x04 \x01(\t\x12\x0c\n\x04\x64pop\x18\x05 \x03(\t\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x0b\n\x03url\x18\x07 \x01(\t\")\n\nHttpHeader\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"w\n\nHttpAnswer\x12\x0e\n\x06status\x18\x01 \x01(\x05\x12+\n\x07headers\x18\x02 \x03(\x0b\x32\x1a.oauthplugin.v1.HttpHeader\x12\x11\n\tbody_json\x18\x03 \x01(\x0c\x12\x19\n\x11revoked_client_id\x18\x04 \x01(\t\"I\n\x10ScopeDescription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nadmin_only\x18\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,12 +37,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APPERROR']._serialized_end=338
   _globals['_STATUSRESPONSE']._serialized_start=340
   _globals['_STATUSRESPONSE']._serialized_end=397
-  _globals['_CLIENTHTTPREQUEST']._serialized_start=399
-  _globals['_CLIENTHTTPREQUEST']._serialized_end=526
-  _globals['_HTTPHEADER']._serialized_start=528
-  _globals['_HTTPHEADER']._serialized_end=569
-  _globals['_HTTPANSWER']._serialized_start=571
-  _globals['_HTTPANSWER']._serialized_end=690
-  _globals['_SCOPEDESCRIPTION']._serialized_start=692
-  _globals['_SCOPEDESCRIPTION']._serialized_end=765
+  _globals['_CLIENTHTTPREQUEST']._serialized_start=400
+  _globals['_CLIENTHTTPREQUEST']._serialized_end=570
+  _globals['_HTTPHEADER']._serialized_start=572
+  _globals['_HTTPHEADER']._serialized_end=613
+  _globals['_HTTPANSWER']._serialized_start=615
+  _globals['_HTTPANSWER']._serialized_end=734
+  _globals['_SCOPEDESCRIPTION']._serialized_start=736
+  _globals['_SCOPEDESCRIPTION']._serialized_end=809
 # @@protoc_insertion_point(module_scope)

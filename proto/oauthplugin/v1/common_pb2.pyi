@@ -47,16 +47,22 @@ class StatusResponse(_message.Message):
     def __init__(self, error: _Optional[_Union[AppError, _Mapping]] = ...) -> None: ...
 
 class ClientHttpRequest(_message.Message):
-    __slots__ = ("context", "content_type", "body", "authorization")
+    __slots__ = ("context", "content_type", "body", "authorization", "dpop", "method", "url")
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
     AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]
+    DPOP_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
     context: RequestContext
     content_type: str
     body: bytes
     authorization: str
-    def __init__(self, context: _Optional[_Union[RequestContext, _Mapping]] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., authorization: _Optional[str] = ...) -> None: ...
+    dpop: _containers.RepeatedScalarFieldContainer[str]
+    method: str
+    url: str
+    def __init__(self, context: _Optional[_Union[RequestContext, _Mapping]] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., authorization: _Optional[str] = ..., dpop: _Optional[_Iterable[str]] = ..., method: _Optional[str] = ..., url: _Optional[str] = ...) -> None: ...
 
 class HttpHeader(_message.Message):
     __slots__ = ("name", "value")

@@ -26,7 +26,7 @@ from oauthplugin.v1 import common_pb2 as oauthplugin_dot_v1_dot_common__pb2
 from oauthplugin.v1 import options_pb2 as oauthplugin_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoauthplugin/v1/token.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1coauthplugin/v1/options.proto\"V\n\x14ValidateTokenRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\r\n\x05token\x18\x02 \x01(\t\"\xce\x01\n\x15ValidateTokenResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\x10\n\x08\x61udience\x18\x05 \x01(\t\x12\x12\n\nexpires_at\x18\x06 \x01(\x03\x12\x10\n\x08grant_id\x18\x07 \x01(\t\x12\x11\n\tcacheable\x18\x08 \x01(\x08\x12\x0e\n\x06scopes\x18\t \x03(\t\"Z\n\x18RevokeAccessTokenRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\r\n\x05token\x18\x02 \x01(\t\"U\n\x11RevokeUserRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x0f\n\x07user_id\x18\x02 \x01(\t2\xcf\x05\n\x0cTokenService\x12\x88\x01\n\x05Token\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"@\xb2\xe1\x18#\n\x04POST\x12\x13/oauth/access_token\x1a\x06\x63lient\xba\xe1\x18\x15\x08\x02\x1a\x11revoked_client_id\x12\x83\x01\n\x06Revoke\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\":\xb2\xe1\x18\x1d\n\x04POST\x12\r/oauth/revoke\x1a\x06\x63lient\xba\xe1\x18\x15\x08\x02\x1a\x11revoked_client_id\x12x\n\nIntrospect\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"+\xb2\xe1\x18!\n\x04POST\x12\x11/oauth/introspect\x1a\x06\x63lient\xba\xe1\x18\x02\x08\x01\x12\x64\n\rValidateToken\x12$.oauthplugin.v1.ValidateTokenRequest\x1a%.oauthplugin.v1.ValidateTokenResponse\"\x06\xba\xe1\x18\x02\x08\x01\x12l\n\x11RevokeAccessToken\x12(.oauthplugin.v1.RevokeAccessTokenRequest\x1a\x1e.oauthplugin.v1.StatusResponse\"\r\xba\xe1\x18\t\x08\x04\x12\x05token\x12`\n\nRevokeUser\x12!.oauthplugin.v1.RevokeUserRequest\x1a\x1e.oauthplugin.v1.StatusResponse\"\x0f\xba\xe1\x18\x0b\x08\x03\x12\x07user_idb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aoauthplugin/v1/token.proto\x12\x0eoauthplugin.v1\x1a\x1boauthplugin/v1/common.proto\x1a\x1coauthplugin/v1/options.proto\"\x91\x01\n\x14ValidateTokenRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0e\n\x06scheme\x18\x03 \x01(\t\x12\x0c\n\x04\x64pop\x18\x04 \x03(\t\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x0b\n\x03url\x18\x06 \x01(\t\"\x87\x02\n\x15ValidateTokenResponse\x12\'\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x18.oauthplugin.v1.AppError\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\x10\n\x08\x61udience\x18\x05 \x01(\t\x12\x12\n\nexpires_at\x18\x06 \x01(\x03\x12\x10\n\x08grant_id\x18\x07 \x01(\t\x12\x11\n\tcacheable\x18\x08 \x01(\x08\x12\x0e\n\x06scopes\x18\t \x03(\t\x12\x10\n\x08\x64pop_jkt\x18\n \x01(\t\x12\x12\n\ndpop_nonce\x18\x0b \x01(\t\x12\x11\n\tdpop_algs\x18\x0c \x03(\t\"Z\n\x18RevokeAccessTokenRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\r\n\x05token\x18\x02 \x01(\t\"U\n\x11RevokeUserRequest\x12/\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1e.oauthplugin.v1.RequestContext\x12\x0f\n\x07user_id\x18\x02 \x01(\t2\xcf\x05\n\x0cTokenService\x12\x88\x01\n\x05Token\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"@\xb2\xe1\x18#\n\x04POST\x12\x13/oauth/access_token\x1a\x06\x63lient\xba\xe1\x18\x15\x08\x02\x1a\x11revoked_client_id\x12\x83\x01\n\x06Revoke\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\":\xb2\xe1\x18\x1d\n\x04POST\x12\r/oauth/revoke\x1a\x06\x63lient\xba\xe1\x18\x15\x08\x02\x1a\x11revoked_client_id\x12x\n\nIntrospect\x12!.oauthplugin.v1.ClientHttpRequest\x1a\x1a.oauthplugin.v1.HttpAnswer\"+\xb2\xe1\x18!\n\x04POST\x12\x11/oauth/introspect\x1a\x06\x63lient\xba\xe1\x18\x02\x08\x01\x12\x64\n\rValidateToken\x12$.oauthplugin.v1.ValidateTokenRequest\x1a%.oauthplugin.v1.ValidateTokenResponse\"\x06\xba\xe1\x18\x02\x08\x01\x12l\n\x11RevokeAccessToken\x12(.oauthplugin.v1.RevokeAccessTokenRequest\x1a\x1e.oauthplugin.v1.StatusResponse\"\r\xba\xe1\x18\t\x08\x04\x12\x05token\x12`\n\nRevokeUser\x12!.oauthplugin.v1.RevokeUserRequest\x1a\x1e.oauthplugin.v1.StatusResponse\"\x0f\xba\xe1\x18\x0b\x08\x03\x12\x07user_idb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,14 +45,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TOKENSERVICE'].methods_by_name['RevokeAccessToken']._serialized_options = b'\272\341\030\t\010\004\022\005token'
   _globals['_TOKENSERVICE'].methods_by_name['RevokeUser']._loaded_options = None
   _globals['_TOKENSERVICE'].methods_by_name['RevokeUser']._serialized_options = b'\272\341\030\013\010\003\022\007user_id'
-  _globals['_VALIDATETOKENREQUEST']._serialized_start=105
-  _globals['_VALIDATETOKENREQUEST']._serialized_end=191
-  _globals['_VALIDATETOKENRESPONSE']._serialized_start=194
-  _globals['_VALIDATETOKENRESPONSE']._serialized_end=400
-  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_start=402
-  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_end=492
-  _globals['_REVOKEUSERREQUEST']._serialized_start=494
-  _globals['_REVOKEUSERREQUEST']._serialized_end=579
-  _globals['_TOKENSERVICE']._serialized_start=582
-  _globals['_TOKENSERVICE']._serialized_end=1301
+  _globals['_VALIDATETOKENREQUEST']._serialized_start=106
+  _globals['_VALIDATETOKENREQUEST']._serialized_end=251
+  _globals['_VALIDATETOKENRESPONSE']._serialized_start=254
+  _globals['_VALIDATETOKENRESPONSE']._serialized_end=517
+  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_start=519
+  _globals['_REVOKEACCESSTOKENREQUEST']._serialized_end=609
+  _globals['_REVOKEUSERREQUEST']._serialized_start=611
+  _globals['_REVOKEUSERREQUEST']._serialized_end=696
+  _globals['_TOKENSERVICE']._serialized_start=699
+  _globals['_TOKENSERVICE']._serialized_end=1418
 # @@protoc_insertion_point(module_scope)
