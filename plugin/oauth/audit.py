@@ -42,6 +42,13 @@ class AuditEvent(str, enum.Enum):
     USER_REVOKED = "user_revoked"
     SIGNING_KEY_GENERATED = "signing_key_generated"
     SIGNING_KEY_ROTATED = "signing_key_rotated"
+    PUSHED_REQUEST_CREATED = "pushed_request_created"
+    PUSHED_REQUEST_USED = "pushed_request_used"
+    PUSHED_REQUEST_REFUSED = "pushed_request_refused"
+
+
+# Events that may be an attack: a replayed code, a reused refresh token, a request_uri replayed or not the app's.
+WARNINGS = (AuditEvent.CODE_REPLAYED, AuditEvent.REFRESH_REUSE_DETECTED, AuditEvent.PUSHED_REQUEST_REFUSED)
 
 
 class AuditLog:
@@ -61,8 +68,7 @@ class AuditLog:
         entry = AuditRecord(id=new_id(), create_at=self.clock.now_ms(), type=event.value, user_id=user_id,
                             client_id=client_id, grant_id=grant_id, remote_addr=remote_addr,
                             detail=json.dumps(detail, sort_keys=True))
-        level = logging.WARNING if event in (AuditEvent.CODE_REPLAYED, AuditEvent.REFRESH_REUSE_DETECTED) \
-            else logging.INFO
+        level = logging.WARNING if event in WARNINGS else logging.INFO
         log.log(level, "audit", extra={"audit_id": entry.id, "event": entry.type, "user_id": user_id,
                                        "client_id": client_id, "grant_id": grant_id, "remote_addr": remote_addr,
                                        **{f"detail_{k}": v for k, v in detail.items()}})

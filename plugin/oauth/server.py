@@ -97,7 +97,7 @@ class AuthorizationServer:
         grant_types += [rt.grant_type for rt in response_types if rt.grant_type not in grant_types]
         endpoints = [endpoint for endpoint in self._endpoints.values()
                      if endpoint.metadata_key and endpoint.enabled(settings)]
-        return authorization_server_metadata(
+        document = authorization_server_metadata(
             settings,
             endpoints={endpoint.metadata_key: endpoint.path for endpoint in endpoints},
             auth_methods={endpoint.auth_methods_key: list(endpoint.auth_methods)
@@ -105,3 +105,6 @@ class AuthorizationServer:
             response_types=[rt.response_type for rt in response_types],
             grant_types=grant_types,
         )
+        for endpoint in endpoints:
+            document.update(endpoint.metadata_fields(settings))
+        return document

@@ -42,10 +42,15 @@ def test_a_version_with_only_another_dialects_file_is_rejected(tmp_path):
         migrations.load("sqlite", tmp_path)
 
 
-def test_a_gap_in_the_numbers_is_rejected(tmp_path):
+def test_a_missing_number_is_allowed_and_the_rest_keep_their_order(tmp_path):
     (tmp_path / "0001_initial.sql").write_text("x")
     (tmp_path / "0003_later.sql").write_text("y")
-    with pytest.raises(ValueError, match="missing 0002"):
+    assert [m.version for m in migrations.load("sqlite", tmp_path)] == [1, 3]
+
+
+def test_number_zero_is_rejected(tmp_path):
+    (tmp_path / "0000_initial.sql").write_text("x")
+    with pytest.raises(ValueError, match="start at 1"):
         migrations.load("sqlite", tmp_path)
 
 

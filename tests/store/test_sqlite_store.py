@@ -122,7 +122,7 @@ def test_a_path_that_is_a_directory_raises_store_error(tmp_path):
 
 def test_a_failing_migration_is_rolled_back_and_not_recorded(path, monkeypatch):
     real = migrations.load("sqlite")
-    broken = Migration(len(real) + 1, "broken", "CREATE TABLE half_done (x INTEGER); INSERT INTO nowhere VALUES (1)")
+    broken = Migration(real[-1].version + 1, "broken", "CREATE TABLE half_done (x INTEGER); INSERT INTO nowhere VALUES (1)")
     monkeypatch.setattr(migrations, "load", lambda dialect: [*real, broken])
     s = SqliteStore(path)
     try:
@@ -131,7 +131,7 @@ def test_a_failing_migration_is_rolled_back_and_not_recorded(path, monkeypatch):
     finally:
         s.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == len(real)
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == real[-1].version
         assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
 
 

@@ -29,6 +29,11 @@ class Endpoint:
     def enabled(self, settings: Settings) -> bool:
         return True
 
+    def metadata_fields(self, settings: Settings) -> dict:
+        """Further RFC 8414 members the endpoint adds to the metadata documents (RFC 9126's
+        `require_pushed_authorization_requests`)."""
+        return {}
+
 
 # --- endpoints that take a token from a client (RFC 7009, RFC 7662) ---------------------------------------------
 

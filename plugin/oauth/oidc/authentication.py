@@ -42,6 +42,8 @@ def request_error(request: AuthorizeRequest, fragment_by_default: bool) -> Error
     invalid_request for a malformed one (`max_age` not a whole number, prompt=none with another value, an
     unknown prompt or response_mode, tokens asked in the query, a `claims` that is not a JSON object, a
     parameter too long)."""
+    if request.request:  # request objects are not supported (discovery: request_parameter_supported false)
+        return OpenIDErrorCode.REQUEST_NOT_SUPPORTED
     values = prompts(request)
     too_long = any(len(getattr(request, name)) > PARAMETER_MAX for name in (
         "nonce", "login_hint", "id_token_hint", "ui_locales", "claims_locales", "claims", "prompt", "max_age"))
@@ -75,6 +77,9 @@ def return_after_sign_in(request: AuthorizeRequest, services: Services) -> str:
     """This request again, marked with the time the user is sent to sign in: a session created after it is fresh
     enough for prompt=login and max_age, so the way back does not ask again."""
     marked = dataclasses.replace(request, authenticated_after=str(services.now()))
+    if request.request_uri:  # a pushed request (RFC 9126): its parameters stay off the address bar
+        marked = AuthorizeRequest(client_id=request.client_id, request_uri=request.request_uri,
+                                  authenticated_after=marked.authenticated_after)
     values = {name: [value] for name, value in dataclasses.asdict(marked).items() if value}
     return f"/{AUTHORIZATION_PATH}?{encode_query(values)}"
 
