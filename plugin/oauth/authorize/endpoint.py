@@ -202,7 +202,7 @@ class AuthorizationEndpoint(Endpoint):
         if code is None and self._hinted_user(request) is None:
             code = OAuthErrorCode.INVALID_REQUEST
         if code is None:  # the app's allowed scopes; what a user may grant is decided when one does
-            code = decide_scopes(request.scope, record.allowed_scopes, True).error
+            code = decide_scopes(request.scope, record.allowed_scopes, True).error or None
         if code is not None:
             raise rfc_error(code, "api.oauth.par.refused.app_error", error=str(code))
 
