@@ -12,8 +12,6 @@ import pytest
 from tests.conftest import HostProcess, free_port
 from tests.forms import hidden_fields, pkce
 
-from .conftest import Api
-
 CALLBACK = "https://rp.example.com/callback"
 LIFETIME = 2  # seconds: the expiry test waits for it
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from plugin.oauth import AuthorizeRequest, Caller, OAuthProvider, Settings
+from plugin.oauth import AuthorizeRequest, OAuthProvider, Settings
 from plugin.oauth.ids import hash_secret, new_id
 from plugin.oauth.rfc9126 import REQUEST_URI_PREFIX
 from plugin.oauth.urls import parse_query

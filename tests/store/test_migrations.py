@@ -70,3 +70,27 @@ def test_unknown_dialect_is_rejected():
 def test_split_statements_drops_comments_and_empty_pieces():
     sql = "-- header; with a semicolon\nCREATE TABLE a (x INTEGER); -- trailing\n\n;CREATE INDEX i ON a (x)\n"
     assert migrations.split_statements(sql) == ["CREATE TABLE a (x INTEGER)", "CREATE INDEX i ON a (x)"]
+
+
+def test_a_migration_numbered_below_the_last_applied_still_runs_once(open_store, monkeypatch):
+    """Migrations written side by side on the same schema may arrive in any order: each runs once (a second run
+    of `arrived` would fail on its primary key)."""
+    from plugin.store.migrations import Migration
+
+    from .builders import app
+
+    real = {d: migrations.load(d) for d in migrations.DIALECTS}
+    top = real["sqlite"][-1].version
+    later = Migration(top + 2, "later", "CREATE TABLE later_one (x INTEGER)")
+    monkeypatch.setattr(migrations, "load", lambda dialect: [*real[dialect], later])
+    first = open_store()
+    assert first.migrate() == top + 2
+    owner = app()
+    first.save_app(owner)
+    arrived = Migration(top + 1, "arrived", "INSERT INTO oauth_consents (user_id, client_id, scope, create_at)"
+                                            f" VALUES ('someone', '{owner.id}', 'user', 1)")
+    monkeypatch.setattr(migrations, "load", lambda dialect: [*real[dialect], arrived, later])
+    store = open_store()
+    assert store.migrate() == top + 2
+    assert store.get_consent("someone", owner.id) is not None
+    assert store.migrate() == top + 2
