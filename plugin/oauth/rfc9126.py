@@ -18,6 +18,8 @@ import dataclasses
 from .errors import AppError, ErrorCode, OAuthErrorCode, rfc_error
 from .ids import new_secret
 from .rfc6749 import AuthorizeRequest
+from .rfc8414 import AUTHORIZATION_PATH
+from .urls import encode_query
 
 PAR_PATH = "oauth/par"
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
@@ -51,6 +53,15 @@ def from_pushed(params: dict[str, str], request_uri: str, authenticated_after: s
     provider's own sign-in marker from the way through the login page."""
     known = {name: str(value) for name, value in params.items() if name in PUSHED_FIELDS}
     return AuthorizeRequest(**known, request_uri=request_uri, authenticated_after=authenticated_after)
+
+
+def return_path(request: AuthorizeRequest, authenticated_after: str = "") -> str:
+    """The way back to the authorization endpoint after the login page, for a pushed request: its client_id and
+    request_uri (the parameters stay off the address bar), and its redirect URI, which the authorization endpoint
+    ignores but the login page names in its form-action (the answer may redirect there at once)."""
+    values = {"client_id": request.client_id, "request_uri": request.request_uri,
+              "redirect_uri": request.redirect_uri, "authenticated_after": authenticated_after}
+    return f"/{AUTHORIZATION_PATH}?{encode_query({k: [v] for k, v in values.items() if v})}"
 
 
 def invalid_request_uri() -> AppError:

@@ -41,7 +41,8 @@ def test_a_confidential_client_pushes_and_gets_a_short_lived_request_uri_stored_
                                                                                        confidential_app, clock):
     answer = push(provider, confidential_app)
     assert set(answer) == {"request_uri", "expires_in"} and answer["expires_in"] == LIFETIME
-    assert answer["request_uri"].startswith(REQUEST_URI_PREFIX) and len(answer["request_uri"]) > len(REQUEST_URI_PREFIX) + 40
+    assert answer["request_uri"].startswith(REQUEST_URI_PREFIX)
+    assert len(answer["request_uri"]) > len(REQUEST_URI_PREFIX) + 40  # 256 random bits
     row = store.get_pushed_request(hash_secret(answer["request_uri"]), confidential_app.id, clock.now_ms())
     assert row is not None and row.expires_at == row.create_at + LIFETIME * 1000
     assert row.params["redirect_uri"] == CALLBACK and "client_secret" not in row.params
@@ -188,12 +189,20 @@ def test_signing_in_keeps_the_pushed_parameters_off_the_address_bar(provider, co
     outcome = provider.begin_authorization(user, by_reference(confidential_app, request_uri))
     assert outcome.kind == "login" and outcome.reauthenticate
     back = query_of(outcome.return_to)
-    assert set(back) == {"client_id", "request_uri", "authenticated_after"} and back["request_uri"] == request_uri
+    # The redirect URI is for the login page's form-action: the authorization endpoint ignores it.
+    assert set(back) == {"client_id", "request_uri", "redirect_uri", "authenticated_after"}
+    assert (back["request_uri"], back["redirect_uri"]) == (request_uri, CALLBACK)
+    again = provider.begin_authorization(user, by_reference(confidential_app, request_uri, **{
+        k: v for k, v in back.items() if k not in ("client_id", "request_uri")}))
+    assert again.kind == "consent"  # signed in again since: not sent back to the login page
 
 
 def test_without_a_user_the_request_uri_is_only_looked_at(provider, confidential_app, user):
     request_uri = push(provider, confidential_app)["request_uri"]
-    assert provider.begin_authorization(None, by_reference(confidential_app, request_uri)).kind == "login"
+    outcome = provider.begin_authorization(None, by_reference(confidential_app, request_uri))
+    assert outcome.kind == "login"
+    assert query_of(outcome.return_to) == {"client_id": confidential_app.id, "request_uri": request_uri,
+                                           "redirect_uri": CALLBACK}
     assert provider.begin_authorization(user, by_reference(confidential_app, request_uri)).kind == "consent"
 
 

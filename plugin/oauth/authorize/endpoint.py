@@ -47,7 +47,13 @@ from ..rfc6749 import (
     validate_authorize_request,
 )
 from ..rfc8414 import AUTHORIZATION_PATH
-from ..rfc9126 import CONSENT_PAGE_SECONDS, from_pushed, invalid_request_uri, pushed_request_required
+from ..rfc9126 import (
+    CONSENT_PAGE_SECONDS,
+    from_pushed,
+    invalid_request_uri,
+    pushed_request_required,
+    return_path,
+)
 from ..scopes import ScopeDecision, decide as decide_scopes, join, merge
 from ..server import AFTER_AUTHORIZE
 from ..oidc import authentication as oidc
@@ -107,7 +113,8 @@ class AuthorizationEndpoint(Endpoint):
             if silent:  # never a page: the client hears login_required at its verified callback
                 self._verified_app(record, request)
                 return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED, caller)
-            return AuthorizationOutcome(LOGIN, request, login_hint=request.login_hint)
+            return AuthorizationOutcome(LOGIN, request, login_hint=request.login_hint,
+                                        return_to=return_path(request) if pushed else "")
         require_browser_session(caller)
         app = self._verified_app(record, request)
         if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:

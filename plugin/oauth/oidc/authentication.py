@@ -14,6 +14,7 @@ from ..guards import Caller
 from ..host import HostUnavailable
 from ..ids import hash_secret
 from ..rfc6749 import AUTH_CODE_LIFETIME_SECONDS, AuthorizeRequest
+from .. import rfc9126
 from ..rfc8414 import AUTHORIZATION_PATH
 from ..services import HOST_RETRY_AFTER_SECONDS, HOST_UNAVAILABLE, Services
 from ..store_errors import TOKEN_WRITE_FAILED, store_errors
@@ -76,10 +77,9 @@ def in_fragment(request: AuthorizeRequest, fragment_by_default: bool) -> bool:
 def return_after_sign_in(request: AuthorizeRequest, services: Services) -> str:
     """This request again, marked with the time the user is sent to sign in: a session created after it is fresh
     enough for prompt=login and max_age, so the way back does not ask again."""
-    marked = dataclasses.replace(request, authenticated_after=str(services.now()))
     if request.request_uri:  # a pushed request (RFC 9126): its parameters stay off the address bar
-        marked = AuthorizeRequest(client_id=request.client_id, request_uri=request.request_uri,
-                                  authenticated_after=marked.authenticated_after)
+        return rfc9126.return_path(request, str(services.now()))
+    marked = dataclasses.replace(request, authenticated_after=str(services.now()))
     values = {name: [value] for name, value in dataclasses.asdict(marked).items() if value}
     return f"/{AUTHORIZATION_PATH}?{encode_query(values)}"
 
