@@ -63,6 +63,8 @@ class ClientRegistrationRequest:
     scope: str | None = None
     # OpenID Connect RP-Initiated Logout 1.0 section 3.1 (the same rules as redirect_uris).
     post_logout_redirect_uris: list[str] = field(default_factory=list)
+    # RFC 9126 section 6: the client's authorization requests must be pushed.
+    require_pushed_authorization_requests: bool = False
 
     @classmethod
     def from_json(cls, body: Any) -> "ClientRegistrationRequest":
@@ -93,7 +95,10 @@ class ClientRegistrationRequest:
             if value is not None and not isinstance(value, str):
                 raise invalid
             optional[key] = value
-        return cls(redirect_uris=redirect_uris, **optional)
+        required = body.get("require_pushed_authorization_requests")
+        if required is not None and not isinstance(required, bool):
+            raise invalid
+        return cls(redirect_uris=redirect_uris, require_pushed_authorization_requests=bool(required), **optional)
 
     @property
     def auth_method(self) -> str:
@@ -267,6 +272,7 @@ def registration_response(
     auth_method: str = AUTH_METHOD_CLIENT_SECRET_POST,
     allowed_scopes: list[str] = (),
     post_logout_redirect_uris: list[str] | None = None,
+    require_pushed_authorization_requests: bool = False,
 ) -> dict:
     """The RFC 7591 §3.2.1 response: the registered metadata, `auth_method` as the client asked for it.
     `client_secret` is present only for confidential clients."""
@@ -290,4 +296,6 @@ def registration_response(
         body["client_uri"] = client_uri
     if post_logout_redirect_uris:
         body["post_logout_redirect_uris"] = list(post_logout_redirect_uris)
+    if require_pushed_authorization_requests:
+        body["require_pushed_authorization_requests"] = True
     return body

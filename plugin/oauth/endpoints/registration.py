@@ -62,7 +62,8 @@ class RegistrationEndpoint(Endpoint):
                   name=request.client_name or DEFAULT_CLIENT_NAME, callback_urls=list(request.redirect_uris),
                   homepage=request.client_uri or "", is_trusted=False, is_dynamically_registered=True,
                   is_public=request.is_public, allowed_scopes=request.allowed_scopes,
-                  post_logout_redirect_uris=list(request.post_logout_redirect_uris))
+                  post_logout_redirect_uris=list(request.post_logout_redirect_uris),
+                  require_pushed_authorization_requests=request.require_pushed_authorization_requests)
         error = validate_app(app)
         if error is not None:
             raise DCRError(INVALID_CLIENT_METADATA, error.message, error.status)
@@ -76,4 +77,5 @@ class RegistrationEndpoint(Endpoint):
                                      client_name=app.name, client_uri=app.homepage,
                                      issued_at_seconds=now // 1000, auth_method=request.auth_method,
                                      allowed_scopes=app.allowed_scopes,
-                                     post_logout_redirect_uris=app.post_logout_redirect_uris)
+                                     post_logout_redirect_uris=app.post_logout_redirect_uris,
+                                     require_pushed_authorization_requests=app.require_pushed_authorization_requests)
