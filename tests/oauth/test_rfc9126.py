@@ -251,3 +251,16 @@ def test_pushing_and_using_are_audited(provider, store, confidential_app, user, 
     provider.close()
     types = [event.type for event in store.list_audit_events(0, 50)]
     assert {"pushed_request_created", "pushed_request_used", "pushed_request_refused"} <= set(types)
+
+
+def test_the_par_endpoint_is_under_the_clients_rate_limit(store, clock, confidential_app):
+    """RFC 9126 section 2.3: 429 when a client pushes more than the server allows."""
+    limited = OAuthProvider(store, clock, Settings(site_url="https://mm.example.com",
+                                                   rate_limit_per_client_per_minute=2))
+    try:
+        push(limited, confidential_app)
+        push(limited, confidential_app)
+        error = app_error_of(push, limited, confidential_app)
+        assert (error.status, error.id) == (429, "api.oauth.rate_limited.app_error") and error.retry_after > 0
+    finally:
+        limited.close()
