@@ -46,11 +46,16 @@ class AuditEvent(str, enum.Enum):
     USER_REVOKED = "user_revoked"
     SIGNING_KEY_GENERATED = "signing_key_generated"
     SIGNING_KEY_ROTATED = "signing_key_rotated"
+    PUSHED_REQUEST_CREATED = "pushed_request_created"
+    PUSHED_REQUEST_USED = "pushed_request_used"
+    PUSHED_REQUEST_REFUSED = "pushed_request_refused"
 
 
 ROUTINE = frozenset({AuditEvent.CODE_ISSUED, AuditEvent.CODE_CONSUMED, AuditEvent.TOKEN_ISSUED,
                      AuditEvent.TOKEN_REFRESHED, AuditEvent.CONSENT_REMEMBERED})
-WARNINGS = frozenset({AuditEvent.CODE_REPLAYED, AuditEvent.REFRESH_REUSE_DETECTED})
+# Events that may be an attack: a replayed code, a reused refresh token, a request_uri replayed or not the app's.
+WARNINGS = frozenset({AuditEvent.CODE_REPLAYED, AuditEvent.REFRESH_REUSE_DETECTED,
+                      AuditEvent.PUSHED_REQUEST_REFUSED})
 
 
 def log_level(event: AuditEvent) -> int:

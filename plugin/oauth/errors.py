@@ -53,6 +53,14 @@ MESSAGES: dict[str, str] = {
         "invalid_request: Supplied redirect_uri did not match registered callback_url.",
     "api.oauth.allow_oauth.pkce_required_public.app_error":
         "PKCE (Proof Key for Code Exchange) is required for public OAuth clients using authorization code flow.",
+    # pushed authorization requests (RFC 9126; this plugin's own ids)
+    "api.oauth.authorize.invalid_request_uri.app_error":
+        "invalid_request_uri: The request_uri is unknown, expired, already used, or not this app's.",
+    "api.oauth.authorize.pushed_request_required.app_error":
+        "invalid_request: This app must push its authorization requests to the pushed authorization request "
+        "endpoint first.",
+    "api.oauth.par.request_uri.app_error": "invalid_request: A pushed request cannot carry a request_uri.",
+    "api.oauth.par.refused.app_error": "{error}: The authorization request cannot be accepted for this app.",
     # token endpoint
     "api.oauth.get_access_token.bad_client_id.app_error": "invalid_request: Bad client_id.",
     "api.oauth.get_access_token.bad_grant.app_error": "invalid_request: Bad grant_type.",

@@ -27,6 +27,7 @@ from .endpoints import (
     BearerTokens,
     IntrospectionEndpoint,
     MetadataEndpoint,
+    PushedAuthorizationEndpoint,
     RegistrationEndpoint,
     RevocationEndpoint,
     TokenEndpoint,
@@ -47,7 +48,7 @@ from .tokens import TokenInfo
 GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant)
 RESPONSE_TYPES = (CodeResponse, ImplicitResponse)
 ENDPOINTS = (AuthorizationEndpoint, TokenEndpoint, RegistrationEndpoint, RevocationEndpoint,
-             IntrospectionEndpoint, MetadataEndpoint, AuditEndpoint, BearerTokens)
+             IntrospectionEndpoint, MetadataEndpoint, AuditEndpoint, BearerTokens, PushedAuthorizationEndpoint)
 
 
 def build_server(services: Services, local_secret: Callable[[], bytes] | None = None) -> AuthorizationServer:
@@ -151,6 +152,11 @@ class OAuthProvider:
 
     def introspect(self, request: TokenActionRequest, caller: Caller | None = None) -> dict:
         return self.server.endpoint("introspection").handle(request, caller)
+
+    def push_authorization_request(self, params: dict[str, str], client_id: str, client_secret: str,
+                                   caller: Caller | None = None) -> dict:
+        """RFC 9126: the pushed request's `request_uri` and `expires_in`."""
+        return self.server.endpoint("pushed_authorization").handle(params, client_id, client_secret, caller)
 
     def register_client(self, caller: Caller | None, body: dict | None) -> dict:
         return self.server.endpoint("registration").handle(caller, body)

@@ -59,6 +59,10 @@ class AuthorizeRequest:
     display: str = ""
     # Unix ms, set by the provider on the way through the login page: a session older must sign in again.
     authenticated_after: str = ""
+    # RFC 9126 section 4: a reference to pushed parameters (plugin/oauth/rfc9126.py).
+    request_uri: str = ""
+    # A request object (RFC 9101, OpenID Core 6.1), not supported: request_not_supported.
+    request: str = ""
     # RFC 9449 section 10: the thumbprint of the key the code's exchange must prove.
     dpop_jkt: str = ""
 

@@ -63,6 +63,8 @@ class ClientRegistrationRequest:
     scope: str | None = None
     # OpenID Connect RP-Initiated Logout 1.0 section 3.1 (the same rules as redirect_uris).
     post_logout_redirect_uris: list[str] = field(default_factory=list)
+    # RFC 9126 section 6: the client's authorization requests must be pushed.
+    require_pushed_authorization_requests: bool = False
     # RFC 9449 section 5.2: the client always uses DPoP (the app's require_dpop).
     dpop_bound_access_tokens: bool = False
 
@@ -95,10 +97,12 @@ class ClientRegistrationRequest:
             if value is not None and not isinstance(value, str):
                 raise invalid
             optional[key] = value
-        dpop = body.get("dpop_bound_access_tokens")
-        if dpop is not None and not isinstance(dpop, bool):
-            raise invalid
-        return cls(redirect_uris=redirect_uris, **optional, dpop_bound_access_tokens=bool(dpop))
+        for key in ("require_pushed_authorization_requests", "dpop_bound_access_tokens"):
+            flag = body.get(key)
+            if flag is not None and not isinstance(flag, bool):
+                raise invalid
+            optional[key] = bool(flag)
+        return cls(redirect_uris=redirect_uris, **optional)
 
     @property
     def auth_method(self) -> str:
@@ -272,6 +276,7 @@ def registration_response(
     auth_method: str = AUTH_METHOD_CLIENT_SECRET_POST,
     allowed_scopes: list[str] = (),
     post_logout_redirect_uris: list[str] | None = None,
+    require_pushed_authorization_requests: bool = False,
     dpop_bound_access_tokens: bool = False,
 ) -> dict:
     """The RFC 7591 §3.2.1 response: the registered metadata, `auth_method` as the client asked for it.
@@ -296,6 +301,8 @@ def registration_response(
         body["client_uri"] = client_uri
     if post_logout_redirect_uris:
         body["post_logout_redirect_uris"] = list(post_logout_redirect_uris)
+    if require_pushed_authorization_requests:
+        body["require_pushed_authorization_requests"] = True
     if dpop_bound_access_tokens:
         body["dpop_bound_access_tokens"] = True
     return body

@@ -53,8 +53,8 @@ class AuthorizationServer:
         self._hooks[event].append(hook)
 
     def register_metadata(self, members: Callable) -> None:
-        """`members(settings) -> dict`: what an extension adds to the metadata documents (RFC 9449's
-        dpop_signing_alg_values_supported)."""
+        """`members(settings) -> dict`: what an extension or an endpoint adds to the metadata documents (RFC 9449's
+        dpop_signing_alg_values_supported, RFC 9126's require_pushed_authorization_requests)."""
         self._metadata.append(members)
 
     # --- lookups (only what is enabled by the settings in force) ---------------------------------------------

@@ -1,12 +1,12 @@
 """The store contract: what the OAuth domain needs from a database, and nothing about OAuth policy.
 
 One abstract class per aggregate (as Mattermost's `Store().OAuth()`, `Store().User()`): AppStore, ConsentStore,
-CodeStore, GrantStore, TokenStore, RateLimitStore, DPoPStore, AuditStore, OpenIDStore; `Store` combines them with
-the lifecycle, so the domain calls `store.get_app(...)` on one object. SQLite (the embedded default) and PostgreSQL
-implement it (plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every method is one transaction.
-Methods that enforce single use (`redeem_code`, `rotate_refresh_token`) must do so with one conditional statement in
-the database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never read-then-write, so that two processes racing
-on the same value get exactly one winner.
+CodeStore, GrantStore, TokenStore, RateLimitStore, DPoPStore, AuditStore, OpenIDStore, PushedRequestStore; `Store`
+combines them with the lifecycle, so the domain calls `store.get_app(...)` on one object. SQLite (the embedded
+default) and PostgreSQL implement it (plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every
+method is one transaction. Methods that enforce single use (`redeem_code`, `rotate_refresh_token`) must do so with
+one conditional statement in the database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never
+read-then-write, so that two processes racing on the same value get exactly one winner.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .records import (
     CodeRecord,
     ConsentRecord,
     GrantRecord,
+    PushedRequestRecord,
     RefreshTokenRecord,
     SigningKeyRecord,
 )
@@ -247,8 +248,33 @@ class OpenIDStore(abc.ABC):
     def get_authentication(self, code_hash: str) -> AuthenticationRecord | None: ...
 
 
+class PushedRequestStore(abc.ABC):
+    """Pushed authorization requests (RFC 9126). A request_uri is single use: starting and consuming are each one
+    conditional update, so of racing browsers exactly one consumes it."""
+
+    @abc.abstractmethod
+    def save_pushed_request(self, pushed: PushedRequestRecord) -> None: ...
+
+    @abc.abstractmethod
+    def get_pushed_request(self, request_hash: str, client_id: str, now: int) -> PushedRequestRecord | None:
+        """The client's request, while it is neither consumed nor expired at `now`; None otherwise."""
+
+    @abc.abstractmethod
+    def start_pushed_request(self, request_hash: str, client_id: str, user_id: str, now: int,
+                             expires_at: int) -> PushedRequestRecord | None:
+        """A browser signed in as `user_id` opened it: it becomes that user's, and the first start sets its expiry
+        to `expires_at` (the time a consent page may take). None, and no change, when it is consumed, expired, not
+        this client's or already another user's."""
+
+    @abc.abstractmethod
+    def consume_pushed_request(self, request_hash: str, client_id: str, user_id: str,
+                               now: int) -> PushedRequestRecord | None:
+        """Spend it (the authorization completes): the record, or None, and no change, when it is consumed,
+        expired, not this client's or started by another user."""
+
+
 class Store(AppStore, ConsentStore, CodeStore, GrantStore, TokenStore, RateLimitStore, DPoPStore, AuditStore,
-            OpenIDStore):
+            OpenIDStore, PushedRequestStore):
     """Everything the domain needs, on one object (one connection pool, one schema)."""
 
     @abc.abstractmethod

@@ -104,29 +104,29 @@ class PostgresStore(SqlStore):
     def migrate(self) -> int:
         pending = migrations.load("postgres")
 
-        def locked(conn: psycopg.Connection) -> int:
+        def locked(conn: psycopg.Connection) -> set[int]:
             conn.execute("SET LOCAL statement_timeout = 0")  # a migration may rewrite a large table
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             conn.execute(migrations.SCHEMA_VERSION_DDL)
-            return conn.execute(self._sql.current_version).fetchone()[0]
+            return {row[0] for row in conn.execute(self._sql.applied_versions).fetchall()}
 
-        current = self._write(locked)
+        applied = self._write(locked)
         for migration in pending:
-            if current >= migration.version:
+            if migration.version in applied:
                 continue
 
-            def apply(conn: psycopg.Connection, migration=migration) -> int:
+            def apply(conn: psycopg.Connection, migration=migration) -> set[int]:
                 # Re-read under the lock: another node may have applied it meanwhile.
-                version = locked(conn)
-                if version < migration.version:
+                versions = locked(conn)
+                if migration.version not in versions:
                     for statement in migration.statements():
                         conn.execute(statement)
                     conn.execute(self._sql.record_version,
                                  (migration.version, migration.name, SystemClock().now_ms()))
-                    version = migration.version
-                return version
+                    versions.add(migration.version)
+                return versions
 
-            current = self._write(apply)
+            applied = self._write(apply)
         return self._read(lambda conn: conn.execute(self._sql.current_version).fetchone()[0])
 
     def schema_version(self) -> int:

@@ -29,6 +29,8 @@ class AppRecord:
     # OpenID Connect: where RP-initiated logout may send the browser back to, and whether OpenID is refused.
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     openid_disabled: bool = False
+    # RFC 9126: the app's authorization requests must be pushed.
+    require_pushed_authorization_requests: bool = False
     # DPoP (RFC 9449): every token request of the app must carry a proof.
     require_dpop: bool = False
 
@@ -150,3 +152,16 @@ class AuthenticationRecord:
     auth_time: int  # Unix ms: when the user signed in
     sid: str
     expires_at: int
+
+
+@dataclass
+class PushedRequestRecord:
+    """A pushed authorization request (RFC 9126): the parameters as pushed, under the SHA-256 of its request_uri.
+    `user_id` is the user whose browser started it at the authorization endpoint ("" until then)."""
+    request_hash: str
+    client_id: str
+    params: dict[str, str]
+    create_at: int
+    expires_at: int  # Unix ms
+    user_id: str = ""
+    consumed_at: int | None = None

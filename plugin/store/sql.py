@@ -46,6 +46,8 @@ TOKEN_TABLES: tuple[TokenTable, ...] = (
     TokenTable("oauth_codes", BY_OWNER, "expires_at < ?", "t.code_hash = oauth_grants.code_hash"),
     # OpenID Connect: the authentication behind a code, read by its grant's refreshes; it never keeps a grant.
     TokenTable("oidc_authentications", BY_OWNER, "expires_at < ?", "FALSE"),
+    # RFC 9126: pushed authorization requests, reached by app (and by user once a browser started one).
+    TokenTable("oauth_pushed_requests", BY_OWNER, "expires_at < ?", "FALSE"),
     TokenTable("oauth_access_tokens"),
     TokenTable("oauth_refresh_tokens"),
 )
@@ -57,7 +59,7 @@ KEPT = ("oauth_audit_events",)
 _APP_COLS = (
     "id, creator_id, create_at, update_at, name, description, icon_url, homepage, callback_urls, is_trusted,"
     " mattermost_app_id, is_dynamically_registered, client_secret_hash, allowed_scopes, post_logout_redirect_uris,"
-    " openid_disabled, require_dpop"
+    " openid_disabled, require_pushed_authorization_requests, require_dpop"
 )
 _APP_COLS_A = ", ".join("a." + c.strip() for c in _APP_COLS.split(","))
 _CONSENT_COLS = "user_id, client_id, scope, create_at"
@@ -74,6 +76,7 @@ _REFRESH_COLS = (
 _AUDIT_COLS = "id, create_at, type, user_id, client_id, grant_id, remote_addr, detail"
 _SIGNING_KEY_COLS = "kid, alg, public_jwk, private_sealed, kek_id, create_at, retired_at, remove_at"
 _AUTHENTICATION_COLS = "code_hash, client_id, user_id, nonce, auth_time, sid, expires_at"
+_PUSHED_COLS = "request_hash, client_id, params, create_at, expires_at, user_id, consumed_at"
 
 
 def _marks(cols: str) -> str:
@@ -84,7 +87,7 @@ def app_record(row: Sequence[Any]) -> AppRecord:
     return AppRecord(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
         json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12], row[13].split(), json.loads(row[14]),
-        bool(row[15]), bool(row[16]),
+        bool(row[15]), bool(row[16]), bool(row[17]),
     )
 
 
@@ -94,7 +97,8 @@ def app_values(app: AppRecord) -> tuple[Any, ...]:
         app.creator_id, app.create_at, app.update_at, app.name, app.description, app.icon_url, app.homepage,
         json.dumps(list(app.callback_urls)), bool(app.is_trusted), app.mattermost_app_id,
         bool(app.is_dynamically_registered), app.client_secret_hash, " ".join(app.allowed_scopes),
-        json.dumps(list(app.post_logout_redirect_uris)), bool(app.openid_disabled), bool(app.require_dpop),
+        json.dumps(list(app.post_logout_redirect_uris)), bool(app.openid_disabled),
+        bool(app.require_pushed_authorization_requests), bool(app.require_dpop),
     )
 
 
@@ -140,6 +144,7 @@ class Sql:
         q = self._q
 
         self.current_version = "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+        self.applied_versions = "SELECT version FROM schema_version"
         self.record_version = q("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)")
 
         self.insert_app = q(f"INSERT INTO oauth_apps ({_APP_COLS}) VALUES ({_marks(_APP_COLS)})")
@@ -151,7 +156,7 @@ class Sql:
             "UPDATE oauth_apps SET creator_id = ?, create_at = ?, update_at = ?, name = ?, description = ?,"
             " icon_url = ?, homepage = ?, callback_urls = ?, is_trusted = ?, mattermost_app_id = ?,"
             " is_dynamically_registered = ?, client_secret_hash = ?, allowed_scopes = ?, post_logout_redirect_uris = ?,"
-            " openid_disabled = ?, require_dpop = ? WHERE id = ?")
+            " openid_disabled = ?, require_pushed_authorization_requests = ?, require_dpop = ? WHERE id = ?")
         self.delete_app = q("DELETE FROM oauth_apps WHERE id = ?")
 
         self.upsert_consent = q(
@@ -222,6 +227,17 @@ class Sql:
             f"INSERT INTO oidc_authentications ({_AUTHENTICATION_COLS}) VALUES ({_marks(_AUTHENTICATION_COLS)})")
         self.select_authentication = q(
             f"SELECT {_AUTHENTICATION_COLS} FROM oidc_authentications WHERE code_hash = ?")
+
+        # RFC 9126: a request_uri is started by one user and consumed once, each by one conditional update.
+        live = "request_hash = ? AND client_id = ? AND consumed_at IS NULL AND expires_at >= ?"
+        self.insert_pushed = q(f"INSERT INTO oauth_pushed_requests ({_PUSHED_COLS}) VALUES ({_marks(_PUSHED_COLS)})")
+        self.select_pushed = q(f"SELECT {_PUSHED_COLS} FROM oauth_pushed_requests WHERE {live}")
+        self.start_pushed = q(
+            "UPDATE oauth_pushed_requests SET expires_at = CASE WHEN user_id = '' THEN ? ELSE expires_at END,"
+            f" user_id = ? WHERE {live} AND user_id IN ('', ?) RETURNING {_PUSHED_COLS}")
+        self.consume_pushed = q(
+            f"UPDATE oauth_pushed_requests SET consumed_at = ? WHERE {live} AND user_id IN ('', ?)"
+            f" RETURNING {_PUSHED_COLS}")
 
         # Revocations and expiry, from the token tables.
         self.revoke_grant = self._cascade(None)

@@ -197,8 +197,8 @@ class SqliteStore(SqlStore):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     # Re-read under the write lock: another process may have applied it meanwhile.
-                    current = conn.execute(self._sql.current_version).fetchone()[0]
-                    if current < migration.version:
+                    applied = {row[0] for row in conn.execute(self._sql.applied_versions)}
+                    if migration.version not in applied:
                         for statement in migration.statements():
                             conn.execute(statement)
                         conn.execute(self._sql.record_version,

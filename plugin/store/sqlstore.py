@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from .contract import Issue, Store
 from .records import (AccessTokenRecord, AppRecord, AuditRecord, AuthenticationRecord, CodeRecord, ConsentRecord,
-                      GrantRecord, RefreshTokenRecord, SigningKeyRecord)
+                      GrantRecord, PushedRequestRecord, RefreshTokenRecord, SigningKeyRecord)
 from .sql import Cascade, Sql, app_record, app_values
 
 T = TypeVar("T")
@@ -283,6 +284,27 @@ class SqlStore(Store):
         row = self._one(self._sql.select_authentication, (code_hash,))
         return AuthenticationRecord(*row) if row else None
 
+    # --- pushed authorization requests (RFC 9126) ---------------------------------------------------------------
+    def save_pushed_request(self, pushed: PushedRequestRecord) -> None:
+        p = pushed
+        values = (p.request_hash, p.client_id, json.dumps(p.params, sort_keys=True), p.create_at, p.expires_at,
+                  p.user_id, p.consumed_at)
+        self._write(lambda conn: conn.execute(self._sql.insert_pushed, values))
+
+    def get_pushed_request(self, request_hash: str, client_id: str, now: int) -> PushedRequestRecord | None:
+        return _pushed(self._one(self._sql.select_pushed, (request_hash, client_id, now)))
+
+    def start_pushed_request(self, request_hash: str, client_id: str, user_id: str, now: int,
+                             expires_at: int) -> PushedRequestRecord | None:
+        values = (expires_at, user_id, request_hash, client_id, now, user_id)
+        return _pushed(self._write(lambda conn: conn.execute(self._sql.start_pushed, values).fetchone()))
+
+    def consume_pushed_request(self, request_hash: str, client_id: str, user_id: str,
+                               now: int) -> PushedRequestRecord | None:
+        # One conditional UPDATE: of racing callers only one sees the row come back.
+        values = (now, request_hash, client_id, now, user_id)
+        return _pushed(self._write(lambda conn: conn.execute(self._sql.consume_pushed, values).fetchone()))
+
     # --- audit ----------------------------------------------------------------------------------------------
     def save_audit_events(self, events: list[AuditRecord]) -> None:
         if events:
@@ -294,3 +316,9 @@ class SqlStore(Store):
         if limit <= 0:
             return []
         return [AuditRecord(*row) for row in self._all(self._sql.list_audit, (limit, max(offset, 0)))]
+
+
+def _pushed(row: Sequence[Any] | None) -> PushedRequestRecord | None:
+    if not row:
+        return None
+    return PushedRequestRecord(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6])

@@ -134,6 +134,7 @@ def app_json(app: apps_pb2.OAuthApp) -> dict:
         "is_trusted": app.is_trusted, "mattermost_app_id": app.mattermost_app_id, "is_public": app.is_public,
         "allowed_scopes": list(app.allowed_scopes),
         "post_logout_redirect_uris": list(app.post_logout_redirect_uris), "openid_disabled": app.openid_disabled,
+        "require_pushed_authorization_requests": app.require_pushed_authorization_requests,
         "require_dpop": app.require_dpop,
     }
     if app.is_dynamically_registered:
@@ -160,6 +161,7 @@ async def create_app(request, gateway, ctx):
         allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
         post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
         openid_disabled=bool_field(body, "openid_disabled", "oauth_app"),
+        require_pushed_authorization_requests=bool_field(body, "require_pushed_authorization_requests", "oauth_app"),
         require_dpop=bool_field(body, "require_dpop", "oauth_app"))
     answer = await gateway.call("CreateApp", message)
     return json_response(request, app_json(answer.app), status=201)
@@ -190,6 +192,7 @@ async def update_app(request, gateway, ctx):
         allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
         post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
         openid_disabled=bool_field(body, "openid_disabled", "oauth_app"),
+        require_pushed_authorization_requests=bool_field(body, "require_pushed_authorization_requests", "oauth_app"),
         require_dpop=bool_field(body, "require_dpop", "oauth_app"))
     answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(
         context=ctx, app_id=app_id, app=app, set_allowed_scopes=body.get("allowed_scopes") is not None))
@@ -230,7 +233,10 @@ async def begin_authorization(request, gateway, ctx):
         raise web.HTTPFound("/login?" + urllib.parse.urlencode(login))
     if answer.outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT:
         return delivered(answer)
-    return await pages.consent_page(request, answer.app, message.request, answer.scopes, answer.refused_scopes)
+    # The form posts back the request as it came (a pushed one: client_id and request_uri); the page's form-action
+    # names the redirect URI of the request as the plugin reads it.
+    return await pages.consent_page(request, answer.app, message.request, answer.scopes, answer.refused_scopes,
+                                    redirect_uri=answer.request.redirect_uri)
 
 
 def delivered(answer) -> web.Response:

@@ -77,9 +77,10 @@ def error_page(request: web.Request, status: int, message: str, headers: dict | 
                   title="Error")
 
 
-async def consent_page(request: web.Request, app, authorize_request, scopes=(), refused_scopes=()) -> web.Response:
+async def consent_page(request: web.Request, app, authorize_request, scopes=(), refused_scopes=(),
+                       redirect_uri: str = "") -> web.Response:
     """`scopes`: what the user would grant, each with its sentence; `refused_scopes`: what only a system admin
-    can grant (shown as not granted)."""
+    can grant (shown as not granted); `redirect_uri`: where the answer goes ("": the request's own)."""
     from . import auth
 
     session = await auth.optional_session(request)
@@ -87,7 +88,7 @@ async def consent_page(request: web.Request, app, authorize_request, scopes=(), 
     return render("consent.html", app=app, fields=fields, csrf=getattr(session, "csrf_token", ""),
                   scopes=list(scopes), refused_scopes=list(refused_scopes),
                   title=f"Authorize {app.name}",
-                  headers={"Content-Security-Policy": csp([authorize_request.redirect_uri])})
+                  headers={"Content-Security-Policy": csp([redirect_uri or authorize_request.redirect_uri])})
 
 
 def form_post_page(action: str, fields) -> web.Response:

@@ -465,14 +465,15 @@ def test_metadata_lists_exactly_the_endpoints_that_answer(api, app, metadata):
     issuer = metadata["issuer"]
     endpoints = {k: v for k, v in metadata.items() if k.endswith("_endpoint")}
     assert set(endpoints) == {"authorization_endpoint", "token_endpoint", "revocation_endpoint",
-                              "introspection_endpoint"}  # registration is off by default
+                              "introspection_endpoint",
+                              "pushed_authorization_request_endpoint"}  # registration is off by default
     authorization = path_of(metadata["authorization_endpoint"], issuer) + "?" + urllib.parse.urlencode(
         {"response_type": "code", "client_id": app["id"], "redirect_uri": CALLBACK})
     login = api.get(authorization)  # no session yet: the login page, and back
     assert login.status == 302 and urllib.parse.urlsplit(login.headers["Location"]).path == "/login"
     assert_oauth_error(api.post(path_of(metadata["token_endpoint"], issuer), body="",
                                 headers={"Content-Type": FORM}), 400, "unsupported_grant_type")
-    for key in ("revocation_endpoint", "introspection_endpoint"):
+    for key in ("revocation_endpoint", "introspection_endpoint", "pushed_authorization_request_endpoint"):
         assert_oauth_error(api.post(path_of(metadata[key], issuer), body="token=x",
                                     headers={"Content-Type": FORM}), 401, "invalid_client")
     unlisted = api.post("/api/v4/oauth/apps/register", {"redirect_uris": [CALLBACK]})

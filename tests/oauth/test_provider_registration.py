@@ -61,6 +61,18 @@ def test_public_client_registration(dcr, store):
     assert store.get_app(body["client_id"]).client_secret_hash == ""
 
 
+def test_a_client_may_register_that_its_requests_must_be_pushed(dcr, store):
+    """RFC 9126 section 6: require_pushed_authorization_requests, a boolean, echoed when true."""
+    body = dcr.register_client(None, {"redirect_uris": [URI], "require_pushed_authorization_requests": True})
+    assert body["require_pushed_authorization_requests"] is True
+    assert store.get_app(body["client_id"]).require_pushed_authorization_requests
+    plain = dcr.register_client(None, {"redirect_uris": [URI], "require_pushed_authorization_requests": False})
+    assert "require_pushed_authorization_requests" not in plain
+    assert not store.get_app(plain["client_id"]).require_pushed_authorization_requests
+    error = dcr_error(dcr, {"redirect_uris": [URI], "require_pushed_authorization_requests": "yes"})
+    assert error.oauth_error == "invalid_client_metadata"
+
+
 def test_missing_redirect_uris_is_invalid_client_metadata(dcr):
     """Port of TestRegisterOAuthClient (missing redirect_uris gives 400)."""
     error = dcr_error(dcr, {"client_name": "x"})

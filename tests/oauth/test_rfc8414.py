@@ -38,8 +38,17 @@ def test_metadata_without_registration():
         "introspection_endpoint": "https://example.com/oauth/introspect",
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "authorization_response_iss_parameter_supported": True,
+        # RFC 9126 section 5 (not in Mattermost's document)
+        "pushed_authorization_request_endpoint": "https://example.com/oauth/par",
+        "require_pushed_authorization_requests": False,
         "dpop_signing_alg_values_supported": list(ALGORITHMS),  # RFC 9449 section 5.1
     }
+
+
+def test_pushed_requests_required_by_the_server_are_advertised():
+    document = authorization_server_metadata(Settings(site_url="https://e.com",
+                                                      require_pushed_authorization_requests=True))
+    assert document["require_pushed_authorization_requests"] is True
 
 
 def test_metadata_with_registration():

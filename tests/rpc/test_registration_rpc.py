@@ -299,6 +299,8 @@ def test_metadata_with_registration_off_and_on(plugin, client):
         "introspection_endpoint": SITE + "/oauth/introspect",
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "authorization_response_iss_parameter_supported": True,
+        "pushed_authorization_request_endpoint": SITE + "/oauth/par",  # RFC 9126
+        "require_pushed_authorization_requests": False,
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 section 5.1
     }
     plugin.configure(EnableDynamicClientRegistration=True)

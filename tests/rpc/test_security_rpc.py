@@ -24,6 +24,7 @@ from tests.rpc.flows import (
     admin,
     anonymous,
     client_call,
+    client_form,
     db_dump,
     db_execute,
     db_rows,
@@ -633,7 +634,7 @@ EVENT_TYPES = {
     "app_created", "app_updated", "app_deleted", "app_secret_regenerated", "consent_granted", "consent_denied",
     "consent_remembered", "code_issued", "code_consumed", "code_replayed", "token_issued", "token_refreshed",
     "token_revoked", "refresh_reuse_detected", "user_deauthorized_app", "user_revoked", "signing_key_generated",
-    "signing_key_rotated",
+    "signing_key_rotated", "pushed_request_created", "pushed_request_used", "pushed_request_refused",
 }
 SIGNING_KEY_EVENTS = ("signing_key_generated", "signing_key_rotated")
 
@@ -653,6 +654,13 @@ def test_every_kind_of_change_leaves_an_audit_event_of_its_type(plugin, client):
     tokens = ok(client.exchange(app, code))                            # code_consumed, token_issued
     assert ok(client.begin(user, app)).outcome == authorize_pb2.BeginAuthorizationResponse.REDIRECT  # remembered
     client.exchange(app, code)                                                          # code_replayed
+    pushed = client.rpc.PushAuthorizationRequest(client_form(                           # pushed_request_created
+        boss, client_id=app.id, client_secret=app.client_secret, response_type="code", redirect_uri=CALLBACK))
+    assert pushed.status == 201, pushed.body_json
+    by_reference = authorize_pb2.AuthorizeRequest(client_id=app.id,
+                                                  request_uri=json.loads(pushed.body_json)["request_uri"])
+    ok(client.decide(user, request=by_reference))                                       # pushed_request_used
+    client.decide(user, request=by_reference)                                           # pushed_request_refused
     tokens = client.tokens(user, app)
     ok(client.refresh(app, tokens.refresh_token))                                       # token_refreshed
     client.refresh(app, tokens.refresh_token)                                           # refresh_reuse_detected

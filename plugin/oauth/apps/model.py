@@ -42,6 +42,7 @@ class AppRequest:
     allowed_scopes: list[str] = field(default_factory=list)
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     openid_disabled: bool = False
+    require_pushed_authorization_requests: bool = False
     require_dpop: bool = False
 
 
@@ -65,6 +66,8 @@ class App:
     # OpenID Connect (docs/openid.md): RP-initiated logout's registered redirect URIs, and OpenID refused.
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     openid_disabled: bool = False
+    # RFC 9126 section 6: its authorization requests must be pushed (plain ones are refused).
+    require_pushed_authorization_requests: bool = False
     # DPoP (RFC 9449): every token request must carry a proof, so every token is bound to the app's key.
     require_dpop: bool = False
 
@@ -99,7 +102,8 @@ class App:
 
 # The fields an app and its row share (the row keeps the secret's hash instead of the secret).
 _STORED = ("id", "creator_id", "create_at", "update_at", "name", "description", "icon_url", "homepage", "is_trusted",
-           "mattermost_app_id", "is_dynamically_registered", "openid_disabled", "require_dpop")
+           "mattermost_app_id", "is_dynamically_registered", "openid_disabled",
+           "require_pushed_authorization_requests", "require_dpop")
 
 
 def _go_slice_text_length(items: list[str]) -> int:

@@ -5,9 +5,16 @@ ever redirects to a URI that is not registered for the app.
 Scopes (plugin/oauth/scopes.py): once the redirect URI is verified, a scope the app may not ask for is an
 `invalid_scope` redirect; system:manage is refused for a user who is not a system admin (the rest is granted).
 A remembered consent covers a request for nothing new; the consent kept after an Allow is everything the user
-agreed to for the app, the token carries what this request granted."""
+agreed to for the app, the token carries what this request granted.
+
+Pushed requests (RFC 9126, plugin/oauth/rfc9126.py): with a `request_uri`, the request answered is exactly the
+pushed one. GET makes it the signed-in user's (the consent page's round trip needs it again); it is consumed,
+once, before anything is issued or any redirect leaves, and the consent decision consumes it as it reads it.
+The pushed authorization request endpoint checks what it accepts with `check_pushed`, the same checks up to what
+needs the user."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from plugin.store.contract import StoreError, StoreUnavailable
@@ -17,7 +24,7 @@ from ..apps import App
 from ..apps.service import find_app
 from ..audit import AuditEvent
 from ..endpoints.base import Endpoint
-from ..errors import PKCE_REQUIRED_PAGE_MESSAGE, AppError, app_error
+from ..errors import PKCE_REQUIRED_PAGE_MESSAGE, AppError, ErrorCode, OAuthErrorCode, app_error, rfc_error
 from ..guards import (
     ANONYMOUS,
     MANAGE_SYSTEM,
@@ -27,6 +34,7 @@ from ..guards import (
     require_id,
     require_session,
 )
+from ..ids import hash_secret, is_valid_id
 from ..policy import consent_covers, pkce_required
 from ..rfc6749 import (
     ACCESS_DENIED,
@@ -39,10 +47,17 @@ from ..rfc6749 import (
     validate_authorize_request,
 )
 from ..rfc8414 import AUTHORIZATION_PATH
+from ..rfc9126 import (
+    CONSENT_PAGE_SECONDS,
+    from_pushed,
+    invalid_request_uri,
+    pushed_request_required,
+    return_path,
+)
 from ..scopes import ScopeDecision, decide as decide_scopes, join, merge
 from ..server import AFTER_AUTHORIZE
 from ..oidc import authentication as oidc
-from ..store_errors import REMOVE_FAILED, log, store_errors
+from ..store_errors import REMOVE_FAILED, TOKEN_READ_FAILED, log, store_errors
 
 LOGIN = "login"
 CONSENT = "consent"
@@ -85,37 +100,40 @@ class AuthorizationEndpoint(Endpoint):
         caller = caller or ANONYMOUS
         require_enabled(settings, "api.oauth.authorize_oauth.disabled.app_error")
         request = request if request is not None else AuthorizeRequest()
+        pushed = bool(request.request_uri)
+        if pushed:
+            request = self._pushed(caller, request, consume=False)
         error = validate_authorize_request(request)
         if error is not None:
             raise error
         record = find_app(self.services.store, request.client_id)
+        self._require_pushed(record, pushed)
         silent = "none" in oidc.prompts(request)
         if not caller.user_id:
             if silent:  # never a page: the client hears login_required at its verified callback
                 self._verified_app(record, request)
-                return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED)
-            return AuthorizationOutcome(LOGIN, request, login_hint=request.login_hint)
+                return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED, caller)
+            return AuthorizationOutcome(LOGIN, request, login_hint=request.login_hint,
+                                        return_to=return_path(request) if pushed else "")
         require_browser_session(caller)
         app = self._verified_app(record, request)
         if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
             raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400,
                             message=PKCE_REQUIRED_PAGE_MESSAGE)
-        if self.server.response_type(request.response_type) is None:
-            return self._error(request, UNSUPPORTED_RESPONSE_TYPE)
-        invalid = oidc.request_error(request, self._in_fragment(request))
+        invalid = self._parameter_error(request)
         if invalid is not None:
-            return self._error(request, invalid)
+            return self._error(request, invalid, caller)
         hinted = self._hinted_user(request)
         if hinted is None:
-            return self._error(request, oidc.OAuthErrorCode.INVALID_REQUEST)
+            return self._error(request, oidc.OAuthErrorCode.INVALID_REQUEST, caller)
         if oidc.needs_sign_in(self.services, caller, request, hinted):
             if silent:
-                return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED)
+                return self._error(request, oidc.OpenIDErrorCode.LOGIN_REQUIRED, caller)
             return AuthorizationOutcome(LOGIN, request, return_to=oidc.return_after_sign_in(request, self.services),
                                         reauthenticate=True, login_hint=request.login_hint)
         scopes = self._scopes(caller, record, request)
         if scopes.error:
-            return self._error(request, scopes.error)
+            return self._error(request, scopes.error, caller)
         remembered = app.is_trusted or self._has_consent(caller.user_id, request, scopes.granted)
         if remembered and "consent" not in oidc.prompts(request):
             self.services.audit.record(AuditEvent.CONSENT_REMEMBERED, user_id=caller.user_id, client_id=app.id,
@@ -123,7 +141,7 @@ class AuthorizationEndpoint(Endpoint):
                                        scope=join(scopes.granted))
             return self._authorize(caller, request, record, scopes.granted)
         if silent:
-            return self._error(request, oidc.OpenIDErrorCode.CONSENT_REQUIRED)
+            return self._error(request, oidc.OpenIDErrorCode.CONSENT_REQUIRED, caller)
         return AuthorizationOutcome(CONSENT, request, app=app, scopes=tuple(scopes.granted),
                                     refused_scopes=tuple(scopes.refused))
 
@@ -135,12 +153,18 @@ class AuthorizationEndpoint(Endpoint):
         caller = require_session(caller)
         if request is None:
             raise app_error("api.context.invalid_body_param.app_error", 400, name="authorize_request")
+        pushed = bool(request.request_uri)
+        if pushed:  # consumed here, whatever the decision: the page that led here is its only use
+            require_browser_session(caller)
+            require_enabled(settings)
+            request = self._pushed(caller, request, consume=True)
         error = validate_authorize_request(request)
         if error is not None:
             raise error
         require_browser_session(caller)
         require_enabled(settings)
         record = find_app(self.services.store, request.client_id)
+        self._require_pushed(record, pushed)
         self._verified_app(record, request)
         if not allow:
             self.services.audit.record(AuditEvent.CONSENT_DENIED, user_id=caller.user_id, client_id=record.id,
@@ -169,6 +193,85 @@ class AuthorizationEndpoint(Endpoint):
         self.services.audit.record(AuditEvent.USER_DEAUTHORIZED_APP, user_id=caller.user_id, client_id=client_id,
                                    remote_addr=caller.remote_addr, tokens_revoked=removed)
 
+    # --- pushed authorization requests (RFC 9126) -------------------------------------------------------------
+
+    def check_pushed(self, record: AppRecord, request: AuthorizeRequest) -> None:
+        """RFC 9126 section 2.1: a pushed request is checked as this endpoint checks a request, up to what needs
+        the user; what would be an error page or an error redirect here is an error answer to the client there."""
+        error = validate_authorize_request(request)
+        if error is not None:
+            raise error
+        self._verified_app(record, request)
+        if request.response_type == RESPONSE_TYPE_CODE and pkce_required(record) and not request.code_challenge:
+            raise app_error("api.oauth.allow_oauth.pkce_required_public.app_error", 400,
+                            oauth_error=OAuthErrorCode.INVALID_REQUEST)
+        code = self._parameter_error(request)
+        if code is None and self._hinted_user(request) is None:
+            code = OAuthErrorCode.INVALID_REQUEST
+        if code is None:  # the app's allowed scopes; what a user may grant is decided when one does
+            code = decide_scopes(request.scope, record.allowed_scopes, True).error or None
+        if code is not None:
+            raise rfc_error(code, "api.oauth.par.refused.app_error", error=str(code))
+
+    def _require_pushed(self, record: AppRecord, pushed: bool) -> None:
+        """Section 4 (and 5, 6): where the server or the app requires pushed requests, a plain one is refused."""
+        if not pushed and (self.services.settings.require_pushed_authorization_requests
+                           or record.require_pushed_authorization_requests):
+            raise pushed_request_required()
+
+    def _pushed(self, caller: Caller, request: AuthorizeRequest, consume: bool) -> AuthorizeRequest:
+        """The pushed request `request_uri` names, for `client_id`: started by the signed-in user (GET), or
+        consumed (the consent decision; its request_uri is then "", nothing left to spend). Unknown, expired,
+        used, another app's or another user's: invalid_request_uri, on the error page (its redirect URI cannot be
+        trusted)."""
+        if not is_valid_id(request.client_id):
+            raise app_error("model.authorize.is_valid.client_id.app_error", 400)
+        store, now = self.services.store, self.services.now()
+        request_hash = hash_secret(request.request_uri)
+        with store_errors(TOKEN_READ_FAILED):
+            if consume:
+                found = store.consume_pushed_request(request_hash, request.client_id, caller.user_id, now)
+            elif caller.user_id:
+                lifetime = max(self.services.settings.pushed_request_lifetime_seconds, CONSENT_PAGE_SECONDS)
+                found = store.start_pushed_request(request_hash, request.client_id, caller.user_id, now,
+                                                   now + lifetime * 1000)
+            else:
+                found = store.get_pushed_request(request_hash, request.client_id, now)
+        if found is None:
+            self.services.audit.record(AuditEvent.PUSHED_REQUEST_REFUSED, user_id=caller.user_id,
+                                       client_id=request.client_id, remote_addr=caller.remote_addr)
+            raise invalid_request_uri()
+        if consume:
+            self._audit_used(caller, request.client_id)
+        return from_pushed(found.params, "" if consume else request.request_uri, request.authenticated_after)
+
+    def _spend(self, caller: Caller | None, request: AuthorizeRequest) -> AuthorizeRequest:
+        """Consume a pushed request before the authorization answers (a code, or an error redirect): of two
+        browsers answering it at once, one wins and the other sees invalid_request_uri. The request, with nothing
+        left to spend."""
+        if not request.request_uri:
+            return request
+        caller = caller or ANONYMOUS
+        with store_errors(TOKEN_READ_FAILED):
+            spent = self.services.store.consume_pushed_request(
+                hash_secret(request.request_uri), request.client_id, caller.user_id, self.services.now())
+        if spent is None:
+            self.services.audit.record(AuditEvent.PUSHED_REQUEST_REFUSED, user_id=caller.user_id,
+                                       client_id=request.client_id, remote_addr=caller.remote_addr)
+            raise invalid_request_uri()
+        self._audit_used(caller, request.client_id)
+        return dataclasses.replace(request, request_uri="")
+
+    def _audit_used(self, caller: Caller, client_id: str) -> None:
+        self.services.audit.record(AuditEvent.PUSHED_REQUEST_USED, user_id=caller.user_id, client_id=client_id,
+                                   remote_addr=caller.remote_addr)
+
+    def _parameter_error(self, request: AuthorizeRequest) -> ErrorCode | None:
+        """An unsupported response type, or OpenID parameters that are not acceptable."""
+        if self.server.response_type(request.response_type) is None:
+            return UNSUPPORTED_RESPONSE_TYPE
+        return oidc.request_error(request, self._in_fragment(request))
+
     @staticmethod
     def _verified_app(record: AppRecord, request: AuthorizeRequest) -> App:
         app = App.from_record(record)
@@ -196,7 +299,8 @@ class AuthorizationEndpoint(Endpoint):
         (verified) callback, as in Mattermost."""
         response_type = self.server.response_type(request.response_type)
         if response_type is None:
-            return self._error(request, UNSUPPORTED_RESPONSE_TYPE)
+            return self._error(request, UNSUPPORTED_RESPONSE_TYPE, caller)
+        request = self._spend(caller, request)
         scope = join(granted)
         store = self.services.store
         try:
@@ -234,6 +338,8 @@ class AuthorizationEndpoint(Endpoint):
         return AuthorizationOutcome(REDIRECT, request,
                                     redirect_url=authorization_redirect(request.redirect_uri, params, in_fragment, iss))
 
-    def _error(self, request: AuthorizeRequest, error: str) -> AuthorizationOutcome:
-        """An error for the client at its verified callback, with the state (RFC 6749 section 4.1.2.1)."""
+    def _error(self, request: AuthorizeRequest, error: str, caller: Caller | None = None) -> AuthorizationOutcome:
+        """An error for the client at its verified callback, with the state (RFC 6749 section 4.1.2.1); a pushed
+        request it answers is spent."""
+        request = self._spend(caller, request)
         return self._respond(request, {"error": str(error), "state": request.state})

@@ -63,6 +63,7 @@ class RegistrationEndpoint(Endpoint):
                   homepage=request.client_uri or "", is_trusted=False, is_dynamically_registered=True,
                   is_public=request.is_public, allowed_scopes=request.allowed_scopes,
                   post_logout_redirect_uris=list(request.post_logout_redirect_uris),
+                  require_pushed_authorization_requests=request.require_pushed_authorization_requests,
                   require_dpop=request.dpop_bound_access_tokens)
         error = validate_app(app)
         if error is not None:
@@ -78,4 +79,5 @@ class RegistrationEndpoint(Endpoint):
                                      issued_at_seconds=now // 1000, auth_method=request.auth_method,
                                      allowed_scopes=app.allowed_scopes,
                                      post_logout_redirect_uris=app.post_logout_redirect_uris,
+                                     require_pushed_authorization_requests=app.require_pushed_authorization_requests,
                                      dpop_bound_access_tokens=app.require_dpop)

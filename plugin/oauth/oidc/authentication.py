@@ -14,6 +14,7 @@ from ..guards import Caller
 from ..host import HostUnavailable
 from ..ids import hash_secret
 from ..rfc6749 import AUTH_CODE_LIFETIME_SECONDS, AuthorizeRequest
+from .. import rfc9126
 from ..rfc8414 import AUTHORIZATION_PATH
 from ..services import HOST_RETRY_AFTER_SECONDS, HOST_UNAVAILABLE, Services
 from ..store_errors import TOKEN_WRITE_FAILED, store_errors
@@ -42,6 +43,8 @@ def request_error(request: AuthorizeRequest, fragment_by_default: bool) -> Error
     invalid_request for a malformed one (`max_age` not a whole number, prompt=none with another value, an
     unknown prompt or response_mode, tokens asked in the query, a `claims` that is not a JSON object, a
     parameter too long)."""
+    if request.request:  # request objects are not supported (discovery: request_parameter_supported false)
+        return OpenIDErrorCode.REQUEST_NOT_SUPPORTED
     values = prompts(request)
     too_long = any(len(getattr(request, name)) > PARAMETER_MAX for name in (
         "nonce", "login_hint", "id_token_hint", "ui_locales", "claims_locales", "claims", "prompt", "max_age"))
@@ -74,6 +77,8 @@ def in_fragment(request: AuthorizeRequest, fragment_by_default: bool) -> bool:
 def return_after_sign_in(request: AuthorizeRequest, services: Services) -> str:
     """This request again, marked with the time the user is sent to sign in: a session created after it is fresh
     enough for prompt=login and max_age, so the way back does not ask again."""
+    if request.request_uri:  # a pushed request (RFC 9126): its parameters stay off the address bar
+        return rfc9126.return_path(request, str(services.now()))
     marked = dataclasses.replace(request, authenticated_after=str(services.now()))
     values = {name: [value] for name, value in dataclasses.asdict(marked).items() if value}
     return f"/{AUTHORIZATION_PATH}?{encode_query(values)}"

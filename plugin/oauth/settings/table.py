@@ -112,6 +112,22 @@ PLUGIN_SETTINGS: tuple[PluginSetting, ...] = (
             access tokens in the browser. Use the authorization code grant with PKCE instead.
         """,
     ),
+    # Pushed authorization requests (RFC 9126, plugin/oauth/rfc9126.py).
+    PluginSetting(
+        "RequirePushedAuthorizationRequests", "require_pushed_authorization_requests", BOOL, False,
+        display_name="Require pushed authorization requests", help_text="""
+            Accept authorization requests only by reference to parameters the app pushed to `/oauth/par` first (RFC
+            9126), so that nothing in the browser's address bar can alter them. An app's own setting can require this
+            for that app alone.
+        """,
+    ),
+    PluginSetting(
+        "PushedRequestLifetimeSeconds", "pushed_request_lifetime_seconds", POSITIVE_INT, 90,
+        display_name="Pushed request lifetime (seconds)", help_text="""
+            How long a pushed request's `request_uri` may be used to start an authorization. Once the user's browser
+            opens it, it lasts as long as a consent page (10 minutes), and it is used once.
+        """,
+    ),
     # OpenID Connect (plugin/oauth/oidc/): how ID tokens are signed and how long they live, and the signing keys.
     PluginSetting(
         "OpenIDSigningAlgorithm", "openid_signing_algorithm", DROPDOWN, "RS256",

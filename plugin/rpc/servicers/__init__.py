@@ -1,5 +1,5 @@
 """The gRPC servicers of the plugin's OAuth services, one module per area of the contract (proto/oauthplugin/v1/:
-apps, authorize, token, discovery, audit, openid). Each translates messages to the domain's calls and back; `calls` runs
+apps, authorize, token, discovery, audit, openid, par). Each translates messages to the domain's calls and back; `calls` runs
 those calls and turns every failure into the response's AppError."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .authorize import AuthorizeServicer
 from .calls import ProviderCalls
 from .discovery import DiscoveryServicer
 from .openid import OpenIDServicer
+from .par import PushedAuthorizationServicer
 from .token import TokenServicer
 
 
@@ -17,4 +18,4 @@ def servicers(runtime: PluginRuntime) -> list:
     """One servicer per service, sharing one way to run domain calls (and its thread pool)."""
     calls = ProviderCalls(runtime)
     return [AppsServicer(calls), AuthorizeServicer(calls), TokenServicer(calls), DiscoveryServicer(calls),
-            AuditServicer(calls), OpenIDServicer(calls)]
+            AuditServicer(calls), OpenIDServicer(calls), PushedAuthorizationServicer(calls)]

@@ -20,6 +20,10 @@ def authorize_request(message: authorize_pb2.AuthorizeRequest) -> AuthorizeReque
     return AuthorizeRequest(**{name: getattr(message, name) for name in _AUTHORIZE_FIELDS})
 
 
+def authorize_message(request: AuthorizeRequest) -> authorize_pb2.AuthorizeRequest:
+    return authorize_pb2.AuthorizeRequest(**{name: getattr(request, name) for name in _AUTHORIZE_FIELDS})
+
+
 class AuthorizeServicer(AreaServicer, authorize_pb2_grpc.AuthorizeServiceServicer):
     async def BeginAuthorization(self, request, context):
         def work(p):
@@ -28,7 +32,7 @@ class AuthorizeServicer(AreaServicer, authorize_pb2_grpc.AuthorizeServiceService
                 outcome=_OUTCOMES[outcome.kind], redirect_url=outcome.redirect_url, app=app_message(outcome.app),
                 scopes=scope_descriptions(outcome.scopes), refused_scopes=scope_descriptions(outcome.refused_scopes),
                 return_to=outcome.return_to, reauthenticate=outcome.reauthenticate, login_hint=outcome.login_hint,
-                form_fields=outcome.form_fields or {})
+                form_fields=outcome.form_fields or {}, request=authorize_message(outcome.request))
         return await self.calls(authorize_pb2.BeginAuthorizationResponse, work, request.context.request_id)
 
     async def DecideConsent(self, request, context):

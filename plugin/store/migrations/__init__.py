@@ -8,9 +8,9 @@ Layout of this directory::
 
 Rules for writing a migration:
 
-- Numbers ascend; a number is never reused or edited once released (add a new one). A number may be skipped: it is
-  held for a migration under way elsewhere (the device grant's 0005 and pushed requests' 0006 beside DPoP's 0007),
-  and each such migration applies on its own on top of the ones before it.
+- Numbers start at 1 and increase; a number is never reused or edited once released (add a new one). A number
+  may be missing: each migration is applied once, in number order among those not applied yet, so one numbered
+  below the last applied (written beside it, on top of the same schema) still runs when it arrives.
 - Prefer SQL both databases accept: TEXT, BIGINT, INTEGER, BOOLEAN with TRUE/FALSE defaults, plain and partial
   indexes, `REFERENCES`. Write a dialect variant only for a statement that cannot be shared.
 - Statements are separated by `;` and comments start with `--`. Neither may appear inside a statement's string
@@ -77,7 +77,7 @@ def load(dialect: str, directory: Traversable | None = None) -> list[Migration]:
     migrations = []
     for version in sorted(names):
         if version < 1:
-            raise ValueError(f"migration numbers start at 0001, not {version:04d}")
+            raise ValueError(f"migration numbers start at 1; got {version:04d}")
         chosen = variants.get(version) or shared.get(version)
         if chosen is None:
             raise ValueError(f"migration {version:04d} has no file for dialect {dialect!r}")

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AuthorizeRequest(_message.Message):
-    __slots__ = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "resource", "nonce", "prompt", "max_age", "login_hint", "id_token_hint", "ui_locales", "claims_locales", "response_mode", "claims", "display", "authenticated_after", "dpop_jkt")
+    __slots__ = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "resource", "nonce", "prompt", "max_age", "login_hint", "id_token_hint", "ui_locales", "claims_locales", "response_mode", "claims", "display", "authenticated_after", "request_uri", "request", "dpop_jkt")
     RESPONSE_TYPE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     REDIRECT_URI_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,8 @@ class AuthorizeRequest(_message.Message):
     CLAIMS_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_FIELD_NUMBER: _ClassVar[int]
     AUTHENTICATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_URI_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
     DPOP_JKT_FIELD_NUMBER: _ClassVar[int]
     response_type: str
     client_id: str
@@ -51,8 +53,10 @@ class AuthorizeRequest(_message.Message):
     claims: str
     display: str
     authenticated_after: str
+    request_uri: str
+    request: str
     dpop_jkt: str
-    def __init__(self, response_type: _Optional[str] = ..., client_id: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., scope: _Optional[str] = ..., state: _Optional[str] = ..., code_challenge: _Optional[str] = ..., code_challenge_method: _Optional[str] = ..., resource: _Optional[str] = ..., nonce: _Optional[str] = ..., prompt: _Optional[str] = ..., max_age: _Optional[str] = ..., login_hint: _Optional[str] = ..., id_token_hint: _Optional[str] = ..., ui_locales: _Optional[str] = ..., claims_locales: _Optional[str] = ..., response_mode: _Optional[str] = ..., claims: _Optional[str] = ..., display: _Optional[str] = ..., authenticated_after: _Optional[str] = ..., dpop_jkt: _Optional[str] = ...) -> None: ...
+    def __init__(self, response_type: _Optional[str] = ..., client_id: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., scope: _Optional[str] = ..., state: _Optional[str] = ..., code_challenge: _Optional[str] = ..., code_challenge_method: _Optional[str] = ..., resource: _Optional[str] = ..., nonce: _Optional[str] = ..., prompt: _Optional[str] = ..., max_age: _Optional[str] = ..., login_hint: _Optional[str] = ..., id_token_hint: _Optional[str] = ..., ui_locales: _Optional[str] = ..., claims_locales: _Optional[str] = ..., response_mode: _Optional[str] = ..., claims: _Optional[str] = ..., display: _Optional[str] = ..., authenticated_after: _Optional[str] = ..., request_uri: _Optional[str] = ..., request: _Optional[str] = ..., dpop_jkt: _Optional[str] = ...) -> None: ...
 
 class BeginAuthorizationRequest(_message.Message):
     __slots__ = ("context", "request")
@@ -63,7 +67,7 @@ class BeginAuthorizationRequest(_message.Message):
     def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., request: _Optional[_Union[AuthorizeRequest, _Mapping]] = ...) -> None: ...
 
 class BeginAuthorizationResponse(_message.Message):
-    __slots__ = ("error", "outcome", "redirect_url", "app", "scopes", "refused_scopes", "return_to", "reauthenticate", "login_hint", "form_fields")
+    __slots__ = ("error", "outcome", "redirect_url", "app", "scopes", "refused_scopes", "return_to", "reauthenticate", "login_hint", "form_fields", "request")
     class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         OUTCOME_UNSPECIFIED: _ClassVar[BeginAuthorizationResponse.Outcome]
@@ -91,6 +95,7 @@ class BeginAuthorizationResponse(_message.Message):
     REAUTHENTICATE_FIELD_NUMBER: _ClassVar[int]
     LOGIN_HINT_FIELD_NUMBER: _ClassVar[int]
     FORM_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
     error: _common_pb2.AppError
     outcome: BeginAuthorizationResponse.Outcome
     redirect_url: str
@@ -101,7 +106,8 @@ class BeginAuthorizationResponse(_message.Message):
     reauthenticate: bool
     login_hint: str
     form_fields: _containers.ScalarMap[str, str]
-    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., outcome: _Optional[_Union[BeginAuthorizationResponse.Outcome, str]] = ..., redirect_url: _Optional[str] = ..., app: _Optional[_Union[_apps_pb2.OAuthApp, _Mapping]] = ..., scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ..., refused_scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ..., return_to: _Optional[str] = ..., reauthenticate: _Optional[bool] = ..., login_hint: _Optional[str] = ..., form_fields: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    request: AuthorizeRequest
+    def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., outcome: _Optional[_Union[BeginAuthorizationResponse.Outcome, str]] = ..., redirect_url: _Optional[str] = ..., app: _Optional[_Union[_apps_pb2.OAuthApp, _Mapping]] = ..., scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ..., refused_scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ..., return_to: _Optional[str] = ..., reauthenticate: _Optional[bool] = ..., login_hint: _Optional[str] = ..., form_fields: _Optional[_Mapping[str, str]] = ..., request: _Optional[_Union[AuthorizeRequest, _Mapping]] = ...) -> None: ...
 
 class ConsentDecisionRequest(_message.Message):
     __slots__ = ("context", "request", "allow")

@@ -1,0 +1,6 @@
+from oauthplugin.v1 import common_pb2 as _common_pb2
+from oauthplugin.v1 import options_pb2 as _options_pb2
+from google.protobuf import descriptor as _descriptor
+from typing import ClassVar as _ClassVar
+
+DESCRIPTOR: _descriptor.FileDescriptor
