@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import http.client
+import importlib.util
 import json
 import os
 import pathlib
@@ -98,9 +99,7 @@ class Postgres:
             return "scripts/pg-test-server is not there yet"
         if not (ROOT / "plugin" / "store" / "postgres.py").exists():
             return "plugin/store/postgres.py is not there yet"
-        try:
-            import psycopg  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("psycopg") is None:
             return "psycopg is not installed"
         return ""
 
