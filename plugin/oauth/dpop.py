@@ -1,11 +1,14 @@
 """DPoP (RFC 9449) on the provider's registry, registered by `register(server)`: the token endpoint checks a
-request's proof before a grant issues and binds what it issues to the proof's key; the metadata advertises the
-algorithms; the bearer validation (endpoints/bearer.py) and UserInfo check the proof of every request with a bound
-token. The proof rules themselves are plugin/oauth/rfc9449.py."""
+request's proof before a grant issues and binds what it issues to the proof's key (the pushed authorization request
+endpoint likewise binds a pushed request's code); the metadata advertises the algorithms; the bearer validation
+(endpoints/bearer.py) and UserInfo check the proof of every request with a bound token. The proof rules themselves
+are plugin/oauth/rfc9449.py."""
 from __future__ import annotations
 
+import hmac
+
 from .rfc9449 import ALGORITHMS, DPoPErrorCode, DPoPError, ProofChecker
-from .server import BEFORE_ISSUE
+from .server import BEFORE_ISSUE, BEFORE_PUSH
 
 
 class DPoP:
@@ -23,6 +26,16 @@ class DPoP:
             return
         request.dpop_jkt = proof.jkt
 
+    def before_push(self, app, request, target) -> None:
+        """Section 10.1: a pushed authorization request's proof binds its code to the proof's key, as `dpop_jkt`
+        does; with both, they must name the same key."""
+        proof = self.proofs.check(target)
+        if proof is None:
+            return
+        if request.dpop_jkt and not hmac.compare_digest(request.dpop_jkt, proof.jkt):
+            raise DPoPError(DPoPErrorCode.INVALID_DPOP_PROOF, "The DPoP proof is not of the key dpop_jkt names.")
+        request.dpop_jkt = proof.jkt
+
     @staticmethod
     def metadata(settings) -> dict:
         """Section 5.1: the algorithms a proof may be signed with."""
@@ -33,5 +46,6 @@ def register(server) -> DPoP:
     dpop = DPoP(server.services)
     server.dpop = dpop
     server.register_hook(BEFORE_ISSUE, dpop.before_issue)
+    server.register_hook(BEFORE_PUSH, dpop.before_push)
     server.register_metadata(dpop.metadata)
     return dpop

@@ -154,9 +154,10 @@ class OAuthProvider:
         return self.server.endpoint("introspection").handle(request, caller)
 
     def push_authorization_request(self, params: dict[str, str], client_id: str, client_secret: str,
-                                   caller: Caller | None = None) -> dict:
-        """RFC 9126: the pushed request's `request_uri` and `expires_in`."""
-        return self.server.endpoint("pushed_authorization").handle(params, client_id, client_secret, caller)
+                                   caller: Caller | None = None, target: HttpTarget | None = None) -> dict:
+        """RFC 9126: the pushed request's `request_uri` and `expires_in` (`target`: for its DPoP proof)."""
+        return self.server.endpoint("pushed_authorization").handle(params, client_id, client_secret, caller,
+                                                                   target)
 
     def register_client(self, caller: Caller | None, body: dict | None) -> dict:
         return self.server.endpoint("registration").handle(caller, body)

@@ -8,7 +8,9 @@ The discovery document is derived from what is registered and enabled, never wri
 Hooks: `before_issue(grant, app, request)` runs once the client is authenticated and may refuse by raising an
 AppError; `after_issue(grant, app, request, issued)` may add to `issued.response`;
 `after_authorize(response_type, caller, request, scope, params)` runs once a response type has issued at the
-authorization endpoint, and may keep what it needs of the request or add to the response's `params`.
+authorization endpoint, and may keep what it needs of the request or add to the response's `params`;
+`before_push(app, request, target)` runs once a pushed authorization request (RFC 9126) passed the authorization
+endpoint's checks, before it is stored, and may refuse it or add to what is stored of `request`.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .services import Services
 BEFORE_ISSUE = "before_issue"
 AFTER_ISSUE = "after_issue"
 AFTER_AUTHORIZE = "after_authorize"
+BEFORE_PUSH = "before_push"
 
 
 class AuthorizationServer:
@@ -29,7 +32,8 @@ class AuthorizationServer:
         self._grants: dict[str, object] = {}
         self._response_types: dict[str, object] = {}
         self._endpoints: dict[str, object] = {}
-        self._hooks: dict[str, list[Callable]] = {BEFORE_ISSUE: [], AFTER_ISSUE: [], AFTER_AUTHORIZE: []}
+        self._hooks: dict[str, list[Callable]] = {BEFORE_ISSUE: [], AFTER_ISSUE: [], AFTER_AUTHORIZE: [],
+                                                 BEFORE_PUSH: []}
         self._metadata: list[Callable] = []
 
     # --- registration ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Pushed authorization requests (RFC 9126) through the host, over HTTP: the PAR endpoint's answers and every
 error of section 2.3, the authorization endpoint and consent page reached with only client_id and request_uri,
-single use, another client's and expired request_uris, and pushed requests required per app and per server."""
+single use, another client's and expired request_uris, pushed requests required per app and per server, and a
+DPoP proof or dpop_jkt on the push binding the code (RFC 9449 section 10.1)."""
 from __future__ import annotations
 
 import base64
@@ -10,6 +11,7 @@ import urllib.parse
 import pytest
 
 from tests.conftest import HostProcess, free_port
+from tests.dpop import DPoPKey
 from tests.forms import hidden_fields, pkce
 
 CALLBACK = "https://rp.example.com/callback"
@@ -39,12 +41,12 @@ def app(api, admin) -> dict:
     return new_app(api, admin)
 
 
-def push(api, app: dict, basic: bool = False, **fields):
+def push(api, app: dict, basic: bool = False, headers: dict | None = None, **fields):
     """POST /oauth/par with the app's credentials in the form (or Basic) and a code request with PKCE."""
     verifier, challenge = pkce()
     form = {"response_type": "code", "redirect_uri": CALLBACK, "state": "pushed", "scope": "openid",
             "code_challenge": challenge, "code_challenge_method": "S256", **fields}
-    headers = dict(FORM)
+    headers = {**FORM, **(headers or {})}
     if basic:
         credentials = f"{app['id']}:{app['client_secret']}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
@@ -243,3 +245,40 @@ def test_pushes_and_their_use_are_audited(api, admin, app, new_user):
             break
         assert time.monotonic() < deadline, types
         time.sleep(0.2)
+
+
+def code_of(api, user, app: dict, request_uri: str) -> str:
+    """The code of a pushed request, through the consent page the first time, at once once the user consented."""
+    page = api.get(by_reference(app, request_uri), token=user.token)
+    callback = page.headers["Location"] if page.status in (302, 303) else allow(api, user, page)
+    return query(callback)["code"]
+
+
+def exchange_proving(api, host, app: dict, code: str, verifier: str, key: DPoPKey):
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, "client_id": app["id"],
+            "client_secret": app["client_secret"], "code_verifier": verifier}
+    return api.post("/oauth/access_token", body=urllib.parse.urlencode(form),
+                    headers={**FORM, "DPoP": key.proof("POST", host.url + "/oauth/access_token")})
+
+
+def test_a_dpop_proof_or_dpop_jkt_on_the_push_binds_the_code_to_the_key(api, host, app, new_user):
+    """RFC 9449 section 10.1: the proof's key, or the pushed dpop_jkt, is the one the code's exchange must prove."""
+    user, key = new_user(), DPoPKey()
+    proofs = []
+    for other in (DPoPKey(), key):
+        proofs.append(key.proof("POST", host.url + "/oauth/par"))
+        reply, verifier = push(api, app, headers={"DPoP": proofs[-1]})
+        assert reply.status == 201, reply.body
+        answer = exchange_proving(api, host, app, code_of(api, user, app, reply.json["request_uri"]), verifier, other)
+        # Refused to another key's proof, issued to the pushing key's.
+        assert (answer.status, answer.json.get("error")) == ((200, None) if other is key else (400, "invalid_grant"))
+    assert answer.json["token_type"] == "DPoP"
+    request_uri, verifier = pushed_uri(api, app, dpop_jkt=key.jkt)
+    refused = exchange_proving(api, host, app, code_of(api, user, app, request_uri), verifier, DPoPKey())
+    assert refused.status == 400 and refused.json["error"] == "invalid_grant", refused.body
+
+    replayed, _ = push(api, app, headers={"DPoP": proofs[0]})
+    mismatched, _ = push(api, app, dpop_jkt=DPoPKey().jkt,
+                         headers={"DPoP": key.proof("POST", host.url + "/oauth/par")})
+    for reply in (replayed, mismatched):
+        assert reply.status == 400 and reply.json["error"] == "invalid_dpop_proof", reply.body

@@ -4,7 +4,8 @@ The client authenticates as at the token endpoint (a public client names itself 
 rate limits; the parameters are checked by the authorization endpoint's own checks (`check_pushed`); the answer
 is 201 with a `request_uri` (only its hash is stored) and `expires_in`. Refused: a `request_uri` among the
 parameters (section 2.1), a request object (`request`: request_not_supported), anything the authorization
-endpoint would refuse, as an RFC 6749 section 5.2 error (section 2.3)."""
+endpoint would refuse, as an RFC 6749 section 5.2 error (section 2.3). A DPoP proof on the request binds the code
+to its key, as `dpop_jkt` does (RFC 9449 section 10.1: the `before_push` hook of plugin/oauth/dpop.py)."""
 from __future__ import annotations
 
 from plugin.store.records import PushedRequestRecord
@@ -17,6 +18,8 @@ from ..ids import hash_secret
 from ..oidc.errors import OpenIDErrorCode
 from ..rfc6749 import AuthorizeRequest
 from ..rfc9126 import PAR_PATH, PUSHED_FIELDS, new_request_uri, pushed_params, request_uri_pushed
+from ..rfc9449 import HttpTarget
+from ..server import BEFORE_PUSH
 from ..settings import Settings
 from ..store_errors import TOKEN_WRITE_FAILED, store_errors
 from .base import DISABLED, Endpoint
@@ -42,7 +45,8 @@ class PushedAuthorizationEndpoint(Endpoint):
         return {"require_pushed_authorization_requests": settings.require_pushed_authorization_requests}
 
     def handle(self, params: dict[str, str], client_id: str, client_secret: str,
-               caller: Caller | None = None) -> dict:
+               caller: Caller | None = None, target: HttpTarget | None = None) -> dict:
+        """`target`: the HTTP request as it came, for a DPoP proof (RFC 9449 section 10.1)."""
         services = self.services
         settings = services.settings
         require_enabled(settings, DISABLED)
@@ -60,6 +64,7 @@ class PushedAuthorizationEndpoint(Endpoint):
                                        client_id=app.id)
             self.server.endpoint("authorization").check_pushed(app, request)
             meter.client_authenticated()  # a public client named a callback of its own
+            self.server.run_hooks(BEFORE_PUSH, app, request, target or HttpTarget())
             request_uri, now = new_request_uri(), services.now()
             lifetime = settings.pushed_request_lifetime_seconds
             with store_errors(TOKEN_WRITE_FAILED):
