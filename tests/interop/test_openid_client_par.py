@@ -1,7 +1,8 @@
 """Pushed authorization requests (RFC 9126) driven by panva's openid-client v6 (tests/interop/openid_client/par.js)
 against a launched host: the client discovers the PAR endpoint, pushes its request (`buildAuthorizationUrlWithPAR`),
 the user allows it on the consent page reached with only client_id and request_uri, and the client exchanges the
-code and reads userinfo. The same authorization URL opened again is refused: a request_uri is used once."""
+code and reads userinfo. The same authorization URL opened again is refused: a request_uri is used once. With
+DPoP, the proof on the push alone binds the code, and the client gets a DPoP-bound token."""
 from __future__ import annotations
 
 import json
@@ -39,9 +40,9 @@ def new_app(host: Host, **fields) -> dict:
     return reply.json()
 
 
-def sign_in_with_par(rp_dir, host: Host, app: dict, session_token: str) -> tuple[dict, dict]:
-    """(what par.js printed first, what it printed at the end)."""
-    proc = subprocess.Popen(["node", "par.js", host.url, app["id"], app["client_secret"], CALLBACK], cwd=rp_dir,
+def sign_in_with_par(rp_dir, host: Host, app: dict, session_token: str, *mode: str) -> tuple[dict, dict]:
+    """(what par.js printed first, what it printed at the end); `mode` "dpop": with DPoP proofs."""
+    proc = subprocess.Popen(["node", "par.js", host.url, app["id"], app["client_secret"], CALLBACK, *mode], cwd=rp_dir,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -92,3 +93,16 @@ def test_an_app_that_must_push_signs_in_with_par_and_its_plain_requests_are_refu
         "scope": "openid"},
         headers=host.bearer(session), allow_redirects=False)
     assert plain.status_code == 400 and "must push its authorization requests" in plain.text
+
+
+def test_openid_client_pushes_with_a_dpop_proof_and_gets_a_bound_token(rp_dir, host):
+    """RFC 9449 section 10.1: openid-client sends a proof with the push (and no dpop_jkt), which the PAR endpoint
+    checks and binds the code to (another key's exchange is refused: tests/host/test_par_http.py); the token is
+    DPoP-bound: userinfo with the client's proofs works, the token as Bearer is refused."""
+    app = new_app(host)
+    user_id, _, session = host.new_user()
+    _, result = sign_in_with_par(rp_dir, host, app, session, "dpop")
+    assert "error" not in result, json.dumps(result)
+    assert result["token_type"].lower() == "dpop" and result["userinfo"]["sub"] == user_id
+    as_bearer = requests.get(host.url + "/api/v4/users/me", headers=host.bearer(result["access_token"]))
+    assert as_bearer.status_code == 401 and as_bearer.headers["WWW-Authenticate"].startswith("DPoP ")
