@@ -40,6 +40,11 @@ class AuditEvent(str, enum.Enum):
     REFRESH_REUSE_DETECTED = "refresh_reuse_detected"
     USER_DEAUTHORIZED_APP = "user_deauthorized_app"
     USER_REVOKED = "user_revoked"
+    DEVICE_CODE_ISSUED = "device_code_issued"
+    DEVICE_APPROVED = "device_approved"
+    DEVICE_DENIED = "device_denied"
+    DEVICE_USER_CODE_REFUSED = "device_user_code_refused"
+    DEVICE_CODE_REDEEMED = "device_code_redeemed"
     SIGNING_KEY_GENERATED = "signing_key_generated"
     SIGNING_KEY_ROTATED = "signing_key_rotated"
 

@@ -70,7 +70,7 @@ async def apps_list(request: web.Request) -> web.Response:
 
 EMPTY_VALUES = {"name": "", "description": "", "homepage": "", "icon_url": "", "callback_urls": "",
                 "is_trusted": False, "is_public": False, "allowed_scopes": [], "post_logout_redirect_uris": "",
-                "allow_openid": True}
+                "allow_openid": True, "allow_device_grant": False}
 
 
 def _form_values(form) -> dict:
@@ -85,6 +85,7 @@ def _form_values(form) -> dict:
         "allowed_scopes": [str(name)[:64] for name in form.getall("allowed_scope", [])][:64],
         "post_logout_redirect_uris": forms.field(form, "post_logout_redirect_uris", 64 * 1024),
         "allow_openid": forms.field(form, "allow_openid") == "true",
+        "allow_device_grant": forms.field(form, "allow_device_grant") == "true",
     }
 
 
@@ -96,7 +97,8 @@ def _app_values(app) -> dict:
     return {"name": app.name, "description": app.description, "homepage": app.homepage, "icon_url": app.icon_url,
             "callback_urls": "\n".join(app.callback_urls), "is_trusted": app.is_trusted,
             "is_public": app.is_public, "allowed_scopes": list(app.allowed_scopes),
-            "post_logout_redirect_uris": "\n".join(app.post_logout_redirect_uris), "allow_openid": not app.openid_disabled}
+            "post_logout_redirect_uris": "\n".join(app.post_logout_redirect_uris), "allow_openid": not app.openid_disabled,
+            "allow_device_grant": app.device_grant_allowed}
 
 
 async def _form_page(request, session, *, values: dict, app_id: str = "", error: str = "",
@@ -136,7 +138,7 @@ async def add_submit(request: web.Request) -> web.Response:
         is_trusted=values["is_trusted"] and can_trust, is_public=values["is_public"],
         allowed_scopes=values["allowed_scopes"],
         post_logout_redirect_uris=_callback_list(values["post_logout_redirect_uris"]),
-        openid_disabled=not values["allow_openid"])
+        openid_disabled=not values["allow_openid"], device_grant_allowed=values["allow_device_grant"])
     try:
         answer = await call(request, session, "CreateApp", message)
     except RpcFailed as failed:
@@ -175,7 +177,7 @@ async def edit_submit(request: web.Request) -> web.Response:
         is_trusted=values["is_trusted"], mattermost_app_id=old.mattermost_app_id,
         allowed_scopes=values["allowed_scopes"],
         post_logout_redirect_uris=_callback_list(values["post_logout_redirect_uris"]),
-        openid_disabled=not values["allow_openid"])
+        openid_disabled=not values["allow_openid"], device_grant_allowed=values["allow_device_grant"])
     try:
         await call(request, session, "UpdateApp", apps_pb2.UpdateAppRequest(app_id=app_id, app=app,
                                                                             set_allowed_scopes=True))

@@ -134,6 +134,7 @@ def app_json(app: apps_pb2.OAuthApp) -> dict:
         "is_trusted": app.is_trusted, "mattermost_app_id": app.mattermost_app_id, "is_public": app.is_public,
         "allowed_scopes": list(app.allowed_scopes),
         "post_logout_redirect_uris": list(app.post_logout_redirect_uris), "openid_disabled": app.openid_disabled,
+        "device_grant_allowed": app.device_grant_allowed,
     }
     if app.is_dynamically_registered:
         body["is_dynamically_registered"] = True
@@ -158,7 +159,8 @@ async def create_app(request, gateway, ctx):
         is_trusted=bool_field(body, "is_trusted", "oauth_app"), is_public=bool_field(body, "is_public", "oauth_app"),
         allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
         post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
-        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"))
+        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"),
+        device_grant_allowed=bool_field(body, "device_grant_allowed", "oauth_app"))
     answer = await gateway.call("CreateApp", message)
     return json_response(request, app_json(answer.app), status=201)
 
@@ -187,7 +189,8 @@ async def update_app(request, gateway, ctx):
         is_trusted=bool_field(body, "is_trusted", "oauth_app"),
         allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
         post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
-        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"))
+        openid_disabled=bool_field(body, "openid_disabled", "oauth_app"),
+        device_grant_allowed=bool_field(body, "device_grant_allowed", "oauth_app"))
     answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(
         context=ctx, app_id=app_id, app=app, set_allowed_scopes=body.get("allowed_scopes") is not None))
     return json_response(request, app_json(answer.app))

@@ -95,7 +95,8 @@ class AppService:
                   is_trusted=is_trusted, is_dynamically_registered=False, is_public=is_public,
                   allowed_scopes=allowed_scopes(caller, list(request.allowed_scopes or [])),
                   post_logout_redirect_uris=list(request.post_logout_redirect_uris or []),
-                  openid_disabled=bool(request.openid_disabled))
+                  openid_disabled=bool(request.openid_disabled),
+                  device_grant_allowed=bool(request.device_grant_allowed))
         error = validate_app(app)
         if error is not None:
             raise error
@@ -148,7 +149,8 @@ class AppService:
                       allowed_scopes=allowed_scopes(caller, list(update.allowed_scopes or []), old.allowed_scopes)
                       if set_allowed_scopes else list(old.allowed_scopes),
                       post_logout_redirect_uris=list(update.post_logout_redirect_uris or []),
-                      openid_disabled=bool(update.openid_disabled))
+                      openid_disabled=bool(update.openid_disabled),
+                      device_grant_allowed=bool(update.device_grant_allowed))
             app.update_at = self._next_update_at(old)
             error = validate_app(app)
             if error is not None:

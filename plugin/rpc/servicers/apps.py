@@ -37,7 +37,8 @@ class AppsServicer(AreaServicer, apps_pb2_grpc.AppsServiceServicer):
                           is_trusted=request.is_trusted, is_public=request.is_public,
                           allowed_scopes=list(request.allowed_scopes),
                           post_logout_redirect_uris=list(request.post_logout_redirect_uris),
-                          openid_disabled=request.openid_disabled)
+                          openid_disabled=request.openid_disabled,
+                          device_grant_allowed=request.device_grant_allowed)
         return await self._app(request, lambda p, c: p.create_app(c, body))
 
     async def ListApps(self, request, context):
