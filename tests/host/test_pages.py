@@ -452,7 +452,8 @@ def test_plugins_page_shows_the_state_and_the_settings_from_the_manifest(admin_b
 
 def test_plugin_settings_are_saved_into_plugin_settings_plugins(api, admin, admin_browser):
     csrf = admin_browser.csrf("/admin/plugins")
-    base = {"csrf": csrf, "setting.openidsigningalgorithm": "RS256"}  # a dropdown always posts one of its options
+    # A dropdown always posts one of its options, and each checkbox its hidden "false" at least.
+    base = {"csrf": csrf, "setting.openidsigningalgorithm": "RS256", "setting.enabledevicegrant": "false"}
     refused = admin_browser.post("/admin/plugins/oauth-provider/settings",
                                  {**base, "setting.refreshtokengraceperiodseconds": "soon",
                                   "setting.enableimplicitgrant": "true"})
