@@ -67,7 +67,8 @@ class DeviceCodeGrant(Grant):
             access_token, access = new_access_token(settings, grant, bound, now)
             refresh_token, refresh = new_refresh_token(settings, app, grant, bound, access, now)
             response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
-                                     scope=grant.scope, refresh_token=refresh_token, audience=bound)
+                                     scope=grant.scope, refresh_token=refresh_token, audience=bound,
+                                     mattermost_shape=False)
             return Issue(grant, access, refresh, response)
 
         with store_errors(TOKEN_WRITE_FAILED):
