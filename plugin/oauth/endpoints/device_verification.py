@@ -62,7 +62,7 @@ class DeviceVerificationEndpoint(Endpoint):
         """The pending request a typed code names, for the user to confirm."""
         caller = self._checked(caller)
         with self._attempt(caller):
-            record, app = self._pending(user_code)
+            record, app = self._pending(caller, user_code)
         scopes = self._scopes(caller, record, app)
         return DevicePrompt(App.from_record(app), display_user_code(normalize_user_code(user_code)),
                             tuple(scopes.granted), tuple(scopes.refused))
@@ -73,7 +73,7 @@ class DeviceVerificationEndpoint(Endpoint):
         services = self.services
         now = services.now()
         with self._attempt(caller):
-            record, app = self._pending(user_code)
+            record, app = self._pending(caller, user_code)
             scopes = self._scopes(caller, record, app)
             allow = allow and not scopes.error  # nothing left that this user can grant: a refusal
             with store_errors(TOKEN_WRITE_FAILED):
@@ -108,7 +108,7 @@ class DeviceVerificationEndpoint(Endpoint):
             limit, [f"device-addr:{caller.remote_addr}", f"device-session:{caller.session_id or caller.user_id}"],
             TOO_MANY_CODES)
 
-    def _pending(self, typed: str) -> tuple[DeviceCodeRecord, AppRecord]:
+    def _pending(self, caller: Caller, typed: str) -> tuple[DeviceCodeRecord, AppRecord]:
         code = normalize_user_code(typed)
         store, now = self.services.store, self.services.now()
         record = app = None
@@ -117,7 +117,8 @@ class DeviceVerificationEndpoint(Endpoint):
                 record = store.find_pending_device_code(hash_secret(code), now)
                 app = store.get_app(record.client_id) if record is not None else None
         if record is None or app is None or not app.device_grant_allowed:
-            self.services.audit.record(AuditEvent.DEVICE_USER_CODE_REFUSED)
+            self.services.audit.record(AuditEvent.DEVICE_USER_CODE_REFUSED, user_id=caller.user_id,
+                                       remote_addr=caller.remote_addr)
             raise wrong_code()
         return record, app
 
