@@ -73,7 +73,7 @@ MESSAGES: dict[str, str] = {
     "api.oauth.get_access_token.resource_mismatch.app_error":
         "Resource parameter mismatch between authorization and token requests.",
     # the device authorization grant (RFC 8628; this plugin's own ids, in Mattermost's pattern)
-    "api.oauth.device.disabled.app_error": "invalid_request: Device sign-in is turned off on this server.",
+    "api.oauth.device.disabled.app_error": "Device sign-in is turned off on this server.",
     "api.oauth.get_access_token.missing_device_code.app_error": "invalid_request: Missing device_code.",
     "api.oauth.get_access_token.device_code.app_error": "invalid_grant: Invalid device code.",
     "api.oauth.device.not_allowed.app_error":
