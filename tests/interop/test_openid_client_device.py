@@ -53,6 +53,7 @@ def test_openid_client_completes_the_device_flow_with_the_page_approved_in_betwe
     assert set(result["scope"].split()) == {"openid", "profile", "email", "users:read"}
     claims = result["claims"]
     assert (claims["iss"], claims["aud"], claims["sub"]) == (host.url, app["id"], user_id)
+    assert claims["auth_time"] <= claims["iat"] and "nonce" not in claims  # when the approving session signed in
     assert result["userinfo"]["sub"] == user_id and result["userinfo"]["preferred_username"] == username
     me = requests.get(host.url + "/api/v4/users/me", headers=host.bearer(result["access_token"]))
     assert me.status_code == 200 and me.json()["id"] == user_id
