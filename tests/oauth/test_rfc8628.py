@@ -273,3 +273,22 @@ def test_expired_device_codes_are_swept(provider, device_app, store, clock):
     clock.advance(601)
     assert provider.purge_expired() >= 1
     assert store.get_device_code(hash_secret(answer.device_code)) is None
+
+
+def test_a_devices_refresh_token_refreshes_with_a_new_id_token(provider, device_app, user):
+    answer = authorize(provider, device_app, "openid")
+    provider.decide_device(user, answer.user_code, allow=True)
+    tokens = poll(provider, device_app, answer.device_code)
+    refreshed = provider.token(TokenRequest(grant_type="refresh_token", refresh_token=tokens.refresh_token,
+                                            client_id=device_app.id, client_secret=device_app.client_secret))
+    assert refreshed.access_token != tokens.access_token and refreshed.id_token.count(".") == 2
+    assert provider.validate_token(refreshed.access_token).user_id == user.user_id
+
+
+def test_deauthorizing_the_app_ends_what_a_device_got(provider, device_app, user):
+    answer = authorize(provider, device_app)
+    provider.decide_device(user, answer.user_code, allow=True)
+    tokens = poll(provider, device_app, answer.device_code)
+    provider.deauthorize(user, device_app.id)
+    assert refused(lambda: provider.validate_token(tokens.access_token)).status == 401
+    assert provider.list_authorized_apps(user, user.user_id) == []
