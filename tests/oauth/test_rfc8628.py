@@ -8,6 +8,7 @@ import pytest
 from plugin.oauth import AppError, OAuthProvider, Settings, TokenRequest
 from plugin.oauth.endpoints.device_authorization import DeviceAuthorizationRequest
 from plugin.oauth.guards import Caller
+from plugin.oauth.host import HostSession, HostUnavailable, NoHost
 from plugin.oauth.ids import hash_secret
 from plugin.oauth.rfc8628 import (GRANT_TYPE, USER_CODE_ALPHABET, display_user_code, new_user_code,
                                   normalize_user_code)
@@ -292,3 +293,39 @@ def test_deauthorizing_the_app_ends_what_a_device_got(provider, device_app, user
     provider.deauthorize(user, device_app.id)
     assert refused(lambda: provider.validate_token(tokens.access_token)).status == 401
     assert provider.list_authorized_apps(user, user.user_id) == []
+
+
+class SessionsUnknown(NoHost):
+    """A host that cannot say when a session signed in."""
+
+    def get_session(self, session_id: str):
+        raise HostUnavailable("GetSession: DEADLINE_EXCEEDED")
+
+
+def test_an_openid_approval_the_host_cannot_date_changes_nothing(store, clock, settings, admin, user):
+    provider = OAuthProvider(store, clock, settings, SessionsUnknown())
+    try:
+        app = provider.create_app(admin, app_request(device_grant_allowed=True))
+        answer = authorize(provider, app, "openid")
+        error = refused(lambda: provider.decide_device(user, answer.user_code, allow=True))
+        assert (error.status, error.retry_after) == (503, 1)
+        assert refused(lambda: poll(provider, app, answer.device_code)).oauth_error == "authorization_pending"
+        assert provider.lookup_user_code(user, answer.user_code).app.id == app.id  # still pending
+    finally:
+        provider.close()
+
+
+def test_an_approval_keeps_when_the_approving_session_signed_in(store, clock, settings, admin, user):
+    class Sessions(NoHost):
+        def get_session(self, session_id: str):
+            return HostSession(id=session_id, user_id=user.user_id, create_at=clock.now_ms() - 3_600_000)
+
+    provider = OAuthProvider(store, clock, settings, Sessions())
+    try:
+        app = provider.create_app(admin, app_request(device_grant_allowed=True))
+        answer = authorize(provider, app, "openid")
+        provider.decide_device(user, answer.user_code, allow=True)
+        authentication = store.get_authentication(hash_secret(answer.device_code))
+        assert authentication.auth_time == clock.now_ms() - 3_600_000 and authentication.sid
+    finally:
+        provider.close()

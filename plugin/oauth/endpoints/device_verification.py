@@ -76,6 +76,8 @@ class DeviceVerificationEndpoint(Endpoint):
             record, app = self._pending(caller, user_code)
             scopes = self._scopes(caller, record, app)
             allow = allow and not scopes.error  # nothing left that this user can grant: a refusal
+            # Asked of the host before anything changes (an unreachable host refuses the decision, 503).
+            auth_time = session_created_at(services, caller) if allow and has_openid(join(scopes.granted)) else 0
             with store_errors(TOKEN_WRITE_FAILED):
                 decided = services.store.decide_device_code(
                     record.user_code_hash, now, DEVICE_APPROVED if allow else DEVICE_DENIED, caller.user_id,
@@ -86,7 +88,7 @@ class DeviceVerificationEndpoint(Endpoint):
         if not allow:
             services.audit.record(AuditEvent.DEVICE_DENIED, **audit)
             return DeviceDecision(App.from_record(app), False)
-        self._remember(caller, app, decided, scopes.granted, now)
+        self._remember(caller, app, decided, scopes.granted, now, auth_time)
         services.audit.record(AuditEvent.DEVICE_APPROVED, **audit, scope=decided.scope)
         return DeviceDecision(App.from_record(app), True)
 
@@ -127,17 +129,17 @@ class DeviceVerificationEndpoint(Endpoint):
         return decide_scopes(record.scope, app.allowed_scopes, caller.can(MANAGE_SYSTEM))
 
     def _remember(self, caller: Caller, app: AppRecord, decided: DeviceCodeRecord, granted: list[str],
-                  now: int) -> None:
+                  now: int, auth_time: int) -> None:
         """The consent, merged with what the user agreed to before, and for openid the sign-in the ID token names."""
         services = self.services
         with store_errors("app.preference.save.updating.app_error"):
             before = services.store.get_consent(caller.user_id, app.id)
             consented = merge(before.scope, granted) if before is not None else decided.scope
             services.store.save_consent(ConsentRecord(caller.user_id, app.id, consented, now))
-        if has_openid(decided.scope):
+        if auth_time:
             authentication = AuthenticationRecord(
                 code_hash=decided.device_code_hash, client_id=app.id, user_id=caller.user_id, nonce="",
-                auth_time=session_created_at(services, caller), sid=session_id_claim(caller.session_id),
+                auth_time=auth_time, sid=session_id_claim(caller.session_id),
                 expires_at=decided.expires_at + services.settings.refresh_absolute_ms)
             with store_errors(TOKEN_WRITE_FAILED):
                 services.store.save_authentication(authentication)
