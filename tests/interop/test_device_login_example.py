@@ -34,7 +34,9 @@ def run_example(host: Host, app: dict, session: str, decision: str) -> tuple[int
         complete = shown[2].strip().removeprefix("(or open ").removesuffix(")")
         assert complete.endswith(shown[1].split()[-1])
         decide_on_page(host.url, session, complete, decision)
-        rest, errors = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        # Through the same buffered reader as the lines above (communicate would skip what it holds already).
+        rest, errors = proc.stdout.read(), proc.stderr.read()
     finally:
         proc.kill()
     return proc.returncode, "".join(shown) + rest, errors
