@@ -26,7 +26,8 @@ USER_CODE_LENGTH = 8
 
 
 class DeviceErrorCode(ErrorCode):
-    """Section 3.5: the token endpoint's answers while the user has not finished (a refusal is RFC 6749's access_denied)."""
+    """Section 3.5: the token endpoint's answers while the user has not finished (a refusal is RFC 6749's
+    access_denied)."""
     AUTHORIZATION_PENDING = "authorization_pending"
     SLOW_DOWN = "slow_down"
     EXPIRED_TOKEN = "expired_token"

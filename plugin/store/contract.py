@@ -1,12 +1,12 @@
 """The store contract: what the OAuth domain needs from a database, and nothing about OAuth policy.
 
 One abstract class per aggregate (as Mattermost's `Store().OAuth()`, `Store().User()`): AppStore, ConsentStore,
-CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore, OpenIDStore, DeviceCodeStore; `Store` combines them with the lifecycle, so the
-domain calls `store.get_app(...)` on one object. SQLite (the embedded default) and PostgreSQL implement it
-(plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every method is one transaction. Methods that
-enforce single use (`redeem_code`, `rotate_refresh_token`, `redeem_device_code`) must do so with one conditional statement in the
-database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never read-then-write, so that two processes
-racing on the same value get exactly one winner.
+CodeStore, GrantStore, TokenStore, RateLimitStore, AuditStore, OpenIDStore, DeviceCodeStore; `Store` combines them
+with the lifecycle, so the domain calls `store.get_app(...)` on one object. SQLite (the embedded default) and
+PostgreSQL implement it (plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every method is one
+transaction. Methods that enforce single use (`redeem_code`, `rotate_refresh_token`, `redeem_device_code`) must do
+so with one conditional statement in the database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never
+read-then-write, so that two processes racing on the same value get exactly one winner.
 """
 from __future__ import annotations
 

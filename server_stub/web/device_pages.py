@@ -2,7 +2,7 @@
 
 | Route | What |
 |---|---|
-| GET `/oauth/device?user_code=BDWD-HQPK` | sign in if needed (and come back), then the form to enter the code (prefilled) |
+| GET `/oauth/device?user_code=BDWD-HQPK` | sign in if needed (and back), the form, code prefilled; 404 while it is off |
 | POST `/oauth/device` | the code entered: the app, its icon and what it asks for in plain words, Allow or Deny |
 | POST `/oauth/device/decision` | Allow or Deny: the device gets its tokens (or access_denied) at its next poll |
 
@@ -13,13 +13,15 @@ and changes nothing, so a link (verification_uri_complete) can never approve a d
 """
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
-from oauthplugin.v1 import device_pb2
+from oauthplugin.v1 import device_pb2, discovery_pb2
 
 from ..gateway import RpcFailed
 from . import forms, pages
-from .forms import page
+from .forms import PageError, page
 from .integrations_pages import call
 
 VERIFICATION_PATH = "/oauth/device"
@@ -48,6 +50,10 @@ async def _answered(request: web.Request, session, user_code: str, rpc: str, mes
 @page
 async def entry_page(request: web.Request) -> web.Response:
     session = await forms.require_page_session(request)
+    # The form only while the grant is on: the metadata lists its endpoint exactly then.
+    metadata = await call(request, session, "GetMetadata", discovery_pb2.MetadataRequest())
+    if "device_authorization_endpoint" not in json.loads(metadata.metadata_json or b"{}"):
+        raise PageError(404, "Device sign-in is turned off on this server.")
     return _entry_page(request, session, request.query.get("user_code", "")[:USER_CODE_MAX])
 
 

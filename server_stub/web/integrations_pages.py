@@ -97,8 +97,8 @@ def _app_values(app) -> dict:
     return {"name": app.name, "description": app.description, "homepage": app.homepage, "icon_url": app.icon_url,
             "callback_urls": "\n".join(app.callback_urls), "is_trusted": app.is_trusted,
             "is_public": app.is_public, "allowed_scopes": list(app.allowed_scopes),
-            "post_logout_redirect_uris": "\n".join(app.post_logout_redirect_uris), "allow_openid": not app.openid_disabled,
-            "allow_device_grant": app.device_grant_allowed}
+            "post_logout_redirect_uris": "\n".join(app.post_logout_redirect_uris),
+            "allow_openid": not app.openid_disabled, "allow_device_grant": app.device_grant_allowed}
 
 
 async def _form_page(request, session, *, values: dict, app_id: str = "", error: str = "",

@@ -211,6 +211,21 @@ def test_an_expired_device_code_is_expired_token(api, admin, app, new_user):
 
 # --- the verification page ------------------------------------------------------------------------------------------
 
+def test_with_device_sign_in_off_the_page_and_the_endpoint_say_so(api, admin, app, new_user):
+    settings = {"enabledevicegrant": True, "devicepollintervalseconds": 1, "deviceusercodeattemptsperminute": ATTEMPTS}
+    patch = {"PluginSettings": {"Plugins": {"oauth-provider": {**settings, "enabledevicegrant": False}}}}
+    assert api.put("/api/v4/config/patch", patch, token=admin.token).status == 200
+    try:
+        page = api.get("/oauth/device", token=new_user("tv").token)
+        assert page.status == 404 and b"Device sign-in is turned off on this server." in page.body
+        assert device_authorization(api, app).status == 404
+        assert error_of(poll(api, app, "anything")) == "unsupported_grant_type"
+        assert "device_authorization_endpoint" not in api.get("/.well-known/oauth-authorization-server").json
+    finally:
+        patch["PluginSettings"]["Plugins"]["oauth-provider"] = settings
+        assert api.put("/api/v4/config/patch", patch, token=admin.token).status == 200
+
+
 def test_the_page_sends_a_visitor_to_sign_in_and_back(api):
     reply = api.get("/oauth/device?user_code=BCDF-GHJK")
     assert reply.status == 302

@@ -9,5 +9,5 @@ from .registration import RegistrationEndpoint
 from .revocation import RevocationEndpoint
 from .token import TokenEndpoint
 
-__all__ = ["AuditEndpoint", "BearerTokens", "DeviceAuthorizationEndpoint", "DeviceVerificationEndpoint", "IntrospectionEndpoint", "MetadataEndpoint", "RegistrationEndpoint",
-           "RevocationEndpoint", "TokenEndpoint"]
+__all__ = ["AuditEndpoint", "BearerTokens", "DeviceAuthorizationEndpoint", "DeviceVerificationEndpoint",
+           "IntrospectionEndpoint", "MetadataEndpoint", "RegistrationEndpoint", "RevocationEndpoint", "TokenEndpoint"]
