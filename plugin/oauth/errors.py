@@ -6,8 +6,8 @@ routes, as an error page. At the token endpoint it also carries the RFC 6749 §5
 so a host that prefers RFC-shaped bodies can produce them without knowing OAuth.
 
 RFC error codes are typed: `ErrorCode` is the base every RFC module extends with its own enum (`OAuthErrorCode`
-here for RFC 6749 §5.2 and §4.1.2.1; `rfc8707.ResourceErrorCode`, `rfc7591.RegistrationErrorCode`, and later
-RFC 8628's `authorization_pending`, `slow_down`, `expired_token`). `rfc_error` builds an AppError carrying one.
+here for RFC 6749 §5.2 and §4.1.2.1; `rfc8707.ResourceErrorCode`, `rfc7591.RegistrationErrorCode`,
+`rfc8628.DeviceErrorCode`). `rfc_error` builds an AppError carrying one.
 
 `DCRError` is the RFC 7591 §3.2.2 error of dynamic client registration (`error`, `error_description`): an
 AppError without a Mattermost id, so every failure travels the same way.
@@ -82,6 +82,20 @@ MESSAGES: dict[str, str] = {
         "invalid_grant: The DPoP proof's key is not the key the code or refresh token is bound to.",
     "api.oauth.get_access_token.resource_mismatch.app_error":
         "Resource parameter mismatch between authorization and token requests.",
+    # the device authorization grant (RFC 8628; this plugin's own ids, in Mattermost's pattern)
+    "api.oauth.device.disabled.app_error": "Device sign-in is turned off on this server.",
+    "api.oauth.get_access_token.missing_device_code.app_error": "invalid_request: Missing device_code.",
+    "api.oauth.get_access_token.device_code.app_error": "invalid_grant: Invalid device code.",
+    "api.oauth.device.not_allowed.app_error":
+        "unauthorized_client: The app is not allowed to use the device authorization grant.",
+    "api.oauth.device.scope.app_error": "invalid_scope: The app may not ask for this scope.",
+    "api.oauth.device.authorization_pending.app_error":
+        "authorization_pending: The user has not yet approved the device.",
+    "api.oauth.device.slow_down.app_error": "slow_down: The device polls too often; wait longer between requests.",
+    "api.oauth.device.expired_token.app_error": "expired_token: The device code has expired.",
+    "api.oauth.device.access_denied.app_error": "access_denied: The user did not allow the device.",
+    "api.oauth.device.user_code.app_error": "That code is not valid or has expired. Check it and try again.",
+    "api.oauth.device.too_many_codes.app_error": "Too many codes entered. Please wait a minute and try again.",
     # apps
     "api.oauth.regenerate_secret.public_client.app_error":
         "invalid_request: Cannot regenerate secret for public OAuth clients.",

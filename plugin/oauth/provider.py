@@ -25,6 +25,8 @@ from .authorize import AuthorizationEndpoint, AuthorizationOutcome, CodeResponse
 from .endpoints import (
     AuditEndpoint,
     BearerTokens,
+    DeviceAuthorizationEndpoint,
+    DeviceVerificationEndpoint,
     IntrospectionEndpoint,
     MetadataEndpoint,
     PushedAuthorizationEndpoint,
@@ -32,7 +34,9 @@ from .endpoints import (
     RevocationEndpoint,
     TokenEndpoint,
 )
-from .grants import AuthorizationCodeGrant, RefreshTokenGrant
+from .endpoints.device_authorization import DeviceAuthorization, DeviceAuthorizationRequest
+from .endpoints.device_verification import DeviceDecision, DevicePrompt
+from .grants import AuthorizationCodeGrant, DeviceCodeGrant, RefreshTokenGrant
 from .guards import DEFAULT_PER_PAGE, Caller
 from .host import Host
 from .dpop import register as register_dpop
@@ -45,10 +49,11 @@ from .settings import Settings
 from .store_errors import REMOVE_FAILED, store_errors
 from .tokens import TokenInfo
 
-GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant)
+GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant, DeviceCodeGrant)
 RESPONSE_TYPES = (CodeResponse, ImplicitResponse)
 ENDPOINTS = (AuthorizationEndpoint, TokenEndpoint, RegistrationEndpoint, RevocationEndpoint,
-             IntrospectionEndpoint, MetadataEndpoint, AuditEndpoint, BearerTokens, PushedAuthorizationEndpoint)
+             IntrospectionEndpoint, MetadataEndpoint, AuditEndpoint, BearerTokens, DeviceAuthorizationEndpoint,
+             DeviceVerificationEndpoint, PushedAuthorizationEndpoint)
 
 
 def build_server(services: Services, local_secret: Callable[[], bytes] | None = None) -> AuthorizationServer:
@@ -164,6 +169,19 @@ class OAuthProvider:
 
     def metadata(self) -> dict:
         return self.server.endpoint("metadata").handle()
+
+    # --- the device authorization grant (RFC 8628) --------------------------------------------------------------
+
+    def device_authorization(self, request: DeviceAuthorizationRequest,
+                             caller: Caller | None = None) -> DeviceAuthorization:
+        return self.server.endpoint("device_authorization").handle(request, caller)
+
+    def lookup_user_code(self, caller: Caller | None, user_code: str) -> DevicePrompt:
+        """The verification page: the device request a typed user code names."""
+        return self.server.endpoint("device_verification").lookup(caller, user_code)
+
+    def decide_device(self, caller: Caller | None, user_code: str, allow: bool) -> DeviceDecision:
+        return self.server.endpoint("device_verification").decide(caller, user_code, allow)
 
     # --- OpenID Connect (plugin/oauth/oidc/) -------------------------------------------------------------------
 

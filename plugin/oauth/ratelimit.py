@@ -84,6 +84,29 @@ class RateLimiter:
             except StoreError as exc:  # bookkeeping only: the answer stands
                 log.warning("rate limits not settled: %s", exc)
 
+    @contextmanager
+    def attempts(self, limit: int, buckets: list[str], error_id: str) -> Iterator[None]:
+        """Guesses of something short (RFC 8628's user codes), at most `limit` a minute in each bucket (0: no
+        limit): each attempt is charged to every bucket up front (so racing guesses are all counted), refused with
+        `error_id` (429, Retry-After) once a bucket is over, and given back when it succeeded, so that only wrong
+        guesses use the budget up."""
+        buckets = [bucket for bucket in buckets if bucket.partition(":")[2]]
+        if not limit or not buckets:
+            yield
+            return
+        now = self.clock.now_ms()
+        window = now - now % WINDOW_MS
+        with store_errors(TOKEN_READ_FAILED):
+            counts = self.store.hit_rate_limits([(bucket, 1) for bucket in buckets], window)
+        if any(count > limit for count in counts):
+            raise app_error(error_id, 429, oauth_error=OAuthErrorCode.TEMPORARILY_UNAVAILABLE,
+                            retry_after=max(1, -(-(window + WINDOW_MS - now) // 1000)))
+        yield
+        try:
+            self.store.hit_rate_limits([(bucket, -1) for bucket in buckets], window)
+        except StoreError as exc:  # bookkeeping only: the answer stands
+            log.warning("attempts not given back: %s", exc)
+
     def settle(self, settings: Settings, window: int, refund_client_id: str, remote_addr: str,
                address_cost: int) -> None:
         """After the request charged in `window`: take it back from `refund_client_id`'s count (when given) and

@@ -207,6 +207,9 @@ class TokenResponse:
     refresh_token: str = ""
     id_token: str = ""
     audience: str = ""
+    # False for grants Mattermost does not have (RFC 8628): RFC 6749 section 5.1's shape, where a member the
+    # answer does not carry is absent, not "" (strict clients such as openid-client refuse an empty one).
+    mattermost_shape: bool = True
 
     def to_json(self) -> dict:
         """Mattermost's AccessResponse: every key present (refresh_token "" for public clients), audience only
@@ -221,4 +224,6 @@ class TokenResponse:
         }
         if self.audience:
             body["audience"] = self.audience
+        if not self.mattermost_shape:
+            body = {key: value for key, value in body.items() if value != ""}
         return body

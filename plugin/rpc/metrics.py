@@ -18,6 +18,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from plugin.oauth.audit import AuditEvent
+from plugin.oauth.rfc8628 import GRANT_TYPE
 from plugin.oauth.server import AFTER_ISSUE
 from plugin.oauth.store_errors import STORE_UNAVAILABLE
 from plugin.store.contract import StoreUnavailable
@@ -54,7 +55,7 @@ for outcome in ("ok", "failed"):
     CLEANUP_RUNS.labels(outcome)
 # By grant type; the built-in ones are series from the start, at 0.
 _TOKENS = {grant_type: TOKENS_ISSUED.labels(grant_type) for grant_type in ("authorization_code", "refresh_token",
-                                                                            "implicit")}
+                                                                            "implicit", GRANT_TYPE)}
 
 
 def text() -> bytes:

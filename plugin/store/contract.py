@@ -1,11 +1,12 @@
 """The store contract: what the OAuth domain needs from a database, and nothing about OAuth policy.
 
 One abstract class per aggregate (as Mattermost's `Store().OAuth()`, `Store().User()`): AppStore, ConsentStore,
-CodeStore, GrantStore, TokenStore, RateLimitStore, DPoPStore, AuditStore, OpenIDStore, PushedRequestStore; `Store`
-combines them with the lifecycle, so the domain calls `store.get_app(...)` on one object. SQLite (the embedded
-default) and PostgreSQL implement it (plugin/store/sqlstore.py, on the statements of plugin/store/sql.py). Every
-method is one transaction. Methods that enforce single use (`redeem_code`, `rotate_refresh_token`) must do so with
-one conditional statement in the database (`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never
+CodeStore, GrantStore, TokenStore, RateLimitStore, DPoPStore, AuditStore, OpenIDStore, DeviceCodeStore,
+PushedRequestStore; `Store` combines them with the lifecycle, so the domain calls `store.get_app(...)` on one
+object. SQLite (the embedded default) and PostgreSQL implement it (plugin/store/sqlstore.py, on the statements of
+plugin/store/sql.py). Every method is one transaction. Methods that enforce single use (`redeem_code`,
+`rotate_refresh_token`, `redeem_device_code`) must do so with one conditional statement in the database
+(`UPDATE ... WHERE used_at IS NULL RETURNING ...`), never
 read-then-write, so that two processes racing on the same value get exactly one winner.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .records import (
     AuthenticationRecord,
     CodeRecord,
     ConsentRecord,
+    DeviceCodeRecord,
     GrantRecord,
     PushedRequestRecord,
     RefreshTokenRecord,
@@ -248,6 +250,42 @@ class OpenIDStore(abc.ABC):
     def get_authentication(self, code_hash: str) -> AuthenticationRecord | None: ...
 
 
+class DeviceCodeStore(abc.ABC):
+    """RFC 8628's device codes: issued to a device, decided once on the verification page, polled, redeemed once."""
+
+    @abc.abstractmethod
+    def save_device_code(self, record: DeviceCodeRecord) -> bool:
+        """Insert; False, and no change, when the device code or the user code is taken (draw another)."""
+
+    @abc.abstractmethod
+    def get_device_code(self, device_code_hash: str) -> DeviceCodeRecord | None: ...
+
+    @abc.abstractmethod
+    def find_pending_device_code(self, user_code_hash: str, now: int) -> DeviceCodeRecord | None:
+        """The pending, unexpired request with this user code."""
+
+    @abc.abstractmethod
+    def decide_device_code(self, user_code_hash: str, now: int, status: str, user_id: str,
+                           scope: str) -> DeviceCodeRecord | None:
+        """The user's decision, once: set `status` (approved or denied), the user and the granted scope if the
+        request is pending and unexpired at `now` (one conditional UPDATE); the row as written, or None."""
+
+    @abc.abstractmethod
+    def poll_device_code(self, device_code_hash: str, client_id: str, now: int,
+                         slow_down_seconds: int) -> DeviceCodeRecord | None:
+        """A poll by `client_id`, in one conditional UPDATE: remember when it came and, when a pending request is
+        polled sooner than its interval after the previous poll, add `slow_down_seconds` to the interval and mark
+        it `slow_down`. The row as written, or None when it is not this client's."""
+
+    @abc.abstractmethod
+    def redeem_device_code(self, device_code_hash: str, client_id: str, now: int, grant_id: str,
+                           issue: Callable[[DeviceCodeRecord], Issue]) -> Issue | None:
+        """As `redeem_code`: one conditional UPDATE from approved to redeemed (unexpired at `now`, `client_id`'s;
+        exactly one of racing callers gets the row), then `issue(record)` gives the grant and tokens, inserted in
+        the same transaction. None, and no change, when the request is not approved; when `issue` raises, the
+        request stays redeemed and nothing else is written."""
+
+
 class PushedRequestStore(abc.ABC):
     """Pushed authorization requests (RFC 9126). A request_uri is single use: starting and consuming are each one
     conditional update, so of racing browsers exactly one consumes it."""
@@ -274,7 +312,7 @@ class PushedRequestStore(abc.ABC):
 
 
 class Store(AppStore, ConsentStore, CodeStore, GrantStore, TokenStore, RateLimitStore, DPoPStore, AuditStore,
-            OpenIDStore, PushedRequestStore):
+            OpenIDStore, DeviceCodeStore, PushedRequestStore):
     """Everything the domain needs, on one object (one connection pool, one schema)."""
 
     @abc.abstractmethod

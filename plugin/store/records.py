@@ -29,6 +29,8 @@ class AppRecord:
     # OpenID Connect: where RP-initiated logout may send the browser back to, and whether OpenID is refused.
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     openid_disabled: bool = False
+    # RFC 8628: whether the app may use the device authorization grant.
+    device_grant_allowed: bool = False
     # RFC 9126: the app's authorization requests must be pushed.
     require_pushed_authorization_requests: bool = False
     # DPoP (RFC 9449): every token request of the app must carry a proof.
@@ -152,6 +154,33 @@ class AuthenticationRecord:
     auth_time: int  # Unix ms: when the user signed in
     sid: str
     expires_at: int
+
+
+# The states of a device authorization request (RFC 8628): pending until the user decides on the verification
+# page, then approved or denied; approved becomes redeemed when the device gets its tokens.
+DEVICE_PENDING = "pending"
+DEVICE_APPROVED = "approved"
+DEVICE_DENIED = "denied"
+DEVICE_REDEEMED = "redeemed"
+
+
+@dataclass
+class DeviceCodeRecord:
+    """A device authorization request (RFC 8628 section 3.2): the device code and the user code, as hashes."""
+    device_code_hash: str
+    user_code_hash: str
+    client_id: str
+    user_id: str  # "" until a user approves or denies
+    scope: str  # asked for; once approved, what the user granted
+    resource: str
+    status: str
+    create_at: int
+    expires_at: int
+    poll_interval: int  # seconds; slow_down adds to it
+    last_polled_at: int = 0
+    slow_down: bool = False  # the last poll came too soon
+    decided_at: int = 0
+    grant_id: str = ""  # the grant its redemption created
 
 
 @dataclass

@@ -24,7 +24,8 @@ import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .records import AccessTokenRecord, AppRecord, GrantRecord, RefreshTokenRecord
+from .records import (DEVICE_APPROVED, DEVICE_PENDING, DEVICE_REDEEMED, AccessTokenRecord, AppRecord,
+                      DeviceCodeRecord, GrantRecord, RefreshTokenRecord)
 
 BY_OWNER = "owner"
 BY_GRANT = "grant"
@@ -46,6 +47,9 @@ TOKEN_TABLES: tuple[TokenTable, ...] = (
     TokenTable("oauth_codes", BY_OWNER, "expires_at < ?", "t.code_hash = oauth_grants.code_hash"),
     # OpenID Connect: the authentication behind a code, read by its grant's refreshes; it never keeps a grant.
     TokenTable("oidc_authentications", BY_OWNER, "expires_at < ?", "FALSE"),
+    # RFC 8628: device codes, reached by app (and by user once one decided); a redeemed one is kept until it
+    # expires, so that its device hears invalid_grant.
+    TokenTable("oauth_device_codes", BY_OWNER, "expires_at < ?"),
     # RFC 9126: pushed authorization requests, reached by app (and by user once a browser started one).
     TokenTable("oauth_pushed_requests", BY_OWNER, "expires_at < ?", "FALSE"),
     TokenTable("oauth_access_tokens"),
@@ -59,7 +63,7 @@ KEPT = ("oauth_audit_events",)
 _APP_COLS = (
     "id, creator_id, create_at, update_at, name, description, icon_url, homepage, callback_urls, is_trusted,"
     " mattermost_app_id, is_dynamically_registered, client_secret_hash, allowed_scopes, post_logout_redirect_uris,"
-    " openid_disabled, require_pushed_authorization_requests, require_dpop"
+    " openid_disabled, device_grant_allowed, require_pushed_authorization_requests, require_dpop"
 )
 _APP_COLS_A = ", ".join("a." + c.strip() for c in _APP_COLS.split(","))
 _CONSENT_COLS = "user_id, client_id, scope, create_at"
@@ -77,6 +81,10 @@ _AUDIT_COLS = "id, create_at, type, user_id, client_id, grant_id, remote_addr, d
 _SIGNING_KEY_COLS = "kid, alg, public_jwk, private_sealed, kek_id, create_at, retired_at, remove_at"
 _AUTHENTICATION_COLS = "code_hash, client_id, user_id, nonce, auth_time, sid, expires_at"
 _PUSHED_COLS = "request_hash, client_id, params, create_at, expires_at, user_id, consumed_at"
+_DEVICE_COLS = (
+    "device_code_hash, user_code_hash, client_id, user_id, scope, resource, status, create_at, expires_at,"
+    " poll_interval, last_polled_at, slow_down, decided_at, grant_id"
+)
 
 
 def _marks(cols: str) -> str:
@@ -87,8 +95,12 @@ def app_record(row: Sequence[Any]) -> AppRecord:
     return AppRecord(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
         json.loads(row[8]), bool(row[9]), row[10], bool(row[11]), row[12], row[13].split(), json.loads(row[14]),
-        bool(row[15]), bool(row[16]), bool(row[17]),
+        bool(row[15]), bool(row[16]), bool(row[17]), bool(row[18]),
     )
+
+
+def device_code_record(row: Sequence[Any]) -> DeviceCodeRecord:
+    return DeviceCodeRecord(*row[:11], bool(row[11]), *row[12:])
 
 
 def app_values(app: AppRecord) -> tuple[Any, ...]:
@@ -97,7 +109,7 @@ def app_values(app: AppRecord) -> tuple[Any, ...]:
         app.creator_id, app.create_at, app.update_at, app.name, app.description, app.icon_url, app.homepage,
         json.dumps(list(app.callback_urls)), bool(app.is_trusted), app.mattermost_app_id,
         bool(app.is_dynamically_registered), app.client_secret_hash, " ".join(app.allowed_scopes),
-        json.dumps(list(app.post_logout_redirect_uris)), bool(app.openid_disabled),
+        json.dumps(list(app.post_logout_redirect_uris)), bool(app.openid_disabled), bool(app.device_grant_allowed),
         bool(app.require_pushed_authorization_requests), bool(app.require_dpop),
     )
 
@@ -156,7 +168,8 @@ class Sql:
             "UPDATE oauth_apps SET creator_id = ?, create_at = ?, update_at = ?, name = ?, description = ?,"
             " icon_url = ?, homepage = ?, callback_urls = ?, is_trusted = ?, mattermost_app_id = ?,"
             " is_dynamically_registered = ?, client_secret_hash = ?, allowed_scopes = ?, post_logout_redirect_uris = ?,"
-            " openid_disabled = ?, require_pushed_authorization_requests = ?, require_dpop = ? WHERE id = ?")
+            " openid_disabled = ?, device_grant_allowed = ?, require_pushed_authorization_requests = ?,"
+            " require_dpop = ? WHERE id = ?")
         self.delete_app = q("DELETE FROM oauth_apps WHERE id = ?")
 
         self.upsert_consent = q(
@@ -227,6 +240,27 @@ class Sql:
             f"INSERT INTO oidc_authentications ({_AUTHENTICATION_COLS}) VALUES ({_marks(_AUTHENTICATION_COLS)})")
         self.select_authentication = q(
             f"SELECT {_AUTHENTICATION_COLS} FROM oidc_authentications WHERE code_hash = ?")
+
+        # RFC 8628's device codes. A user code names a pending, unexpired request only; the decision, each poll and
+        # the redemption are one conditional statement each (SET reads the row as it was before the statement).
+        self.insert_device_code = q(
+            f"INSERT INTO oauth_device_codes ({_DEVICE_COLS}) VALUES ({_marks(_DEVICE_COLS)}) ON CONFLICT DO NOTHING")
+        self.select_device_code = q(f"SELECT {_DEVICE_COLS} FROM oauth_device_codes WHERE device_code_hash = ?")
+        self.select_pending_device_code = q(
+            f"SELECT {_DEVICE_COLS} FROM oauth_device_codes"
+            f" WHERE user_code_hash = ? AND status = '{DEVICE_PENDING}' AND expires_at >= ?")
+        self.decide_device_code = q(
+            "UPDATE oauth_device_codes SET status = ?, user_id = ?, scope = ?, decided_at = ?"
+            f" WHERE user_code_hash = ? AND status = '{DEVICE_PENDING}' AND expires_at >= ? RETURNING {_DEVICE_COLS}")
+        too_soon = f"status = '{DEVICE_PENDING}' AND ? < last_polled_at + poll_interval * 1000"
+        self.poll_device_code = q(
+            f"UPDATE oauth_device_codes SET last_polled_at = ?, slow_down = ({too_soon}),"
+            f" poll_interval = CASE WHEN {too_soon} THEN poll_interval + ? ELSE poll_interval END"
+            f" WHERE device_code_hash = ? AND client_id = ? RETURNING {_DEVICE_COLS}")
+        self.redeem_device_code = q(
+            f"UPDATE oauth_device_codes SET status = '{DEVICE_REDEEMED}', grant_id = ?"
+            f" WHERE device_code_hash = ? AND client_id = ? AND status = '{DEVICE_APPROVED}' AND expires_at >= ?"
+            f" RETURNING {_DEVICE_COLS}")
 
         # RFC 9126: a request_uri is started by one user and consumed once, each by one conditional update.
         live = "request_hash = ? AND client_id = ? AND consumed_at IS NULL AND expires_at >= ?"

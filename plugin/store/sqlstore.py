@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from .contract import Issue, Store
 from .records import (AccessTokenRecord, AppRecord, AuditRecord, AuthenticationRecord, CodeRecord, ConsentRecord,
-                      GrantRecord, PushedRequestRecord, RefreshTokenRecord, SigningKeyRecord)
-from .sql import Cascade, Sql, app_record, app_values
+                      DeviceCodeRecord, GrantRecord, PushedRequestRecord, RefreshTokenRecord, SigningKeyRecord)
+from .sql import Cascade, Sql, app_record, app_values, device_code_record
 
 T = TypeVar("T")
 
@@ -146,17 +146,20 @@ class SqlStore(Store):
 
     def redeem_code(self, code_hash: str, client_id: str, now: int, grant_id: str,
                     issue: Callable[[CodeRecord], Issue]) -> Issue | None:
-        values = (now, grant_id, code_hash, client_id, now)
+        return self._redeem(self._sql.consume_code, (now, grant_id, code_hash, client_id, now),
+                            lambda row: issue(CodeRecord(*row)))
 
+    def _redeem(self, spend: str, values: tuple[Any, ...], issue: Callable[[Any], Issue]) -> Issue | None:
+        """Spend something once and insert what the winner issues, in one transaction."""
         def work(conn) -> tuple[Issue | None, Exception | None]:
             # One conditional UPDATE: of any number of racing callers, only one sees the row come back (on
-            # PostgreSQL they queue on the row lock and re-check `used_at IS NULL` against the committed row).
-            rows = conn.execute(self._sql.consume_code, values).fetchall()
+            # PostgreSQL they queue on the row lock and re-check the condition against the committed row).
+            rows = conn.execute(spend, values).fetchall()
             if not rows:
                 return None, None
             try:
-                issued = issue(CodeRecord(*rows[0]))
-            except Exception as refusal:  # committed all the same: a refused exchange spends the code
+                issued = issue(rows[0])
+            except Exception as refusal:  # committed all the same: a refused exchange spends it
                 return None, refusal
             self._insert_issued(conn, issued.grant, issued.access, issued.refresh)
             return issued, None
@@ -165,6 +168,41 @@ class SqlStore(Store):
         if refusal is not None:
             raise refusal
         return issued
+
+    # --- device codes (RFC 8628) -------------------------------------------------------------------------------
+    def save_device_code(self, record: DeviceCodeRecord) -> bool:
+        r = record
+        values = (r.device_code_hash, r.user_code_hash, r.client_id, r.user_id, r.scope, r.resource, r.status,
+                  r.create_at, r.expires_at, r.poll_interval, r.last_polled_at, bool(r.slow_down), r.decided_at,
+                  r.grant_id)
+        return self._write(lambda conn: conn.execute(self._sql.insert_device_code, values).rowcount > 0)
+
+    def get_device_code(self, device_code_hash: str) -> DeviceCodeRecord | None:
+        row = self._one(self._sql.select_device_code, (device_code_hash,))
+        return device_code_record(row) if row else None
+
+    def find_pending_device_code(self, user_code_hash: str, now: int) -> DeviceCodeRecord | None:
+        row = self._one(self._sql.select_pending_device_code, (user_code_hash, now))
+        return device_code_record(row) if row else None
+
+    def decide_device_code(self, user_code_hash: str, now: int, status: str, user_id: str,
+                           scope: str) -> DeviceCodeRecord | None:
+        values = (status, user_id, scope, now, user_code_hash, now)
+        return self._updated_device_code(self._sql.decide_device_code, values)
+
+    def poll_device_code(self, device_code_hash: str, client_id: str, now: int,
+                         slow_down_seconds: int) -> DeviceCodeRecord | None:
+        values = (now, now, now, slow_down_seconds, device_code_hash, client_id)
+        return self._updated_device_code(self._sql.poll_device_code, values)
+
+    def _updated_device_code(self, sql: str, values: tuple[Any, ...]) -> DeviceCodeRecord | None:
+        rows = self._write(lambda conn: conn.execute(sql, values).fetchall())
+        return device_code_record(rows[0]) if rows else None
+
+    def redeem_device_code(self, device_code_hash: str, client_id: str, now: int, grant_id: str,
+                           issue: Callable[[DeviceCodeRecord], Issue]) -> Issue | None:
+        return self._redeem(self._sql.redeem_device_code, (grant_id, device_code_hash, client_id, now),
+                            lambda row: issue(device_code_record(row)))
 
     # --- grants ---------------------------------------------------------------------------------------------
     def get_grant(self, grant_id: str) -> GrantRecord | None:

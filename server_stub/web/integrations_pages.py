@@ -70,7 +70,7 @@ async def apps_list(request: web.Request) -> web.Response:
 
 EMPTY_VALUES = {"name": "", "description": "", "homepage": "", "icon_url": "", "callback_urls": "",
                 "is_trusted": False, "is_public": False, "allowed_scopes": [], "post_logout_redirect_uris": "",
-                "allow_openid": True, "require_pushed": False, "require_dpop": False}
+                "allow_openid": True, "allow_device_grant": False, "require_pushed": False, "require_dpop": False}
 
 
 def _form_values(form) -> dict:
@@ -85,6 +85,7 @@ def _form_values(form) -> dict:
         "allowed_scopes": [str(name)[:64] for name in form.getall("allowed_scope", [])][:64],
         "post_logout_redirect_uris": forms.field(form, "post_logout_redirect_uris", 64 * 1024),
         "allow_openid": forms.field(form, "allow_openid") == "true",
+        "allow_device_grant": forms.field(form, "allow_device_grant") == "true",
         "require_pushed": forms.field(form, "require_pushed") == "true",
         "require_dpop": forms.field(form, "require_dpop") == "true",
     }
@@ -99,8 +100,8 @@ def _app_values(app) -> dict:
             "callback_urls": "\n".join(app.callback_urls), "is_trusted": app.is_trusted,
             "is_public": app.is_public, "allowed_scopes": list(app.allowed_scopes),
             "post_logout_redirect_uris": "\n".join(app.post_logout_redirect_uris),
-            "allow_openid": not app.openid_disabled, "require_pushed": app.require_pushed_authorization_requests,
-            "require_dpop": app.require_dpop}
+            "allow_openid": not app.openid_disabled, "allow_device_grant": app.device_grant_allowed,
+            "require_pushed": app.require_pushed_authorization_requests, "require_dpop": app.require_dpop}
 
 
 async def _form_page(request, session, *, values: dict, app_id: str = "", error: str = "",
@@ -140,7 +141,7 @@ async def add_submit(request: web.Request) -> web.Response:
         is_trusted=values["is_trusted"] and can_trust, is_public=values["is_public"],
         allowed_scopes=values["allowed_scopes"],
         post_logout_redirect_uris=_callback_list(values["post_logout_redirect_uris"]),
-        openid_disabled=not values["allow_openid"],
+        openid_disabled=not values["allow_openid"], device_grant_allowed=values["allow_device_grant"],
         require_pushed_authorization_requests=values["require_pushed"], require_dpop=values["require_dpop"])
     try:
         answer = await call(request, session, "CreateApp", message)
@@ -180,7 +181,7 @@ async def edit_submit(request: web.Request) -> web.Response:
         is_trusted=values["is_trusted"], mattermost_app_id=old.mattermost_app_id,
         allowed_scopes=values["allowed_scopes"],
         post_logout_redirect_uris=_callback_list(values["post_logout_redirect_uris"]),
-        openid_disabled=not values["allow_openid"],
+        openid_disabled=not values["allow_openid"], device_grant_allowed=values["allow_device_grant"],
         require_pushed_authorization_requests=values["require_pushed"], require_dpop=values["require_dpop"])
     try:
         await call(request, session, "UpdateApp", apps_pb2.UpdateAppRequest(app_id=app_id, app=app,

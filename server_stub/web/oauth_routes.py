@@ -134,6 +134,7 @@ def app_json(app: apps_pb2.OAuthApp) -> dict:
         "is_trusted": app.is_trusted, "mattermost_app_id": app.mattermost_app_id, "is_public": app.is_public,
         "allowed_scopes": list(app.allowed_scopes),
         "post_logout_redirect_uris": list(app.post_logout_redirect_uris), "openid_disabled": app.openid_disabled,
+        "device_grant_allowed": app.device_grant_allowed,
         "require_pushed_authorization_requests": app.require_pushed_authorization_requests,
         "require_dpop": app.require_dpop,
     }
@@ -161,6 +162,7 @@ async def create_app(request, gateway, ctx):
         allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
         post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
         openid_disabled=bool_field(body, "openid_disabled", "oauth_app"),
+        device_grant_allowed=bool_field(body, "device_grant_allowed", "oauth_app"),
         require_pushed_authorization_requests=bool_field(body, "require_pushed_authorization_requests", "oauth_app"),
         require_dpop=bool_field(body, "require_dpop", "oauth_app"))
     answer = await gateway.call("CreateApp", message)
@@ -192,6 +194,7 @@ async def update_app(request, gateway, ctx):
         allowed_scopes=list_field(body, "allowed_scopes", "oauth_app"),
         post_logout_redirect_uris=list_field(body, "post_logout_redirect_uris", "oauth_app"),
         openid_disabled=bool_field(body, "openid_disabled", "oauth_app"),
+        device_grant_allowed=bool_field(body, "device_grant_allowed", "oauth_app"),
         require_pushed_authorization_requests=bool_field(body, "require_pushed_authorization_requests", "oauth_app"),
         require_dpop=bool_field(body, "require_dpop", "oauth_app"))
     answer = await gateway.call("UpdateApp", apps_pb2.UpdateAppRequest(

@@ -1,5 +1,6 @@
 """The pages people use: home, sign-up, log-in and log-out here; Integrations and Account Settings in
-integrations_pages.py; the System Console in console_pages.py; teams and channels in channel_pages.py.
+integrations_pages.py; the System Console in console_pages.py; teams and channels in channel_pages.py; the device
+verification page (RFC 8628) in device_pages.py.
 
 Server-rendered (Jinja2, autoescape), no third-party resources, no inline script; every form is CSRF-protected
 (forms.py) and a GET never changes anything. Log-in and sign-up reuse the API's own functions
@@ -20,7 +21,7 @@ import urllib.parse
 from aiohttp import web
 
 from ..accounts import AccountError
-from . import auth, channel_pages, console_pages, forms, integrations_pages, pages, users_api
+from . import auth, channel_pages, console_pages, device_pages, forms, integrations_pages, pages, users_api
 from .forms import PageError, page
 
 log = logging.getLogger("server_stub.pages")
@@ -181,3 +182,4 @@ def add_page_routes(app: web.Application) -> None:
     integrations_pages.add_routes(app)
     console_pages.add_routes(app)
     channel_pages.add_routes(app)
+    device_pages.add_routes(app)

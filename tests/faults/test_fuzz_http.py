@@ -34,10 +34,10 @@ FIELDS = [
     # OAuth forms and the consent API
     "grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier", "refresh_token", "token",
     "token_type_hint", "response_type", "state", "scope", "code_challenge", "code_challenge_method", "resource",
-    "decision", "csrf",
+    "decision", "csrf", "device_code", "user_code",
     # apps, users, roles, pages
     "id", "name", "description", "homepage", "icon_url", "callback_urls", "is_trusted", "is_public",
-    "mattermost_app_id", "redirect_uris", "client_name", "token_endpoint_auth_method", "grant_types",
+    "mattermost_app_id", "device_grant_allowed", "redirect_uris", "client_name", "token_endpoint_auth_method", "grant_types",
     "email", "username", "password", "login_id", "active", "roles", "permissions", "redirect_to", "page", "per_page",
     "client_uri", "software_id", "jwks", "contacts",
     # teams, channels, posts
@@ -63,6 +63,7 @@ class Harness:
     team: dict                  # the fuzzed user's team, its town-square and a post there
     channel: dict
     post_id: str
+    device_codes: list[str] = dataclasses.field(default_factory=list)  # a live RFC 8628 request's two codes
 
     def login(self, account: Account) -> str:
         """A new session (its token), and the session's CSRF token from the web app's cookies."""
@@ -110,7 +111,7 @@ def harness(tmp_path_factory) -> Harness:
         config["ServiceSettings"].update(EnableDynamicClientRegistration=True,
                                          DCRRedirectURIAllowlist=["https://*.example.com/**"])
         config["PluginSettings"]["EnableUploads"] = True  # the bundle upload's own parsing is fuzzed too
-        configure_plugin(config, **NO_RATE_LIMITS)
+        configure_plugin(config, **NO_RATE_LIMITS, EnableDeviceGrant=True, DeviceUserCodeAttemptsPerMinute=0)
     host.configure(change)
     host.start()
     client = Client(host.url, timeout=30)
@@ -119,6 +120,13 @@ def harness(tmp_path_factory) -> Harness:
     assert client.request("PUT", f"/api/v4/users/{admin.id}/roles", token=checker.admin.token,
                           json={"roles": "system_admin system_user"}).status == 200
     app = checker.create_app("Fuzzed app")
+    assert client.request("PUT", f"/api/v4/oauth/apps/{app['id']}", token=checker.admin.token,
+                          json={**app, "device_grant_allowed": True}).status == 200
+    # A live device request: its codes join the value pools (the device authorization route, its token polls and
+    # the verification page get real codes as well as garbage).
+    device = client.request("POST", "/oauth/device_authorization", body=urllib.parse.urlencode({
+        "client_id": app["id"], "client_secret": app["client_secret"]}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"}).json
     role = client.request("GET", "/api/v4/roles/name/system_user", token=checker.admin.token).json
     team = client.request("POST", "/api/v4/teams", token=user.token,
                           json={"name": "fuzzed", "display_name": "Fuzzed", "type": "O"}).json
@@ -126,7 +134,8 @@ def harness(tmp_path_factory) -> Harness:
     post = client.request("POST", "/api/v4/posts", token=user.token,
                           json={"channel_id": channel["id"], "message": "fuzzed"}).json
     harness = Harness(host, client, checker, admin, user, app, checker.tokens(user, app)["access_token"], "", "",
-                      role["id"], host.plugin_pid(), team, channel, post["id"])
+                      role["id"], host.plugin_pid(), team, channel, post["id"],
+                      [device["device_code"], device["user_code"]])
     harness.admin_csrf, harness.user_csrf = harness.login(admin), harness.login(user)
     yield harness
     host.stop()
@@ -139,7 +148,8 @@ HUGE = st.builds(lambda c, n: c * n, st.sampled_from(["a", "é", "\u2028", "%", 
                  st.integers(10_000, 60_000))
 NASTY = st.sampled_from(["", " ", "null", "0", "-1", "1e999", "NaN", "true", "[]", "{}", "\x00", "\u202e",
                          "javascript:alert(1)", "https://evil.example.com/cb", "../../etc/passwd", "%FF", "a" * 26,
-                         "S256", "plain", "code", "token", "authorization_code", "refresh_token", "allow", "deny"])
+                         "S256", "plain", "code", "token", "authorization_code", "refresh_token", "allow", "deny",
+                         "urn:ietf:params:oauth:grant-type:device_code", "BCDF-GHJK", "bcdfghjk"])
 # Numbers at and past the edges of the protobuf integer fields (int32, int64, uint64), negative ones, and what is
 # not a whole number at all: a numeric parameter of any route must take each of them without a 500.
 INT_EDGES = (0, -1, 1, 2 ** 31 - 1, 2 ** 31, -2 ** 31, -2 ** 31 - 1, 2 ** 32, 2 ** 63 - 1, 2 ** 63, -2 ** 63,
@@ -161,7 +171,7 @@ def pooled(harness: Harness, huge: bool) -> st.SearchStrategy:
     real = [harness.app["id"], harness.app.get("client_secret", ""), harness.admin.id, harness.user.id,
             harness.team["id"], harness.channel["id"], harness.post_id,
             harness.oauth_token, harness.user_csrf, harness.admin_csrf, LOGIN_CSRF, "fuzzuser", "Fault-Passw0rd!",
-            "https://app.example.com/callback", "system_user", "manage_oauth"]
+            "https://app.example.com/callback", "system_user", "manage_oauth", *harness.device_codes]
     return st.sampled_from(real) | TEXT | NASTY | (HUGE if huge else st.nothing())
 
 

@@ -457,9 +457,9 @@ def test_plugins_page_shows_the_state_and_the_settings_from_the_manifest(admin_b
 
 def test_plugin_settings_are_saved_into_plugin_settings_plugins(api, admin, admin_browser):
     csrf = admin_browser.csrf("/admin/plugins")
-    # A dropdown always posts one of its options, a true/false setting one of its two.
-    base = {"csrf": csrf, "setting.openidsigningalgorithm": "RS256", "setting.dpoprequirenonce": "false",
-            "setting.requirepushedauthorizationrequests": "false"}
+    # A dropdown always posts one of its options, and each checkbox its hidden "false" at least.
+    base = {"csrf": csrf, "setting.openidsigningalgorithm": "RS256", "setting.enabledevicegrant": "false",
+            "setting.dpoprequirenonce": "false", "setting.requirepushedauthorizationrequests": "false"}
     refused = admin_browser.post("/admin/plugins/oauth-provider/settings",
                                  {**base, "setting.refreshtokengraceperiodseconds": "soon",
                                   "setting.enableimplicitgrant": "true"})

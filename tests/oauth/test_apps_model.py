@@ -159,6 +159,7 @@ def test_to_json_uses_mattermost_field_names_and_omits_false_registration_flag()
         "id", "creator_id", "create_at", "update_at", "client_secret", "name", "description", "icon_url",
         "callback_urls", "homepage", "is_trusted", "mattermost_app_id", "is_public", "allowed_scopes",
         "post_logout_redirect_uris", "openid_disabled",  # OpenID Connect's, beside Mattermost's
+        "device_grant_allowed",  # RFC 8628's
         "require_pushed_authorization_requests",  # RFC 9126
         "require_dpop",  # RFC 9449
     }

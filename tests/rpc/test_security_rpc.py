@@ -10,7 +10,8 @@ import hashlib
 import json
 import time
 
-from oauthplugin.v1 import apps_pb2, audit_pb2, authorize_pb2, common_pb2, discovery_pb2, hooks_pb2, token_pb2
+from oauthplugin.v1 import (apps_pb2, audit_pb2, authorize_pb2, common_pb2, device_pb2, discovery_pb2, hooks_pb2,
+                             token_pb2)
 from tests.rpc.flows import (
     CALLBACK,
     ClientAnswer,
@@ -634,21 +635,34 @@ EVENT_TYPES = {
     "app_created", "app_updated", "app_deleted", "app_secret_regenerated", "consent_granted", "consent_denied",
     "consent_remembered", "code_issued", "code_consumed", "code_replayed", "token_issued", "token_refreshed",
     "token_revoked", "refresh_reuse_detected", "user_deauthorized_app", "user_revoked", "signing_key_generated",
-    "signing_key_rotated", "pushed_request_created", "pushed_request_used", "pushed_request_refused",
+    "signing_key_rotated", "device_code_issued", "device_user_code_refused", "device_approved", "device_denied",
+    "device_code_redeemed", "pushed_request_created", "pushed_request_used", "pushed_request_refused",
 }
 SIGNING_KEY_EVENTS = ("signing_key_generated", "signing_key_rotated")
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 def test_every_kind_of_change_leaves_an_audit_event_of_its_type(plugin, client):
     from plugin.oauth.audit import AuditEvent
 
     assert {e.value for e in AuditEvent} == EVENT_TYPES
-    plugin.configure(plugin={"RefreshTokenGracePeriodSeconds": 0})
+    plugin.configure(plugin={"RefreshTokenGracePeriodSeconds": 0, "EnableDeviceGrant": True})
     boss, user = admin(), plain_user()
     app = client.create_app(boss)                                                       # app_created
-    update = apps_pb2.OAuthApp(id=app.id, name="Renamed", homepage=app.homepage, callback_urls=[CALLBACK])
+    update = apps_pb2.OAuthApp(id=app.id, name="Renamed", homepage=app.homepage, callback_urls=[CALLBACK],
+                               device_grant_allowed=True)
     ok(client.rpc.UpdateApp(apps_pb2.UpdateAppRequest(context=boss, app_id=app.id, app=update)))  # app_updated
     app = ok(client.rpc.RegenerateSecret(apps_pb2.AppIdRequest(context=boss, app_id=app.id))).app
+    credentials = dict(client_id=app.id, client_secret=app.client_secret)
+    approved = ok(client_call(client.rpc.DeviceAuthorization, **credentials))         # device_code_issued
+    client.rpc.LookupUserCode(device_pb2.UserCodeRequest(context=user, user_code="BCDF-GHJK"))  # ..._code_refused
+    ok(client.rpc.DecideDevice(device_pb2.DeviceDecisionRequest(context=user, user_code=approved.user_code,
+                                                                allow=True)))          # device_approved
+    ok(client_call(client.rpc.Token, grant_type=DEVICE_GRANT, device_code=approved.device_code,
+                   **credentials))                                                     # device_code_redeemed
+    denied = ok(client_call(client.rpc.DeviceAuthorization, **credentials))
+    ok(client.rpc.DecideDevice(device_pb2.DeviceDecisionRequest(context=user, user_code=denied.user_code,
+                                                                allow=False)))         # device_denied
     ok(client.decide(user, app, allow=False))                                           # consent_denied
     code = client.code_for(user, app)                                  # consent_granted, code_issued
     tokens = ok(client.exchange(app, code))                            # code_consumed, token_issued
@@ -674,7 +688,9 @@ def test_every_kind_of_change_leaves_an_audit_event_of_its_type(plugin, client):
 
     events = audit_events(client)
     assert {e.type for e in events} == EVENT_TYPES
-    assert all(e.client_id == app.id for e in events if e.type not in ("user_revoked", *SIGNING_KEY_EVENTS))
+    # A refused user code names no app (it named none that exists).
+    assert all(e.client_id == app.id for e in events
+               if e.type not in ("user_revoked", "device_user_code_refused", *SIGNING_KEY_EVENTS))
     assert all(e.user_id == user.user_id for e in events if e.type.startswith(("consent", "code", "token")))
     assert all(e.user_id == boss.user_id and e.remote_addr == "127.0.0.1"
                for e in events if e.type.startswith("app_"))
@@ -688,12 +704,21 @@ def test_audit_events_hold_no_secret_code_or_token(plugin, client):
     tokens = ok(client.exchange(app, code))
     refreshed = ok(client.refresh(app, tokens.refresh_token))
     ok(revoke(client, app, refreshed.refresh_token))
+    plugin.configure(plugin={"EnableDeviceGrant": True})  # and the device grant's codes (RFC 8628)
+    device_app = client.create_app(device_grant_allowed=True)
+    credentials = dict(client_id=device_app.id, client_secret=device_app.client_secret)
+    device = ok(client_call(client.rpc.DeviceAuthorization, **credentials))
+    ok(client.rpc.DecideDevice(device_pb2.DeviceDecisionRequest(context=plain_user(), user_code=device.user_code,
+                                                                allow=True)))
+    device_tokens = ok(client_call(client.rpc.Token, grant_type=DEVICE_GRANT, device_code=device.device_code,
+                                   **credentials))
     trail = json.dumps([[e.type, e.user_id, e.client_id, e.grant_id, e.remote_addr, e.detail_json.decode()]
                         for e in audit_events(client)])
     log = (plugin.data_dir / "plugin.log").read_text(errors="replace")
     assert '"@message": "audit"' in log
     for value in (app.client_secret, code, tokens.access_token, tokens.refresh_token, refreshed.access_token,
-                  refreshed.refresh_token):
+                  refreshed.refresh_token, device.device_code, device.user_code,
+                  device.user_code.replace("-", ""), device_tokens.access_token):
         assert value not in trail and value not in log
 
 

@@ -112,7 +112,7 @@ def test_each_migration_after_0004_applies_to_a_database_that_has_the_others(ope
     monkeypatch.setattr(migrations, "load", lambda dialect: real[dialect])
     store = open_store()
     assert store.migrate() == real["sqlite"][-1].version
-    flags = {"require_pushed_authorization_requests": True, "require_dpop": True}
+    flags = {"device_grant_allowed": True, "require_pushed_authorization_requests": True, "require_dpop": True}
     saved = app(**flags)
     store.save_app(saved)
     kept = store.get_app(saved.id)

@@ -42,6 +42,7 @@ class AppRequest:
     allowed_scopes: list[str] = field(default_factory=list)
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     openid_disabled: bool = False
+    device_grant_allowed: bool = False
     require_pushed_authorization_requests: bool = False
     require_dpop: bool = False
 
@@ -66,6 +67,8 @@ class App:
     # OpenID Connect (docs/openid.md): RP-initiated logout's registered redirect URIs, and OpenID refused.
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     openid_disabled: bool = False
+    # RFC 8628 (docs/provider.md, "Device sign-in"): whether the app may use the device authorization grant.
+    device_grant_allowed: bool = False
     # RFC 9126 section 6: its authorization requests must be pushed (plain ones are refused).
     require_pushed_authorization_requests: bool = False
     # DPoP (RFC 9449): every token request must carry a proof, so every token is bound to the app's key.
@@ -102,7 +105,7 @@ class App:
 
 # The fields an app and its row share (the row keeps the secret's hash instead of the secret).
 _STORED = ("id", "creator_id", "create_at", "update_at", "name", "description", "icon_url", "homepage", "is_trusted",
-           "mattermost_app_id", "is_dynamically_registered", "openid_disabled",
+           "mattermost_app_id", "is_dynamically_registered", "openid_disabled", "device_grant_allowed",
            "require_pushed_authorization_requests", "require_dpop")
 
 

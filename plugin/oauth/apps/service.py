@@ -96,6 +96,7 @@ class AppService:
                   allowed_scopes=allowed_scopes(caller, list(request.allowed_scopes or [])),
                   post_logout_redirect_uris=list(request.post_logout_redirect_uris or []),
                   openid_disabled=bool(request.openid_disabled),
+                  device_grant_allowed=bool(request.device_grant_allowed),
                   require_pushed_authorization_requests=bool(request.require_pushed_authorization_requests),
                   require_dpop=bool(request.require_dpop))
         error = validate_app(app)
@@ -151,6 +152,7 @@ class AppService:
                       if set_allowed_scopes else list(old.allowed_scopes),
                       post_logout_redirect_uris=list(update.post_logout_redirect_uris or []),
                       openid_disabled=bool(update.openid_disabled),
+                      device_grant_allowed=bool(update.device_grant_allowed),
                       require_pushed_authorization_requests=bool(update.require_pushed_authorization_requests),
                       require_dpop=bool(update.require_dpop))
             app.update_at = self._next_update_at(old)

@@ -112,6 +112,35 @@ PLUGIN_SETTINGS: tuple[PluginSetting, ...] = (
             access tokens in the browser. Use the authorization code grant with PKCE instead.
         """,
     ),
+    # The device authorization grant (RFC 8628, plugin/oauth/grants/device_code.py): off unless an admin turns it
+    # on, and then only for the apps allowed to use it.
+    PluginSetting(
+        "EnableDeviceGrant", "enable_device_grant", BOOL, False,
+        display_name="Enable device sign-in", help_text="""
+            Let apps allowed to use it sign users in with a code typed on another device (RFC 8628: command-line
+            tools, TVs). The device shows a short code; the user enters it at /oauth/device and approves the app.
+        """,
+    ),
+    PluginSetting(
+        "DeviceCodeLifetimeSeconds", "device_code_lifetime_seconds", POSITIVE_INT, 600,
+        display_name="Device code lifetime (seconds)", help_text="""
+            How long a user has to enter a device's code before the device must ask for a new one.
+        """,
+    ),
+    PluginSetting(
+        "DevicePollIntervalSeconds", "device_poll_interval_seconds", POSITIVE_INT, 5,
+        display_name="Device polling interval (seconds)", help_text="""
+            How long a device waits between two polls of the token endpoint. A device that polls sooner is told to
+            slow down, and its interval grows by 5 seconds.
+        """,
+    ),
+    PluginSetting(
+        "DeviceUserCodeAttemptsPerMinute", "device_user_code_attempts_per_minute", COUNT, 10,
+        display_name="Device code attempts per minute", help_text="""
+            How many codes one address, and one signed-in session, may enter on the device sign-in page per minute;
+            more are refused until the minute is over, so that codes cannot be guessed. 0 means no limit.
+        """,
+    ),
     # Pushed authorization requests (RFC 9126, plugin/oauth/rfc9126.py).
     PluginSetting(
         "RequirePushedAuthorizationRequests", "require_pushed_authorization_requests", BOOL, False,

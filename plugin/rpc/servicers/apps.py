@@ -38,6 +38,7 @@ class AppsServicer(AreaServicer, apps_pb2_grpc.AppsServiceServicer):
                           allowed_scopes=list(request.allowed_scopes),
                           post_logout_redirect_uris=list(request.post_logout_redirect_uris),
                           openid_disabled=request.openid_disabled,
+                          device_grant_allowed=request.device_grant_allowed,
                           require_pushed_authorization_requests=request.require_pushed_authorization_requests,
                           require_dpop=request.require_dpop)
         return await self._app(request, lambda p, c: p.create_app(c, body))

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OAuthApp(_message.Message):
-    __slots__ = ("id", "creator_id", "create_at", "update_at", "client_secret", "name", "description", "icon_url", "callback_urls", "homepage", "is_trusted", "mattermost_app_id", "is_dynamically_registered", "is_public", "allowed_scopes", "granted_scopes", "post_logout_redirect_uris", "openid_disabled", "require_pushed_authorization_requests", "require_dpop")
+    __slots__ = ("id", "creator_id", "create_at", "update_at", "client_secret", "name", "description", "icon_url", "callback_urls", "homepage", "is_trusted", "mattermost_app_id", "is_dynamically_registered", "is_public", "allowed_scopes", "granted_scopes", "post_logout_redirect_uris", "openid_disabled", "device_grant_allowed", "require_pushed_authorization_requests", "require_dpop")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATOR_ID_FIELD_NUMBER: _ClassVar[int]
     CREATE_AT_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class OAuthApp(_message.Message):
     GRANTED_SCOPES_FIELD_NUMBER: _ClassVar[int]
     POST_LOGOUT_REDIRECT_URIS_FIELD_NUMBER: _ClassVar[int]
     OPENID_DISABLED_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_GRANT_ALLOWED_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_PUSHED_AUTHORIZATION_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_DPOP_FIELD_NUMBER: _ClassVar[int]
     id: str
@@ -48,9 +49,10 @@ class OAuthApp(_message.Message):
     granted_scopes: _containers.RepeatedCompositeFieldContainer[_common_pb2.ScopeDescription]
     post_logout_redirect_uris: _containers.RepeatedScalarFieldContainer[str]
     openid_disabled: bool
+    device_grant_allowed: bool
     require_pushed_authorization_requests: bool
     require_dpop: bool
-    def __init__(self, id: _Optional[str] = ..., creator_id: _Optional[str] = ..., create_at: _Optional[int] = ..., update_at: _Optional[int] = ..., client_secret: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., icon_url: _Optional[str] = ..., callback_urls: _Optional[_Iterable[str]] = ..., homepage: _Optional[str] = ..., is_trusted: _Optional[bool] = ..., mattermost_app_id: _Optional[str] = ..., is_dynamically_registered: _Optional[bool] = ..., is_public: _Optional[bool] = ..., allowed_scopes: _Optional[_Iterable[str]] = ..., granted_scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ..., post_logout_redirect_uris: _Optional[_Iterable[str]] = ..., openid_disabled: _Optional[bool] = ..., require_pushed_authorization_requests: _Optional[bool] = ..., require_dpop: _Optional[bool] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., creator_id: _Optional[str] = ..., create_at: _Optional[int] = ..., update_at: _Optional[int] = ..., client_secret: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., icon_url: _Optional[str] = ..., callback_urls: _Optional[_Iterable[str]] = ..., homepage: _Optional[str] = ..., is_trusted: _Optional[bool] = ..., mattermost_app_id: _Optional[str] = ..., is_dynamically_registered: _Optional[bool] = ..., is_public: _Optional[bool] = ..., allowed_scopes: _Optional[_Iterable[str]] = ..., granted_scopes: _Optional[_Iterable[_Union[_common_pb2.ScopeDescription, _Mapping]]] = ..., post_logout_redirect_uris: _Optional[_Iterable[str]] = ..., openid_disabled: _Optional[bool] = ..., device_grant_allowed: _Optional[bool] = ..., require_pushed_authorization_requests: _Optional[bool] = ..., require_dpop: _Optional[bool] = ...) -> None: ...
 
 class AppResponse(_message.Message):
     __slots__ = ("error", "app")
@@ -69,7 +71,7 @@ class AppListResponse(_message.Message):
     def __init__(self, error: _Optional[_Union[_common_pb2.AppError, _Mapping]] = ..., apps: _Optional[_Iterable[_Union[OAuthApp, _Mapping]]] = ...) -> None: ...
 
 class CreateAppRequest(_message.Message):
-    __slots__ = ("context", "name", "description", "icon_url", "callback_urls", "homepage", "is_trusted", "is_public", "allowed_scopes", "post_logout_redirect_uris", "openid_disabled", "require_pushed_authorization_requests", "require_dpop")
+    __slots__ = ("context", "name", "description", "icon_url", "callback_urls", "homepage", "is_trusted", "is_public", "allowed_scopes", "post_logout_redirect_uris", "openid_disabled", "device_grant_allowed", "require_pushed_authorization_requests", "require_dpop")
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +83,7 @@ class CreateAppRequest(_message.Message):
     ALLOWED_SCOPES_FIELD_NUMBER: _ClassVar[int]
     POST_LOGOUT_REDIRECT_URIS_FIELD_NUMBER: _ClassVar[int]
     OPENID_DISABLED_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_GRANT_ALLOWED_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_PUSHED_AUTHORIZATION_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     REQUIRE_DPOP_FIELD_NUMBER: _ClassVar[int]
     context: _common_pb2.RequestContext
@@ -94,9 +97,10 @@ class CreateAppRequest(_message.Message):
     allowed_scopes: _containers.RepeatedScalarFieldContainer[str]
     post_logout_redirect_uris: _containers.RepeatedScalarFieldContainer[str]
     openid_disabled: bool
+    device_grant_allowed: bool
     require_pushed_authorization_requests: bool
     require_dpop: bool
-    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., icon_url: _Optional[str] = ..., callback_urls: _Optional[_Iterable[str]] = ..., homepage: _Optional[str] = ..., is_trusted: _Optional[bool] = ..., is_public: _Optional[bool] = ..., allowed_scopes: _Optional[_Iterable[str]] = ..., post_logout_redirect_uris: _Optional[_Iterable[str]] = ..., openid_disabled: _Optional[bool] = ..., require_pushed_authorization_requests: _Optional[bool] = ..., require_dpop: _Optional[bool] = ...) -> None: ...
+    def __init__(self, context: _Optional[_Union[_common_pb2.RequestContext, _Mapping]] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., icon_url: _Optional[str] = ..., callback_urls: _Optional[_Iterable[str]] = ..., homepage: _Optional[str] = ..., is_trusted: _Optional[bool] = ..., is_public: _Optional[bool] = ..., allowed_scopes: _Optional[_Iterable[str]] = ..., post_logout_redirect_uris: _Optional[_Iterable[str]] = ..., openid_disabled: _Optional[bool] = ..., device_grant_allowed: _Optional[bool] = ..., require_pushed_authorization_requests: _Optional[bool] = ..., require_dpop: _Optional[bool] = ...) -> None: ...
 
 class ListAppsRequest(_message.Message):
     __slots__ = ("context", "page", "per_page")

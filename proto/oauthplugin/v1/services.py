@@ -16,8 +16,8 @@ from types import ModuleType
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
 from . import (
-    apps_pb2, apps_pb2_grpc, audit_pb2, audit_pb2_grpc, authorize_pb2, authorize_pb2_grpc, discovery_pb2,
-    discovery_pb2_grpc, openid_pb2, openid_pb2_grpc, par_pb2, par_pb2_grpc, token_pb2, token_pb2_grpc,
+    apps_pb2, apps_pb2_grpc, audit_pb2, audit_pb2_grpc, authorize_pb2, authorize_pb2_grpc, device_pb2, device_pb2_grpc,
+    discovery_pb2, discovery_pb2_grpc, openid_pb2, openid_pb2_grpc, par_pb2, par_pb2_grpc, token_pb2, token_pb2_grpc,
 )
 
 # (messages module, gRPC module) of each area.
@@ -28,6 +28,7 @@ AREAS: tuple[tuple[ModuleType, ModuleType], ...] = (
     (discovery_pb2, discovery_pb2_grpc),
     (audit_pb2, audit_pb2_grpc),
     (openid_pb2, openid_pb2_grpc),
+    (device_pb2, device_pb2_grpc),
     (par_pb2, par_pb2_grpc),
 )
 
