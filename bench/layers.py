@@ -1,6 +1,6 @@
 """The transport between host and plugin in isolation: CPU per call of the two processes, RPC by RPC and on the
 call carrier, with the plugin's real transport (grpc.aio both sides, mutual TLS over TCP as under AutoMTLS,
-uvloop) and a servicer that does nothing.
+uvloop) and a servicer that does nothing; then the same without TLS, for TLS's share.
 
     .venv/bin/python bench/layers.py [--calls 20000]
 
@@ -42,7 +42,7 @@ def run_event_loop(main):
     return uvloop.run(main)
 
 
-def serve(server_pair, client_cert_pem: bytes, port, ready) -> None:
+def serve(server_pair, client_cert_pem: bytes, port, plain_port, ready) -> None:
     from plugin.rpc.carrier import CarrierServicer
 
     async def main():
@@ -52,6 +52,7 @@ def serve(server_pair, client_cert_pem: bytes, port, ready) -> None:
         credentials = grpc.ssl_server_credentials([(server_pair.key_pem, server_pair.cert_pem)],
                                                   root_certificates=client_cert_pem, require_client_auth=True)
         port.value = server.add_secure_port("127.0.0.1:0", credentials)
+        plain_port.value = server.add_insecure_port("127.0.0.1:0")  # the same without TLS, for its share
         await server.start()
         ready.set()
         await server.wait_for_termination()
@@ -64,7 +65,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(channel, server_pid: int, calls: int) -> list[str]:
+async def measure(channel, server_pid: int, calls: int, transport: str) -> list[str]:
     from server_stub.carrier import CarriedStub
 
     unary = token_pb2_grpc.TokenServiceStub(channel)
@@ -85,7 +86,7 @@ async def measure(channel, server_pid: int, calls: int) -> list[str]:
             await asyncio.gather(*(caller(count // concurrency) for _ in range(concurrency)))
             elapsed = time.perf_counter() - started
             own, theirs = time.process_time() - own, cpu_seconds(server_pid) - theirs
-            lines.append(f"{label:>10}, {concurrency:>2} in flight: {count / elapsed:8,.0f} calls/s, CPU per call "
+            lines.append(f"{transport:>9}, {label:>10}, {concurrency:>2} in flight: {count / elapsed:8,.0f} calls/s, CPU per call "
                          f"{own / count * 1e6:5.0f} us calling + {theirs / count * 1e6:5.0f} us serving")
     carried.close()
     return lines
@@ -97,8 +98,9 @@ def main() -> None:
     calls = parser.parse_args().calls
 
     server_pair, client_pair = protocol.generate_certificate(), protocol.generate_certificate()
-    port, ready = multiprocessing.Value("i", 0), multiprocessing.Event()
-    server = multiprocessing.Process(target=serve, args=(server_pair, client_pair.cert_pem, port, ready), daemon=True)
+    port, plain_port, ready = multiprocessing.Value("i", 0), multiprocessing.Value("i", 0), multiprocessing.Event()
+    server = multiprocessing.Process(target=serve, args=(server_pair, client_pair.cert_pem, port, plain_port, ready),
+                                     daemon=True)
     server.start()
     try:
         if not ready.wait(30):
@@ -110,7 +112,9 @@ def main() -> None:
                                                        certificate_chain=client_pair.cert_pem)
             async with grpc.aio.secure_channel(f"127.0.0.1:{port.value}", credentials,
                                                options=[("grpc.ssl_target_name_override", "localhost")]) as channel:
-                return await measure(channel, server.pid, calls)
+                lines = await measure(channel, server.pid, calls, "TLS")
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{plain_port.value}") as channel:
+                return lines + await measure(channel, server.pid, calls, "plain TCP")
 
         for line in run_event_loop(run()):
             print(line)
