@@ -86,7 +86,7 @@ class _Link:
         self._outbox: list[carrier_pb2.CarriedCall] = []
         self._wake = asyncio.Event()
         writer = loop.create_task(self._write())
-        loop.create_task(self._read(writer))
+        self._tasks = (writer, loop.create_task(self._read(writer)))  # the loop keeps only weak references
 
     async def call(self, call: carrier_pb2.CarriedCall, response_class: type, timeout: float | None):
         loop = asyncio.get_running_loop()
