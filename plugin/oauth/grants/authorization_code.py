@@ -14,14 +14,13 @@ from ..audit import AuditEvent
 from ..client_auth import is_public
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret, new_id
-from ..policy import pkce_required, redirect_uri_registered, refresh_token_key
+from ..policy import pkce_required, redirect_uri_registered
 from ..ratelimit import Meter
-from ..rfc6749 import TokenRequest, TokenResponse
+from ..rfc6749 import TokenRequest
 from ..rfc7636 import validate_for_client_type
-from ..rfc9449 import token_type
 from ..store_errors import TOKEN_READ_FAILED, TOKEN_WRITE_FAILED, store_errors
-from ..tokens import audience, new_access_token, new_refresh_token
-from .base import Grant, Issued
+from ..tokens import audience
+from .base import Grant, Issued, first_tokens
 
 INVALID_GRANT = OAuthErrorCode.INVALID_GRANT
 
@@ -68,14 +67,7 @@ class AuthorizationCodeGrant(Grant):
             bound = audience(request.resource, code.resource)
             grant = GrantRecord(id=grant_id, client_id=app.id, user_id=code.user_id, scope=code.scope,
                                 audience=bound, redirect_uri=code.redirect_uri, create_at=now, code_hash=code_hash)
-            jkt = request.dpop_jkt
-            access_token, access = new_access_token(settings, grant, bound, now, jkt)
-            refresh_token, refresh = new_refresh_token(settings, app, grant, bound, access, now,
-                                                       refresh_token_key(app, jkt))
-            response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
-                                     token_type=token_type(jkt), scope=grant.scope, refresh_token=refresh_token,
-                                     audience=bound)
-            return Issue(grant, access, refresh, response)
+            return first_tokens(settings, app, grant, now, request.dpop_jkt)
 
         # One transaction: the conditional write that decides the single winner, and what the winner issues.
         with store_errors(TOKEN_WRITE_FAILED):

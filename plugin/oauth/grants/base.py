@@ -6,13 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from plugin.store.contract import Issue
 from plugin.store.records import AppRecord, GrantRecord
 
 from .. import client_auth
+from ..policy import refresh_token_key
 from ..ratelimit import Meter
 from ..rfc6749 import TokenRequest, TokenResponse
+from ..rfc9449 import token_type
 from ..services import Services
 from ..settings import Settings
+from ..tokens import new_access_token, new_refresh_token
 
 
 @dataclass
@@ -21,6 +25,19 @@ class Issued:
     a refresh token's grace window), and the answer (hooks may add to it: an id_token)."""
     grant: GrantRecord | None
     response: TokenResponse
+
+
+def first_tokens(settings: Settings, app: AppRecord, grant: GrantRecord, now: int, jkt: str,
+                 mattermost_shape: bool = True) -> Issue:
+    """A new grant's tokens and answer: an access token, a refresh token when the policy gives one, both bound to
+    the key the request's DPoP proof proved (`jkt`, RFC 9449 section 5; "" for none)."""
+    access_token, access = new_access_token(settings, grant, grant.audience, now, jkt)
+    refresh_token, refresh = new_refresh_token(settings, app, grant, grant.audience, access, now,
+                                               refresh_token_key(app, jkt))
+    response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
+                             token_type=token_type(jkt), scope=grant.scope, refresh_token=refresh_token,
+                             audience=grant.audience, mattermost_shape=mattermost_shape)
+    return Issue(grant, access, refresh, response)
 
 
 class Grant:

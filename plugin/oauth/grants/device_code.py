@@ -14,15 +14,13 @@ from plugin.store.records import DEVICE_DENIED, DEVICE_PENDING, AppRecord, Devic
 from ..audit import AuditEvent
 from ..errors import AppError, OAuthErrorCode, rfc_error
 from ..ids import hash_secret, new_id
-from ..policy import refresh_token_key
 from ..ratelimit import Meter
-from ..rfc6749 import TokenRequest, TokenResponse
+from ..rfc6749 import TokenRequest
 from ..rfc8628 import GRANT_TYPE, SLOW_DOWN_SECONDS, DeviceErrorCode
-from ..rfc9449 import token_type
 from ..settings import Settings
 from ..store_errors import TOKEN_WRITE_FAILED, store_errors
-from ..tokens import audience, new_access_token, new_refresh_token
-from .base import Grant, Issued
+from ..tokens import audience
+from .base import Grant, Issued, first_tokens
 
 
 def device_error(code: str, error_id: str) -> AppError:
@@ -67,14 +65,7 @@ class DeviceCodeGrant(Grant):
             bound = audience(request.resource, record.resource)
             grant = GrantRecord(id=grant_id, client_id=app.id, user_id=record.user_id, scope=record.scope,
                                 audience=bound, redirect_uri="", create_at=now, code_hash=device_code_hash)
-            jkt = request.dpop_jkt  # the key the request's DPoP proof proved (RFC 9449 section 5), or ""
-            access_token, access = new_access_token(settings, grant, bound, now, jkt)
-            refresh_token, refresh = new_refresh_token(settings, app, grant, bound, access, now,
-                                                       refresh_token_key(app, jkt))
-            response = TokenResponse(access_token=access_token, expires_in=settings.access_token_lifetime_seconds,
-                                     token_type=token_type(jkt), scope=grant.scope, refresh_token=refresh_token,
-                                     audience=bound, mattermost_shape=False)
-            return Issue(grant, access, refresh, response)
+            return first_tokens(settings, app, grant, now, request.dpop_jkt, mattermost_shape=False)
 
         with store_errors(TOKEN_WRITE_FAILED):
             issued = services.store.redeem_device_code(device_code_hash, app.id, now, grant_id, issue)
